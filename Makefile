@@ -1,0 +1,45 @@
+# The two commands of the README:
+#   make run   set up, migrate, seed, publish and serve the registry on 127.0.0.1
+#   make test  set up and run the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8001
+HOST   ?= 127.0.0.1
+
+.PHONY: run test install install-test browser bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install -q -e .
+
+install-test: $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+
+# Debian's chromium for the browser tests; skipped (tests then skip with a
+# reason) where apt-get is unavailable or we are not root.
+browser:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		echo "installing Debian chromium for the browser tests"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+		|| echo "could not install chromium; browser tests will skip"; \
+	else echo "no /usr/bin/chromium and cannot install it; browser tests will skip"; fi
+
+run: install
+	$(BIN)/dress-registry db upgrade
+	@if $(BIN)/dress-registry --help | grep -q ' seed '; then $(BIN)/dress-registry seed; fi
+	@if $(BIN)/dress-registry --help | grep -q ' publish '; then $(BIN)/dress-registry publish; fi
+	@if $(BIN)/dress-registry --help | grep -q ' serve '; then $(BIN)/dress-registry serve --host $(HOST) --port $(PORT); fi
+
+test: install-test browser
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) dist registry.db *.egg-info
