@@ -93,6 +93,15 @@ def db_check(ctx: click.Context) -> None:
     click.echo("database is at head and matches the models")
 
 
+def _register() -> None:
+    from registry.seedfile.command import seed
+
+    cli.add_command(seed)
+
+
+_register()
+
+
 def main() -> None:
     cli(prog_name="dress-registry")
 

@@ -8,10 +8,12 @@ name (alembic's batch mode on SQLite cannot drop unnamed constraints).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import MetaData, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
 NAMING_CONVENTION = {
@@ -62,13 +64,27 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+    # WAL: curators reading the working database never block a writer.
+    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
 
 
 def _sqlite_on_begin(conn: Any) -> None:
-    # IMMEDIATE takes the write lock at once, so a second writer waits for the
-    # busy timeout instead of failing on a lock upgrade halfway through.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # Writers (see `writing`) take the write lock at once with IMMEDIATE, so a
+    # second writer waits for the busy timeout instead of failing on a lock
+    # upgrade halfway through; readers begin deferred and never block anyone.
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.pop("begin_immediate", False) else "BEGIN")
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """A transaction for a load or import: all or nothing, and on SQLite it
+    queues behind other writers instead of failing."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.info["begin_immediate"] = True
+        with conn.begin():
+            yield conn
 
 
 def session_factory(engine: Engine) -> sessionmaker:

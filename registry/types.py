@@ -7,5 +7,5 @@ from typing import Annotated
 from sqlalchemy import Integer, Text
 from sqlalchemy.orm import mapped_column
 
-intpk = Annotated[int, mapped_column(Integer, primary_key=True)]
+intpk = Annotated[int, mapped_column(Integer, primary_key=True, comment="Internal row id (use the public key to refer to a record).")]
 text = Annotated[str, mapped_column(Text)]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 17:27:48.017253
+Create Date: 2026-11-25
 
 Creates every table of the registry and loads the controlled vocabularies
 (registry.vocabulary) into the vocab_* tables.
@@ -27,7 +27,7 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_table('drugs',
-    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False, comment='Internal row id (use the public key to refer to a record).'),
     sa.Column('name', sa.String(length=120), nullable=False, comment='Normalised substance name (INN, lower case), e.g. imatinib.'),
     sa.Column('atc_code', sa.String(length=10), nullable=True, comment='WHO ATC code.'),
     sa.Column('unii', sa.String(length=10), nullable=True, comment='FDA UNII.'),
@@ -398,7 +398,7 @@ def upgrade() -> None:
     comment='Vocabulary: Response to treatment. How the reaction responded. Source: registry-defined.'
     )
     op.create_table('cases',
-    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False, comment='Internal row id (use the public key to refer to a record).'),
     sa.Column('case_key', sa.String(length=80), nullable=False, comment='Stable public key, e.g. park2021-1 (publication key + case number in it).'),
     sa.Column('label_in_source', sa.Text(), nullable=True, comment="How the primary report refers to the patient (e.g. 'Case 2')."),
     sa.Column('age_value', sa.Float(), nullable=True, comment='Age at onset, in age_unit. NULL when unknown (see evidence for why).'),
@@ -431,7 +431,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_cases_sex'), ['sex'], unique=False)
 
     op.create_table('publications',
-    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False, comment='Internal row id (use the public key to refer to a record).'),
     sa.Column('key', sa.String(length=60), nullable=False, comment='Stable public key, e.g. park2021; names the seed file.'),
     sa.Column('authors', sa.Text(), nullable=False, comment="Authors as listed (Vancouver style, 'Surname AB, Surname CD')."),
     sa.Column('title', sa.Text(), nullable=False, comment='Title as published (original language).'),
@@ -526,7 +526,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_citations_cited_publication_id'), ['cited_publication_id'], unique=False)
 
     op.create_table('drug_exposures',
-    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False, comment='Internal row id (use the public key to refer to a record).'),
     sa.Column('case_id', sa.Integer(), nullable=False, comment='The case.'),
     sa.Column('seq', sa.Integer(), nullable=False, comment='Order of the exposure within the case (1, 2, ...).'),
     sa.Column('drug_id', sa.Integer(), nullable=False, comment='The drug.'),
@@ -561,7 +561,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_drug_exposures_route'), ['route'], unique=False)
 
     op.create_table('evidence',
-    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False, comment='Internal row id (use the public key to refer to a record).'),
     sa.Column('case_id', sa.Integer(), nullable=True, comment='The case the fact belongs to (NULL for publication-level facts).'),
     sa.Column('subject_table', sa.String(length=40), nullable=False, comment='Table holding the fact (e.g. cases, dose_regimens).'),
     sa.Column('subject_id', sa.Integer(), nullable=False, comment='Primary key of the row holding the fact (case_id for case_outcomes).'),
@@ -588,7 +588,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_evidence_subject', ['subject_table', 'subject_id', 'field'], unique=False)
 
     op.create_table('findings',
-    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False, comment='Internal row id (use the public key to refer to a record).'),
     sa.Column('case_id', sa.Integer(), nullable=False, comment='The case.'),
     sa.Column('finding', sa.String(length=40), nullable=False, comment='The feature or organ. Code from vocab_finding (Clinical finding).'),
     sa.Column('status', sa.String(length=40), nullable=False, comment='Present, absent, not done, not reported, or source not available. Code from vocab_finding_status (Finding status).'),
@@ -608,8 +608,9 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_findings_status'), ['status'], unique=False)
 
     op.create_table('investigations',
-    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False, comment='Internal row id (use the public key to refer to a record).'),
     sa.Column('case_id', sa.Integer(), nullable=False, comment='The case.'),
+    sa.Column('seq', sa.Integer(), nullable=False, comment='Order of the investigation within the case.'),
     sa.Column('test', sa.String(length=40), nullable=False, comment='What was tested. Code from vocab_investigation (Investigation).'),
     sa.Column('result', sa.String(length=40), nullable=True, comment='Qualitative result. Code from vocab_test_result (Test result).'),
     sa.Column('day', sa.Integer(), nullable=True, comment='When the test was done. Relative day (day 1 = first dose of the suspect drug).'),
@@ -619,7 +620,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['result'], ['vocab_test_result.code'], name=op.f('fk_investigations_result_vocab_test_result')),
     sa.ForeignKeyConstraint(['test'], ['vocab_investigation.code'], name=op.f('fk_investigations_test_vocab_investigation')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_investigations')),
-    sa.UniqueConstraint('case_id', 'test', 'day', name=op.f('uq_investigations_case_id_test_day')),
+    sa.UniqueConstraint('case_id', 'seq', name=op.f('uq_investigations_case_id_seq')),
     comment='Tests for other causes (serology, cultures, ANA) and for viral reactivation, with their qualitative result (E2B F.r.3.1).'
     )
     with op.batch_alter_table('investigations', schema=None) as batch_op:
@@ -628,7 +629,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_investigations_test'), ['test'], unique=False)
 
     op.create_table('lab_results',
-    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False, comment='Internal row id (use the public key to refer to a record).'),
     sa.Column('case_id', sa.Integer(), nullable=False, comment='The case.'),
     sa.Column('seq', sa.Integer(), nullable=False, comment='Order of the measurement within the case (chronological where known).'),
     sa.Column('analyte', sa.String(length=40), nullable=False, comment='What was measured. Code from vocab_analyte (Analyte).'),
@@ -658,7 +659,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_lab_results_unit'), ['unit'], unique=False)
 
     op.create_table('treatments',
-    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False, comment='Internal row id (use the public key to refer to a record).'),
     sa.Column('case_id', sa.Integer(), nullable=False, comment='The case.'),
     sa.Column('seq', sa.Integer(), nullable=False, comment='Order of the treatment within the case.'),
     sa.Column('drug_id', sa.Integer(), nullable=True, comment='The agent, when it is a drug.'),
@@ -692,7 +693,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_treatments_route'), ['route'], unique=False)
 
     op.create_table('assessments',
-    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False, comment='Internal row id (use the public key to refer to a record).'),
     sa.Column('case_id', sa.Integer(), nullable=False, comment='The case.'),
     sa.Column('exposure_id', sa.Integer(), nullable=True, comment='The drug exposure assessed (Naranjo is per drug); NULL for case-level instruments.'),
     sa.Column('instrument', sa.String(length=40), nullable=False, comment='Instrument used. Code from vocab_instrument (Assessment instrument).'),
@@ -722,7 +723,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_assessments_instrument'), ['instrument'], unique=False)
 
     op.create_table('challenge_events',
-    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False, comment='Internal row id (use the public key to refer to a record).'),
     sa.Column('exposure_id', sa.Integer(), nullable=False, comment='The exposure re-started or continued.'),
     sa.Column('seq', sa.Integer(), nullable=False, comment='Order of the event within the exposure.'),
     sa.Column('challenge_type', sa.String(length=40), nullable=False, comment='Kind of re-exposure. Code from vocab_challenge_type (Challenge type).'),
@@ -746,7 +747,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_challenge_events_result'), ['result'], unique=False)
 
     op.create_table('dose_regimens',
-    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False, comment='Internal row id (use the public key to refer to a record).'),
     sa.Column('exposure_id', sa.Integer(), nullable=False, comment='The exposure.'),
     sa.Column('seq', sa.Integer(), nullable=False, comment='Order of the row within the exposure.'),
     sa.Column('dose_value', sa.Float(), nullable=True, comment='Dose per administration, in dose_unit.'),
@@ -776,7 +777,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_dose_regimens_reason'), ['reason'], unique=False)
 
     op.create_table('assessment_items',
-    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False, comment='Internal row id (use the public key to refer to a record).'),
     sa.Column('assessment_id', sa.Integer(), nullable=False, comment='The assessment.'),
     sa.Column('item_code', sa.String(length=60), nullable=False, comment='Item code within the instrument (e.g. fever, eosinophilia, q5).'),
     sa.Column('answer', sa.String(length=40), nullable=True, comment='Answer code (e.g. yes, no, unknown, level_2).'),
@@ -793,7 +794,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_assessment_items_assessment_id'), ['assessment_id'], unique=False)
 
     op.create_table('challenge_steps',
-    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False, comment='Internal row id (use the public key to refer to a record).'),
     sa.Column('challenge_id', sa.Integer(), nullable=False, comment='The challenge event.'),
     sa.Column('step_number', sa.Integer(), nullable=False, comment='Order of the step (1, 2, ...).'),
     sa.Column('protocol_day', sa.Integer(), nullable=False, comment='Day of the protocol (day 1 = first step).'),

@@ -29,13 +29,14 @@ class Finding(Base):
 class Investigation(Base):
     __tablename__ = "investigations"
     __table_args__ = (
-        UniqueConstraint("case_id", "test", "day"),
+        UniqueConstraint("case_id", "seq"),
         *day_checks("investigations", "day"),
         {"comment": "Tests for other causes (serology, cultures, ANA) and for viral reactivation, with their qualitative result (E2B F.r.3.1)."},
     )
 
     id: Mapped[intpk]
     case_id: Mapped[int] = parent("cases.id", "The case.")
+    seq: Mapped[int] = mapped_column(Integer, comment="Order of the investigation within the case.")
     test: Mapped[str] = coded("investigation", "What was tested.", nullable=False)
     result: Mapped[str | None] = coded("test_result", "Qualitative result.")
     day: Mapped[int | None] = day("When the test was done.")

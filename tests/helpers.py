@@ -1,0 +1,30 @@
+"""Small helpers shared by tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from registry.cli import cli
+from registry.db import metadata
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_DIR = ROOT / "seed" / "publications"
+PARK_TEXT = ROOT.parent / "shared" / "sources" / "park2021-case-rep-oncol-14-1548.txt"
+
+
+def run_cli(url: str, *args: str) -> Result:
+    return CliRunner().invoke(cli, ["--database", url, *args], catch_exceptions=False)
+
+
+def dump(engine: Engine) -> dict[str, list[tuple]]:
+    """Every row of every registry table, in primary-key order."""
+    out = {}
+    with engine.connect() as conn:
+        for table in metadata.sorted_tables:
+            pk = list(table.primary_key.columns)
+            out[table.name] = [tuple(r) for r in conn.execute(select(table).order_by(*pk))]
+    return out
