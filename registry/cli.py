@@ -94,9 +94,11 @@ def db_check(ctx: click.Context) -> None:
 
 
 def _register() -> None:
+    from registry.scoring.cli import score
     from registry.seedfile.command import seed
 
     cli.add_command(seed)
+    cli.add_command(score)
 
 
 _register()

@@ -1,0 +1,177 @@
+"""Where the authors' published scores and the registry's facts disagree.
+
+Published scores are often mis-computed (wrong cut-offs, an unknown biopsy
+scored -1, items that do not add up), so each authors' assessment is checked
+against the registry's interval and against the instrument definition
+itself. The registry side is computed afresh from the facts rather than read
+from stored registry rows, which may be stale after the facts were edited.
+
+Every flag comes with a sentence a curator can act on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from registry.models import Assessment, AssessmentItem, Case
+from registry.scoring.definitions import Instrument, load_instruments
+from registry.scoring.engine import points_for
+from registry.scoring.store import RegistryScore, compute_registry_scores
+
+AUTHORS = "authors"
+
+
+def _norm(text: str | None) -> str | None:
+    return None if text is None else "_".join(text.strip().lower().replace("-", " ").split())
+
+
+def _authors_rows(conn: Connection, case_ids: Iterable[int] | None) -> list[dict[str, Any]]:
+    a, it, c = Assessment.__table__, AssessmentItem.__table__, Case.__table__
+    q = (
+        select(a, c.c.case_key)
+        .join(c, c.c.id == a.c.case_id)
+        .where(a.c.assessor == AUTHORS)
+        .order_by(c.c.case_key, a.c.instrument, a.c.exposure_id, a.c.id)
+    )
+    if case_ids is not None:
+        q = q.where(a.c.case_id.in_(list(case_ids)))
+    rows = [dict(r._mapping) for r in conn.execute(q)]
+    by_id = {r["id"]: r for r in rows}
+    for r in rows:
+        r["items"] = []
+    if by_id:
+        for i in conn.execute(select(it).where(it.c.assessment_id.in_(list(by_id))).order_by(it.c.assessment_id, it.c.id)):
+            by_id[i.assessment_id]["items"].append(dict(i._mapping))
+    return rows
+
+
+def _pair(authors: dict[str, Any], registry: list[RegistryScore]) -> tuple[RegistryScore | None, str | None]:
+    """The registry result an authors' row is compared with.
+
+    A per-drug authors' row without an exposure (authors often do not say
+    which drug they scored) pairs with the registry's only suspect drug; with
+    several suspects it cannot be paired.
+    """
+    same = [s for s in registry if s.case_id == authors["case_id"] and s.result.instrument == authors["instrument"]]
+    if authors["exposure_id"] is not None:
+        match = [s for s in same if s.exposure_id == authors["exposure_id"]]
+        return (match[0], None) if match else (None, "the drug the authors scored is not a suspect drug in the registry")
+    if len(same) == 1:
+        return same[0], None
+    if not same:
+        return None, "the registry has no score for this instrument (no suspect drug recorded?)"
+    return None, f"the authors did not name the drug and the registry has {len(same)} suspect drugs"
+
+
+def _item_checks(inst: Instrument, items: list[dict[str, Any]], messages: list[str]) -> list[dict[str, Any]]:
+    """(c) Authors' item points that the instrument would not give their answer."""
+    found: list[dict[str, Any]] = []
+    for i in items:
+        code, answer, given = i["item_code"], i["answer"], i["points"]
+        if code not in inst.item_codes:
+            found.append({"item_code": code, "kind": "unknown_item", "authors_answer": i["answer"], "authors_points": given, "instrument_points": None})
+            messages.append(f"The authors scored an item '{code}' that {inst.name} does not have.")
+            continue
+        if answer is None:
+            continue
+        expected = points_for(inst, code, answer)
+        if expected is None:
+            found.append({"item_code": code, "kind": "unknown_answer", "authors_answer": i["answer"], "authors_points": given, "instrument_points": None})
+            messages.append(f"For {code} the authors' answer '{i['answer']}' is not one {inst.name} defines.")
+        elif given is not None and given != expected:
+            note = inst.item(code).note
+            found.append({"item_code": code, "kind": "points", "authors_answer": i["answer"], "authors_points": given, "instrument_points": expected})
+            messages.append(
+                f"For {code} the authors gave {given:+d} for '{i['answer']}', but {inst.name} {inst.version} scores that answer "
+                f"{expected:+d}" + (f" ({note.rstrip('.')})" if note else "") + "."
+            )
+    return found
+
+
+def _check(authors: dict[str, Any], registry: list[RegistryScore]) -> dict[str, Any]:
+    inst = load_instruments().get(authors["instrument"])
+    messages: list[str] = []
+    if inst is None or not inst.answers_from:
+        reg, why_unpaired = None, f"the registry does not compute {authors['instrument']}"
+    else:
+        reg, why_unpaired = _pair(authors, registry)
+    total = authors["total"]
+    row: dict[str, Any] = {
+        "case_id": authors["case_id"],
+        "case_key": authors["case_key"],
+        "instrument": authors["instrument"],
+        "exposure_id": authors["exposure_id"] if authors["exposure_id"] is not None else (reg.exposure_id if reg else None),
+        "drug": reg.exposure_label if reg else None,
+        "authors_assessment_id": authors["id"],
+        "authors_total": total,
+        "authors_category": authors["category"],
+        "registry_total": reg.result.total if reg else None,
+        "registry_total_min": reg.result.total_min if reg else None,
+        "registry_total_max": reg.result.total_max if reg else None,
+        "registry_category": reg.result.category if reg else None,
+        "registry_category_range": reg.result.category_range if reg else None,
+        "outside_interval": None,
+        "authors_items_sum": None,
+        "items_do_not_add_up": None,
+        "authors_items": [
+            {"item_code": i["item_code"], "answer": i["answer"], "points": i["points"], "basis": i["basis"]} for i in authors["items"]
+        ],
+        "item_mismatches": [],
+        "category_mismatch": None,
+        "messages": messages,
+    }
+    if why_unpaired:
+        messages.append(f"Not compared with the registry: {why_unpaired}.")
+    if reg is not None and total is not None:
+        r = reg.result
+        row["outside_interval"] = not (r.total_min <= total <= r.total_max)
+        if row["outside_interval"]:
+            messages.append(
+                f"The authors' total {total} lies outside {r.total_min}..{r.total_max}, the totals the registry's facts allow "
+                f"(registry total {r.total}, {r.category})."
+            )
+    items = authors["items"]
+    if items and total is not None:
+        s = sum(i["points"] for i in items if i["points"] is not None)
+        row["authors_items_sum"] = s
+        row["items_do_not_add_up"] = s != total
+        if s != total:
+            messages.append(f"The authors' item points add up to {s}, not to their total {total}.")
+    impossible = inst is not None and total is not None and not inst.total_min <= total <= inst.total_max
+    if impossible:
+        messages.append(f"The authors' total {total} is outside the instrument's range {inst.total_min}..{inst.total_max}.")
+    if inst is not None:
+        row["item_mismatches"] = _item_checks(inst, items, messages)
+        if total is not None and authors["category"] and not impossible:
+            expected = inst.category(total)
+            row["category_mismatch"] = _norm(authors["category"]) not in (expected.code, _norm(expected.label))
+            if row["category_mismatch"]:
+                messages.append(
+                    f"The authors call their total {total} '{authors['category']}', but {inst.name} puts {total} in '{expected.label}'."
+                )
+    row["flagged"] = bool(
+        impossible or row["outside_interval"] or row["items_do_not_add_up"] or row["item_mismatches"] or row["category_mismatch"]
+    )
+    return row
+
+
+def score_disagreements(conn: Connection, case_ids: Iterable[int] | None = None) -> list[dict[str, Any]]:
+    """One row per authors' assessment: their total beside the registry's
+    total and interval, with flags and a sentence for each problem found.
+
+    Flags: `outside_interval` (a), `items_do_not_add_up` (b), `item_mismatches`
+    (c: an answer scored differently from the instrument definition, or an
+    item or answer the instrument does not define), and `category_mismatch`
+    (the authors' category is not the instrument's category for their own
+    total). `flagged` is True when any of them is.
+    """
+    ids = None if case_ids is None else sorted(set(case_ids))
+    authors = _authors_rows(conn, ids)
+    if not authors:
+        return []
+    registry = compute_registry_scores(conn, sorted({r["case_id"] for r in authors}))
+    return [_check(r, registry) for r in authors]

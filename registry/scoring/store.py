@@ -1,0 +1,160 @@
+"""Compute the registry's own scores from stored facts, and store them.
+
+Registry rows (assessor = 'registry') are derived data: they are replaced
+wholesale for the cases scored, in one transaction, so a re-run after facts
+change can never leave a mix of old and new items. Authors' rows
+(assessor = 'authors') are the published record and are never touched.
+Writes are Core executemany inserts: one statement per table, not one ORM
+flush per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.engine import Connection, Engine
+
+from registry.models import Assessment, AssessmentItem, Case
+from registry.scoring.definitions import Instrument, load_instruments
+from registry.scoring.engine import ScoreResult, score
+from registry.scoring.facts import CaseFacts, load_cases_facts
+from registry.vocabulary import VOCABULARIES
+
+REGISTRY = "registry"
+
+
+@dataclass(frozen=True)
+class RegistryScore:
+    """One computed assessment: a case-level instrument, or one drug for a per-drug one."""
+
+    case_id: int | None
+    case_key: str
+    instrument: Instrument
+    exposure_id: int | None
+    exposure_label: str | None
+    result: ScoreResult
+
+
+def computed_instruments() -> list[Instrument]:
+    """Instruments the registry can answer from facts (those naming a deriver),
+    case-level ones first so a case reads diagnosis before causality."""
+    found = [i for i in load_instruments().values() if i.answers_from]
+    return sorted(found, key=lambda i: (i.scope != "case", i.code))
+
+
+def score_facts(facts: CaseFacts, instruments: Iterable[Instrument] | None = None) -> list[RegistryScore]:
+    """Score one case's facts with every computed instrument.
+
+    Case-scope instruments give one result; exposure-scope ones give one per
+    suspect, co-suspect or interacting exposure.
+    """
+    out: list[RegistryScore] = []
+    for inst in instruments if instruments is not None else computed_instruments():
+        derive = inst.deriver()
+        if derive is None:
+            continue
+        if inst.scope == "case":
+            out.append(RegistryScore(facts.case_id, facts.case_key, inst, None, None, score(inst, derive(facts))))
+        else:
+            for exp in facts.suspect_exposures:
+                label = f"{exp.drug} (exposure {exp.seq})"
+                out.append(RegistryScore(facts.case_id, facts.case_key, inst, exp.id, label, score(inst, derive(facts, exp))))
+    return out
+
+
+def _all_case_ids(conn: Connection) -> list[int]:
+    c = Case.__table__
+    return list(conn.execute(select(c.c.id).order_by(c.c.id)).scalars())
+
+
+def compute_registry_scores(conn: Connection, case_ids: Iterable[int] | None = None) -> list[RegistryScore]:
+    """Registry scores for the given cases (all cases when None), not stored."""
+    ids = _all_case_ids(conn) if case_ids is None else sorted(set(case_ids))
+    facts = load_cases_facts(conn, ids)
+    missing = [i for i in ids if i not in facts]
+    if missing:
+        raise KeyError(f"no cases with ids {missing}")
+    instruments = computed_instruments()
+    return [s for cid in ids for s in score_facts(facts[cid], instruments)]
+
+
+@contextmanager
+def _transaction(bind: Connection | Engine) -> Iterator[Connection]:
+    """Run in the caller's transaction if there is one, else in our own."""
+    if isinstance(bind, Engine):
+        with bind.begin() as conn:
+            yield conn
+    elif bind.in_transaction():
+        yield bind
+    else:
+        with bind.begin():
+            yield bind
+
+
+def _notes(s: RegistryScore) -> str:
+    r = s.result
+    text = f"Computed by the registry from stored facts ({r.instrument} {r.version})."
+    if r.unsettled_items:
+        text += f" Not settled by the facts: {', '.join(r.unsettled_items)}."
+    return text
+
+
+def store_registry_assessments(bind: Connection | Engine, case_ids: Iterable[int] | None = None) -> list[RegistryScore]:
+    """Compute and (re)write the registry's assessments for the given cases.
+
+    Earlier registry rows of the computed instruments for those cases are
+    deleted and the new ones inserted in one transaction (the caller's, when
+    `bind` is a connection already in one). Returns what was written.
+    """
+    instruments = computed_instruments()
+    unknown = [i.code for i in instruments if i.code not in VOCABULARIES["instrument"].codes]
+    if unknown:
+        raise ValueError(f"instruments {unknown} have no term in the 'instrument' vocabulary")
+    a, it = Assessment.__table__, AssessmentItem.__table__
+    with _transaction(bind) as conn:
+        scores = compute_registry_scores(conn, case_ids)
+        ids = sorted({s.case_id for s in scores} | set(case_ids or []))
+        codes = [i.code for i in instruments]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            old = select(a.c.id).where(a.c.assessor == REGISTRY, a.c.case_id.in_(chunk), a.c.instrument.in_(codes))
+            conn.execute(delete(it).where(it.c.assessment_id.in_(old)))
+            conn.execute(delete(a).where(a.c.assessor == REGISTRY, a.c.case_id.in_(chunk), a.c.instrument.in_(codes)))
+        if not scores:
+            return scores
+        rows = [
+            {
+                "case_id": s.case_id,
+                "exposure_id": s.exposure_id,
+                "instrument": s.result.instrument,
+                "instrument_version": s.result.version,
+                "assessor": REGISTRY,
+                "total": s.result.total,
+                "total_min": s.result.total_min,
+                "total_max": s.result.total_max,
+                "category": s.result.category,
+                "category_range": s.result.category_range,
+                "notes": _notes(s),
+            }
+            for s in scores
+        ]
+        # insertmanyvalues: one batched INSERT .. RETURNING, ids in row order.
+        new_ids = conn.execute(insert(a).returning(a.c.id, sort_by_parameter_order=True), rows).scalars().all()
+        items = [
+            {
+                "assessment_id": aid,
+                "item_code": i.code,
+                "answer": i.answer,
+                "points": i.points,
+                "points_min": i.points_min,
+                "points_max": i.points_max,
+                "basis": i.basis,
+            }
+            for aid, s in zip(new_ids, scores, strict=True)
+            for i in s.result.items
+        ]
+        conn.execute(insert(it), items)
+    return scores
