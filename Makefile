@@ -31,9 +31,9 @@ browser:
 
 run: install
 	$(BIN)/dress-registry db upgrade
-	@if $(BIN)/dress-registry --help | grep -q ' seed '; then $(BIN)/dress-registry seed; fi
-	@if $(BIN)/dress-registry --help | grep -q ' publish '; then $(BIN)/dress-registry publish; fi
-	@if $(BIN)/dress-registry --help | grep -q ' serve '; then $(BIN)/dress-registry serve --host $(HOST) --port $(PORT); fi
+	$(BIN)/dress-registry seed
+	$(BIN)/dress-registry publish
+	$(BIN)/dress-registry serve --host $(HOST) --port $(PORT)
 
 test: install-test browser
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)

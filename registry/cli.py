@@ -94,11 +94,12 @@ def db_check(ctx: click.Context) -> None:
 
 
 def _register() -> None:
+    from registry.publish.cli import publish, serve
     from registry.scoring.cli import score
     from registry.seedfile.command import seed
 
-    cli.add_command(seed)
-    cli.add_command(score)
+    for command in (seed, score, publish, serve):
+        cli.add_command(command)
 
 
 _register()

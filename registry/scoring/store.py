@@ -1,8 +1,9 @@
 """Compute the registry's own scores from stored facts, and store them.
 
-Registry rows (assessor = 'registry') are derived data: they are replaced
-wholesale for the cases scored, in one transaction, so a re-run after facts
-change can never leave a mix of old and new items. Authors' rows
+Registry rows (assessor = 'registry') are derived data: they are brought in
+line with the freshly computed scores for the cases scored, in one
+transaction, so a re-run after facts change can never leave a mix of old
+and new items, and a re-run without changes writes nothing. Authors' rows
 (assessor = 'authors') are the published record and are never touched.
 Writes are Core executemany inserts: one statement per table, not one ORM
 flush per row.
@@ -14,13 +15,14 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import and_, select
 from sqlalchemy.engine import Connection, Engine
 
 from registry.models import Assessment, AssessmentItem, Case
 from registry.scoring.definitions import Instrument, load_instruments
 from registry.scoring.engine import ScoreResult, score
 from registry.scoring.facts import CaseFacts, load_cases_facts
+from registry.seedfile.sync import SyncStats, id_map, sync_table
 from registry.vocabulary import VOCABULARIES
 
 REGISTRY = "registry"
@@ -106,7 +108,7 @@ def store_registry_assessments(bind: Connection | Engine, case_ids: Iterable[int
     """Compute and (re)write the registry's assessments for the given cases.
 
     Earlier registry rows of the computed instruments for those cases are
-    deleted and the new ones inserted in one transaction (the caller's, when
+    synced (unchanged rows kept, others updated, added or removed) in one transaction (the caller's, when
     `bind` is a connection already in one). Returns what was written.
     """
     instruments = computed_instruments()
@@ -116,15 +118,10 @@ def store_registry_assessments(bind: Connection | Engine, case_ids: Iterable[int
     a, it = Assessment.__table__, AssessmentItem.__table__
     with _transaction(bind) as conn:
         scores = compute_registry_scores(conn, case_ids)
-        ids = sorted({s.case_id for s in scores} | set(case_ids or []))
         codes = [i.code for i in instruments]
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            old = select(a.c.id).where(a.c.assessor == REGISTRY, a.c.case_id.in_(chunk), a.c.instrument.in_(codes))
-            conn.execute(delete(it).where(it.c.assessment_id.in_(old)))
-            conn.execute(delete(a).where(a.c.assessor == REGISTRY, a.c.case_id.in_(chunk), a.c.instrument.in_(codes)))
-        if not scores:
-            return scores
+        scope = and_(a.c.assessor == REGISTRY, a.c.instrument.in_(codes))
+        if case_ids is not None:
+            scope = and_(scope, a.c.case_id.in_(sorted(set(case_ids))))
         rows = [
             {
                 "case_id": s.case_id,
@@ -141,11 +138,15 @@ def store_registry_assessments(bind: Connection | Engine, case_ids: Iterable[int
             }
             for s in scores
         ]
-        # insertmanyvalues: one batched INSERT .. RETURNING, ids in row order.
-        new_ids = conn.execute(insert(a).returning(a.c.id, sort_by_parameter_order=True), rows).scalars().all()
+        # Synced by natural key rather than deleted and re-inserted: unchanged
+        # scores keep their rows and ids, so a re-run changes nothing and
+        # SQLite and PostgreSQL end up with identical rows.
+        stats = SyncStats()
+        sync_table(conn, a, ("case_id", "instrument", "assessor", "exposure_id"), rows, scope, stats)
+        ids = id_map(conn, a, ("case_id", "instrument", "exposure_id"), scope)
         items = [
             {
-                "assessment_id": aid,
+                "assessment_id": ids[(s.case_id, s.result.instrument, s.exposure_id)],
                 "item_code": i.code,
                 "answer": i.answer,
                 "points": i.points,
@@ -153,8 +154,8 @@ def store_registry_assessments(bind: Connection | Engine, case_ids: Iterable[int
                 "points_max": i.points_max,
                 "basis": i.basis,
             }
-            for aid, s in zip(new_ids, scores, strict=True)
+            for s in scores
             for i in s.result.items
         ]
-        conn.execute(insert(it), items)
+        sync_table(conn, it, ("assessment_id", "item_code"), items, it.c.assessment_id.in_(select(a.c.id).where(scope)), stats)
     return scores

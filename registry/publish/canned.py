@@ -1,0 +1,58 @@
+"""Canned queries, kept as .sql files in queries/ with a small comment header.
+
+Each file starts with `-- key: value` lines (title, description, and
+optionally example: name=value for tests and links), then the SQL. Keeping
+them as files makes them reviewable and lets the tests run every one.
+None is writable: the published database is immutable.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+QUERIES_DIR = Path(__file__).resolve().parent / "queries"
+_HEADER = re.compile(r"^--\s*(\w+)\s*:\s*(.*)$")
+_PARAM = re.compile(r"(?<![:\w]):(\w+)")
+
+
+@dataclass(frozen=True)
+class CannedQuery:
+    name: str
+    title: str
+    description: str
+    sql: str
+    example: dict[str, str]
+
+    @property
+    def params(self) -> list[str]:
+        return list(dict.fromkeys(_PARAM.findall(self.sql)))
+
+    def as_metadata(self) -> dict:
+        entry = {"sql": self.sql, "title": self.title, "description": self.description}
+        if self.params:
+            entry["params"] = self.params
+        return entry
+
+
+def parse_query(path: Path) -> CannedQuery:
+    header: dict[str, str] = {}
+    lines = path.read_text(encoding="utf-8").splitlines()
+    body_start = 0
+    for i, line in enumerate(lines):
+        m = _HEADER.match(line)
+        if not m:
+            body_start = i
+            break
+        header[m.group(1)] = m.group(2).strip()
+    missing = {"title", "description"} - header.keys()
+    if missing:
+        raise ValueError(f"{path.name}: header lacks {', '.join(sorted(missing))}")
+    example = dict(p.split("=", 1) for p in header.get("example", "").split("&") if "=" in p)
+    sql = "\n".join(lines[body_start:]).strip()
+    return CannedQuery(path.stem, header["title"], header["description"], sql, example)
+
+
+def canned_queries(directory: Path = QUERIES_DIR) -> list[CannedQuery]:
+    return [parse_query(p) for p in sorted(directory.glob("*.sql"))]

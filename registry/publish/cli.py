@@ -1,0 +1,78 @@
+"""`dress-registry publish` and `dress-registry serve`.
+
+Registered on the main group in registry/cli.py with `cli.add_command`.
+They can also run on their own (`python -m registry.publish.cli publish`),
+with the same --database option and the same one-line errors.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from registry.publish.serve import DEFAULT_HOST, DEFAULT_PORT
+
+DEFAULT_OUT = "dist"
+
+
+@click.command("publish")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_OUT,
+              show_default=True, help="Folder for registry.db and metadata.json.")
+@click.option("--allow-synthetic", is_flag=True,
+              help="Include synthetic benchmark data (is_synthetic). Never for the public site.")
+@click.pass_context
+def publish(ctx: click.Context, out_dir: Path, allow_synthetic: bool) -> None:
+    """Build the read-only SQLite file that `serve` publishes, from the working database."""
+    from registry.cli import engine_from
+    from registry.publish.build import publish as build
+
+    result = build(engine_from(ctx), out_dir, allow_synthetic=allow_synthetic)
+    cases = result.row_counts.get("cases", 0)
+    pubs = result.row_counts.get("publications", 0)
+    click.echo(f"published {cases} cases from {pubs} publications to {result.path}")
+    if result.includes_synthetic:
+        click.echo("warning: --allow-synthetic: synthetic benchmark data are included; do not publish this build", err=True)
+    elif any(result.excluded.values()):
+        click.echo(
+            f"left out synthetic data: {result.excluded.get('cases', 0)} cases, "
+            f"{result.excluded.get('publications', 0)} publications (use --allow-synthetic for a benchmark build)"
+        )
+    click.echo(f"metadata: {result.metadata_path}")
+
+
+@click.command("serve")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_OUT,
+              show_default=True, help="Folder that `publish` wrote.")
+@click.option("--host", default=DEFAULT_HOST, show_default=True, help="Address to listen on.")
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+def serve(out_dir: Path, host: str, port: int) -> None:
+    """Serve the published registry with datasette (immutable, read-only)."""
+    from registry.publish.serve import exec_datasette, refresh_metadata, serve_argv, url_for
+    from registry.publish.site import DB_NAME
+
+    refresh_metadata(out_dir)
+    argv = serve_argv(out_dir, host, port)
+    click.echo(f"serving {out_dir / DB_NAME} at {url_for(host, port)} (Ctrl-C to stop)")
+    exec_datasette(argv)
+
+
+def standalone_group() -> click.Group:
+    """The two commands under a group of their own, with the main CLI's --database and error handling."""
+    from registry.cli import _Group
+    from registry.config import ENV_VAR
+
+    @click.group(cls=_Group)
+    @click.option("--database", metavar="URL", default=None, help=f"Database URL; default ${ENV_VAR} or sqlite:///registry.db.")
+    @click.pass_context
+    def group(ctx: click.Context, database: str | None) -> None:
+        """Publish and serve the DRESS case registry."""
+        ctx.obj = {"database": database}
+
+    group.add_command(publish)
+    group.add_command(serve)
+    return group
+
+
+if __name__ == "__main__":
+    standalone_group()(prog_name="python -m registry.publish.cli")

@@ -1,0 +1,19 @@
+-- title: Authors' versus registry RegiSCAR scores
+-- description: The RegiSCAR DRESS score as the authors published it next to the one the registry computes from the stored facts (with the range of totals the unknown items still allow). Disagree means the authors' total lies outside that range.
+select
+  case_key,
+  citation,
+  authors_regiscar,
+  authors_regiscar_category,
+  registry_regiscar,
+  registry_regiscar_min,
+  registry_regiscar_max,
+  registry_regiscar_category,
+  case regiscar_disagreement
+    when 1 then 'disagree'
+    when 0 then 'agree'
+    else 'cannot compare'
+  end as comparison
+from case_summary
+where coalesce(authors_regiscar, registry_regiscar, authors_regiscar_category, registry_regiscar_category) is not null
+order by regiscar_disagreement is null, regiscar_disagreement desc, case_key

@@ -1,0 +1,16 @@
+-- title: Disagreements between sources
+-- description: Facts on which sources, or two places in one source, disagree: the value the registry follows next to the one it does not, with publications, locators and the curators' notes.
+select
+  case_key,
+  subject_table,
+  field,
+  curated_value,
+  curated_citation,
+  curated_locator,
+  curated_note,
+  other_value,
+  other_citation,
+  other_locator,
+  other_note
+from discrepancies
+order by case_key, subject_table, field, id

@@ -1,0 +1,8 @@
+"""Names the published site's parts agree on: files, database name, URL prefixes."""
+
+#: The published file; datasette names the database after it ("registry").
+DB_NAME = "registry.db"
+DATABASE = "registry"
+METADATA_NAME = "metadata.json"
+#: URL prefix of the static folder; must differ from DATABASE.
+STATIC_MOUNT = "registry-assets"

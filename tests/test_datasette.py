@@ -1,0 +1,192 @@
+"""The published site through datasette's own test client, configured exactly as `serve` runs it."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from urllib.parse import urlencode
+
+import publish_fixtures as fx
+import pytest
+from datasette.app import Datasette
+from markupsafe import escape as html_escape
+
+from registry import migrate
+from registry.db import make_engine
+from registry.publish.build import publish
+from registry.publish.canned import canned_queries
+from registry.publish.serve import SETTINGS, datasette_kwargs
+
+ESCAPED_SCRIPT = "&lt;script&gt;alert(1)&lt;/script&gt;"
+RAW_SCRIPT = "<script>alert(1)</script>"
+QUERIES = canned_queries()
+
+
+@pytest.fixture(scope="module")
+def out_dir(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("site")
+    engine = make_engine(f"sqlite:///{tmp / 'work.db'}")
+    migrate.upgrade(engine)
+    fx.write_cases(engine)
+    publish(engine, tmp / "dist")
+    engine.dispose()
+    return tmp / "dist"
+
+
+@pytest.fixture
+def ds(out_dir) -> Datasette:
+    return Datasette(**datasette_kwargs(out_dir))
+
+
+async def _ok(ds: Datasette, path: str):
+    response = await ds.client.get(path)
+    assert response.status_code == 200, f"{path}: {response.status_code} {response.text[:500]}"
+    return response
+
+
+async def test_home_page_describes_the_registry(ds):
+    html = (await _ok(ds, "/")).text
+    assert "DRESS case registry" in html
+    assert "not clinical advice" in html
+    assert "CC BY 4.0" in html
+    assert "doi:10.1159/000519471" in html
+    assert ESCAPED_SCRIPT in html and RAW_SCRIPT not in html
+
+
+async def test_database_is_immutable_and_settings_are_applied(ds):
+    databases = (await _ok(ds, "/-/databases.json")).json()
+    (registry,) = [d for d in databases if d["name"] == "registry"]
+    assert registry["is_mutable"] is False
+    settings = (await _ok(ds, "/-/settings.json")).json()
+    for name, value in SETTINGS.items():
+        assert settings[name] == value, name
+
+
+async def test_every_table_page_renders(ds):
+    tables = (await _ok(ds, "/registry.json")).json()["tables"]
+    assert len(tables) > 40
+    for table in tables:
+        await _ok(ds, f"/registry/{table['name']}")
+        await _ok(ds, f"/registry/{table['name']}.json?_size=1")
+
+
+async def test_fts_tables_are_hidden(ds):
+    tables = {t["name"]: t for t in (await _ok(ds, "/registry.json")).json()["tables"]}
+    assert tables["case_summary_fts"]["hidden"] and tables["publications_fts"]["hidden"]
+    assert not tables["case_summary"]["hidden"]
+
+
+async def test_case_page_is_readable_with_chart_timeline_and_evidence(ds):
+    html = (await _ok(ds, f"/registry/case_summary/{fx.PARK_KEY}")).text
+    assert "Case park2021-1" in html
+    assert 'class="registry-chart eosinophil-chart"' in html and "<polyline" in html
+    for text in ("Timeline", "Desensitisation step 4: 100 mg", "reslizumab", "Doses", "Laboratory values",
+                 "Treatment of the reaction", "Outcome", "Evidence", "65 years", "Recovered/resolved",
+                 "https://doi.org/10.1159/000519471", "https://pubmed.ncbi.nlm.nih.gov/34899250/"):
+        assert text in html, text
+    assert "not clinical advice" in html.lower()
+
+
+async def test_sparse_case_page_escapes_the_title_and_shows_unknowns(ds):
+    html = (await _ok(ds, f"/registry/case_summary/{fx.SPARSE_KEY}")).text
+    assert ESCAPED_SCRIPT in html and RAW_SCRIPT not in html
+    assert "not known" in html
+    assert "No dated eosinophil counts to chart" in html
+
+
+async def test_script_title_is_escaped_on_table_and_row_pages(ds):
+    for path in ("/registry/publications", "/registry/publications/2", "/registry/case_summary",
+                 "/registry/search?q=letter", "/about"):
+        html = (await _ok(ds, path)).text
+        assert RAW_SCRIPT not in html, path
+
+
+async def test_about_page_has_the_charts(ds):
+    html = (await _ok(ds, "/about")).text
+    for css in ("latency-chart", "indication-chart", "outcome-chart"):
+        assert f'class="registry-chart {css}"' in html, css
+    assert "gastrointestinal stromal tumour" in html
+    assert "latency_days" in html
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=[q.name for q in QUERIES])
+async def test_every_canned_query_runs_as_json_and_html(ds, query):
+    qs = urlencode(query.example)
+    data = (await _ok(ds, f"/registry/{query.name}.json?{qs}&_shape=array")).json()
+    assert isinstance(data, list)
+    html = (await _ok(ds, f"/registry/{query.name}?{qs}")).text
+    assert html_escape(query.title) in html
+
+
+async def test_canned_queries_answer_with_the_test_cases(ds):
+    async def rows(name: str, **params: str) -> list[dict]:
+        return (await _ok(ds, f"/registry/{name}.json?{urlencode(params)}&_shape=array")).json()
+
+    assert [r["case_key"] for r in await rows("cases_for_drug", drug="Imatinib")] == [fx.SPARSE_KEY, fx.PARK_KEY]
+    assert await rows("cases_for_drug", drug="sunitinib") == []
+    latency = {r["latency_window_days"]: r["cases"] for r in await rows("latency_distribution")}
+    assert latency == {"15-21": 1, "unknown": 1}
+    challenges = await rows("challenge_outcomes")
+    assert challenges[0]["re_exposure"] == "Desensitisation" and challenges[0]["result"] == "Recurrence"
+    assert "25 mg on protocol day 1; 25 mg on protocol day 1 (+30 min)" in challenges[0]["steps"]
+    assert [r["case_key"] for r in await rows("continued_drug")] == [fx.PARK_KEY]
+    assert sorted(r["comparison"] for r in await rows("score_comparison")) == ["agree", "cannot compare"]
+    assert [r["other_value"] for r in await rows("source_disagreements")] == ["65 years"]
+    evidence = await rows("case_evidence", case_key=fx.PARK_KEY)
+    assert {"followed", "not followed"} == {r["curation"] for r in evidence}
+    assert [r["case_key"] for r in await rows("search", q=fx.SEARCH_WORD)] == [fx.PARK_KEY]
+    assert await rows("search", q="") == []
+    assert await rows("search", q='"unbalanced') == []
+
+
+async def test_no_canned_query_is_writable(ds):
+    queries = (await _ok(ds, "/registry.json")).json()["queries"]
+    assert queries and not any(q.get("write") for q in queries)
+    response = await ds.client.post("/registry/search", data={"q": "x"})
+    assert response.status_code >= 400
+
+
+async def test_configured_facets_appear_on_case_summary(ds):
+    data = (await _ok(ds, "/registry/case_summary.json?_extra=facet_results")).json()
+    facets = data["facet_results"]
+    for name in ("indication", "suspect_drug_list", "reaction_outcome", "sex", "rechallenge_result", "year"):
+        assert name in facets, name
+    sexes = {v["value"]: v["label"] for v in facets["sex"]["results"]}
+    assert sexes == {"female": "Female"}
+    drugs = {v["value"]: v["count"] for v in facets["suspect_drug_list"]["results"]}
+    assert drugs == {"imatinib": 2}
+    html = (await _ok(ds, "/registry/case_summary")).text
+    assert "suspect_drug_list__arraycontains=imatinib" in html
+
+
+async def test_table_search_uses_the_fts_index(ds):
+    data = (await _ok(ds, f"/registry/case_summary.json?_search={fx.SEARCH_WORD}&_shape=array")).json()
+    assert [r["case_key"] for r in data] == [fx.PARK_KEY]
+
+
+async def test_csv_stream_of_case_summary_is_complete(out_dir):
+    # With pages of one row, a plain CSV export stops after one case; a streamed
+    # one must follow every page and return them all.
+    kwargs = datasette_kwargs(out_dir)
+    kwargs["settings"] = {**kwargs["settings"], "default_page_size": 1}
+    small = Datasette(**kwargs)
+    capped = (await small.client.get("/registry/case_summary.csv")).text
+    assert len(list(csv.DictReader(io.StringIO(capped)))) == 1
+    response = await small.client.get("/registry/case_summary.csv?_stream=on&_labels=on&_dl=on")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert sorted(r["case_key"] for r in rows) == [fx.SPARSE_KEY, fx.PARK_KEY]
+    (park,) = [r for r in rows if r["case_key"] == fx.PARK_KEY]
+    assert park["sex_label"] == "Female" and park["latency_days"] == "15"
+    assert not any(line.startswith("CSV contains more than") for line in response.text.splitlines())
+    timeline = (await small.client.get("/registry/case_timeline.csv?_stream=on")).text
+    total = (await _ok(small, "/registry/case_timeline.json?_shape=objects")).json()["filtered_table_rows_count"]
+    assert len(list(csv.DictReader(io.StringIO(timeline)))) == total > 20
+
+
+async def test_whole_file_download_is_allowed(ds):
+    response = await ds.client.get("/registry.db")
+    assert response.status_code == 200
+    assert response.content.startswith(b"SQLite format 3")

@@ -1,0 +1,289 @@
+"""The publish step: what goes into dist/registry.db and its metadata, on both backends."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import publish_fixtures as fx
+import pytest
+from click.testing import CliRunner
+from sqlite_utils import Database
+
+from registry import migrate
+from registry.db import make_engine, metadata
+from registry.publish.build import BAKED_TABLES, publish
+from registry.publish.canned import canned_queries
+from registry.publish.cli import standalone_group
+from registry.publish.metadata import CASE_SUMMARY_FACETS, published_tables
+from registry.publish.serve import SETTINGS, serve_argv
+from registry.publish.summary import dose_at_onset, latency_days, regiscar_disagreement, worst_result
+
+BAKED = {t.name for t in BAKED_TABLES}
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory) -> Path:
+    """One published build of the two test cases (plus a synthetic one it must leave out)."""
+    tmp = tmp_path_factory.mktemp("published")
+    engine = make_engine(f"sqlite:///{tmp / 'work.db'}")
+    migrate.upgrade(engine)
+    fx.write_cases(engine)
+    fx.write_synthetic_case(engine)
+    publish(engine, tmp / "dist")
+    engine.dispose()
+    return tmp / "dist"
+
+
+@pytest.fixture
+def db(published) -> Database:
+    database = Database(published / "registry.db")
+    yield database
+    database.close()
+
+
+def _dump(path: Path) -> dict[str, list[tuple]]:
+    """Every row of every table except SQLite's statistics, in a stable order."""
+    conn = sqlite3.connect(path)
+    try:
+        names = [r[0] for r in conn.execute("select name from sqlite_master where type = 'table' order by name")]
+        return {
+            n: sorted(conn.execute(f'select * from "{n}"').fetchall(), key=repr)
+            for n in names if not n.startswith("sqlite_")
+        }
+    finally:
+        conn.close()
+
+
+def test_publish_copies_every_model_table_and_bakes_the_rest(engine, tmp_path):
+    fx.write_cases(engine)
+    result = publish(engine, tmp_path / "dist")
+    names = set(Database(result.path).table_names())
+    assert {t.name for t in metadata.sorted_tables} <= names
+    assert BAKED <= names
+    assert "alembic_version" not in names
+    assert result.row_counts["cases"] == 2 and result.row_counts["case_summary"] == 2
+    assert (tmp_path / "dist" / "metadata.json").exists()
+    assert not list((tmp_path / "dist").glob(".*building*"))
+
+
+@pytest.mark.postgres
+def test_sqlite_and_postgresql_publish_the_same_tables_and_rows(sqlite_engine, postgres_url, tmp_path):
+    pg_engine = make_engine(postgres_url)
+    try:
+        migrate.upgrade(pg_engine)
+        for eng in (sqlite_engine, pg_engine):
+            fx.write_cases(eng)
+            fx.write_synthetic_case(eng)
+        from_sqlite = _dump(publish(sqlite_engine, tmp_path / "a").path)
+        from_postgres = _dump(publish(pg_engine, tmp_path / "b").path)
+    finally:
+        pg_engine.dispose()
+    assert from_sqlite.keys() == from_postgres.keys()
+    for table in from_sqlite:
+        assert from_sqlite[table] == from_postgres[table], table
+
+
+def test_every_published_table_and_column_has_a_description(published, db):
+    meta = json.loads((published / "metadata.json").read_text())
+    tables = meta["databases"]["registry"]["tables"]
+    for name in published_tables(db):
+        assert tables.get(name, {}).get("description"), f"{name} has no description"
+        described = tables[name].get("columns", {})
+        for column in db[name].columns_dict:
+            assert described.get(column), f"{name}.{column} has no description"
+
+
+def test_metadata_sets_labels_facets_sources_and_hides_fts(published):
+    meta = json.loads((published / "metadata.json").read_text())
+    tables = meta["databases"]["registry"]["tables"]
+    assert tables["vocab_sex"]["label_column"] == "label"
+    assert tables["drugs"]["label_column"] == "name"
+    assert tables["publications"]["label_column"] == "citation"
+    assert tables["case_summary"]["facets"] == CASE_SUMMARY_FACETS
+    assert tables["case_summary_fts"]["hidden"] is True and tables["publications_fts"]["hidden"] is True
+    assert "CC BY 4.0" in meta["license"]
+    assert "doi:10.1159/000519471" in meta["description_html"]
+    assert "not clinical advice" in meta["description_html"]
+    assert "&lt;script&gt;" in meta["description_html"] and "<script>" not in meta["description_html"]
+    queries = meta["databases"]["registry"]["queries"]
+    assert set(queries) == {q.name for q in canned_queries()}
+    assert not any(q.get("write") for q in queries.values())
+
+
+def test_foreign_keys_and_facet_indexes_are_in_the_file(db):
+    fks = {(fk.column, fk.other_table, fk.other_column) for fk in db["case_summary"].foreign_keys}
+    assert ("sex", "vocab_sex", "code") in fks
+    assert ("reaction_outcome", "vocab_reaction_outcome", "code") in fks
+    assert ("drug_id", "drugs", "id") in {(fk.column, fk.other_table, fk.other_column) for fk in db["drug_exposures"].foreign_keys}
+    indexed = {tuple(i.columns) for i in db["case_summary"].indexes}
+    for facet in CASE_SUMMARY_FACETS:
+        if isinstance(facet, str):
+            assert (facet,) in indexed, facet
+    assert db.execute("select count(*) from sqlite_stat1").fetchone()[0] > 0  # ANALYZE ran
+
+
+def test_full_text_search_finds_words_with_stemming(db):
+    hits = [r["case_key"] for r in db["case_summary"].search(fx.SEARCH_WORD)]
+    assert hits == [fx.PARK_KEY]
+    assert [r["case_key"] for r in db["case_summary"].search("desensitised")] == [fx.PARK_KEY]
+    assert [r["key"] for r in db["publications"].search("reslizumab")] == ["park2021"]
+
+
+def test_synthetic_data_are_left_out_by_default(db):
+    assert db.execute("select count(*) from cases where is_synthetic").fetchone()[0] == 0
+    assert db.execute("select count(*) from publications where is_synthetic").fetchone()[0] == 0
+    assert not list(db["case_summary"].search("zebraword"))
+    assert db.execute("select count(*) from evidence where publication_id not in (select id from publications)").fetchone()[0] == 0
+
+
+def test_synthetic_data_only_with_the_flag_and_the_cli_says_so(sqlite_engine, sqlite_url, tmp_path):
+    fx.write_cases(sqlite_engine)
+    fx.write_synthetic_case(sqlite_engine)
+    cli = standalone_group()
+    runner = CliRunner()
+    default = runner.invoke(cli, ["--database", sqlite_url, "publish", "--out", str(tmp_path / "d")])
+    assert default.exit_code == 0, default.output
+    assert "left out synthetic data: 1 cases, 1 publications" in default.output
+    bench = runner.invoke(cli, ["--database", sqlite_url, "publish", "--out", str(tmp_path / "b"), "--allow-synthetic"])
+    assert bench.exit_code == 0, bench.output
+    assert "synthetic benchmark data are included" in bench.output
+    keys = [r["case_key"] for r in Database(tmp_path / "b" / "registry.db").query("select case_key from case_summary")]
+    assert "synth0001-1" in keys
+    meta = json.loads((tmp_path / "b" / "metadata.json").read_text())
+    assert "synthetic" in meta["title"]
+
+
+def test_publish_refuses_an_unmigrated_database_with_one_line(tmp_path):
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    result = CliRunner().invoke(standalone_group(), ["--database", url, "publish", "--out", str(tmp_path / "d")])
+    assert result.exit_code == 2
+    assert result.output.strip().count("\n") == 0 and "dress-registry db upgrade" in result.output
+
+
+def test_publishing_twice_replaces_the_build(sqlite_engine, tmp_path):
+    fx.write_cases(sqlite_engine)
+    first = _dump(publish(sqlite_engine, tmp_path / "dist").path)
+    second = _dump(publish(sqlite_engine, tmp_path / "dist").path)
+    assert first == second
+
+
+def test_case_summary_of_the_park_case(db):
+    park = db["case_summary"].get(fx.PARK_KEY)
+    assert park["citation"] == "Park 2021, Case Rep Oncol"
+    assert (park["age_years"], park["sex"], park["country"]) == (62, "female", "KR")
+    assert park["indication"] == "gastrointestinal stromal tumour"
+    assert json.loads(park["suspect_drug_list"]) == ["imatinib"]
+    assert (park["latency_days"], park["dose_at_onset_value"], park["dose_at_onset_unit"]) == (15, 400, "mg")
+    assert park["peak_eosinophils_per_ul"] == 1690
+    assert json.loads(park["treatments"]) == ["prednisolone", "reslizumab"]
+    assert park["dechallenge_result"] == "positive" and park["rechallenge_result"] == "recurrence"
+    assert park["suspect_continued"] == 1 and park["continued_under"] == "reslizumab"
+    assert (park["therapy_fate"], park["switched_to"]) == ("switched", "sunitinib")
+    assert park["reaction_outcome"] == "recovered"
+    # publish scores every case from its facts; the fixture's Park has no authors' RegiSCAR to compare.
+    assert park["registry_regiscar_min"] <= park["registry_regiscar"] <= park["registry_regiscar_max"]
+    assert park["regiscar_disagreement"] is None
+    assert 0 < park["completeness"] <= 1
+    assert park["doi_url"] == "https://doi.org/10.1159/000519471"
+    assert park["pubmed_url"] == "https://pubmed.ncbi.nlm.nih.gov/34899250/"
+
+
+def test_case_summary_of_the_sparse_case_keeps_unknowns_null(db):
+    sparse = db["case_summary"].get(fx.SPARSE_KEY)
+    assert sparse["age_years"] is None and sparse["sex"] is None and sparse["latency_days"] is None
+    assert sparse["peak_eosinophils_per_ul"] == 900  # 0.9 x10^9/L
+    assert sparse["dose_at_onset_value"] == 400  # the lone undated dose row
+    # The stale registry score the fixture wrote (1..4) is replaced by a fresh one from the facts,
+    # whose many unknown items leave -3..8 open: the authors' 6 lies inside.
+    assert (sparse["authors_regiscar"], sparse["registry_regiscar_min"], sparse["registry_regiscar_max"]) == (6, -3, 8)
+    assert sparse["regiscar_disagreement"] == 0
+    assert sparse["completeness"] < db["case_summary"].get(fx.PARK_KEY)["completeness"]
+
+
+def test_timeline_puts_every_event_on_one_day_axis(db):
+    rows = list(db.query("select day, kind, dose_value from case_timeline where case_key = ? order by id", [fx.PARK_KEY]))
+    steps = [(r["day"], r["dose_value"]) for r in rows if r["kind"] == "challenge_step"]
+    assert steps == [(29, 25), (29, 25), (29, 50), (29, 100), (30, 200), (32, 400)]
+    kinds = [r["kind"] for r in rows]
+    for kind in ("exposure_start", "onset", "drug_action", "challenge", "recurrence", "treatment_start",
+                 "dose_change", "exposure_stop", "outcome"):
+        assert kind in kinds, kind
+    dated = [r["day"] for r in rows if r["day"] is not None]
+    assert dated == sorted(dated)
+    assert rows[-1]["kind"] == "outcome" and rows[-1]["day"] is None
+
+
+def test_lab_series_converts_counts_to_per_microlitre(db):
+    values = {(r["case_key"], r["day"]): r["value_per_ul"] for r in db["lab_series"].rows}
+    assert values[(fx.PARK_KEY, 89)] == 1690
+    assert values[(fx.PARK_KEY, 107)] == 300
+    assert values[(fx.SPARSE_KEY, None)] == 900
+
+
+def test_discrepancies_show_both_sources(db):
+    (row,) = list(db["discrepancies"].rows)
+    assert (row["case_key"], row["field"]) == (fx.PARK_KEY, "age_value")
+    assert (row["curated_value"], row["other_value"]) == ("62 years", "65 years")
+    assert (row["curated_locator"], row["other_locator"]) == ("Case report", "Abstract")
+    assert row["curated_citation"] == row["other_citation"] == "Park 2021, Case Rep Oncol"
+    assert row["other_note"]
+
+
+def test_canned_query_files_have_headers_and_examples():
+    queries = canned_queries()
+    assert {q.name for q in queries} >= {
+        "cases_for_drug", "latency_distribution", "challenge_outcomes", "continued_drug", "score_comparison",
+        "source_disagreements", "case_evidence", "search",
+    }
+    for q in queries:
+        assert q.title and q.description and q.sql
+        assert set(q.params) <= set(q.example), f"{q.name}: give an example for every parameter"
+        assert not q.sql.lstrip().lower().startswith(("insert", "update", "delete", "create", "drop"))
+
+
+@pytest.mark.parametrize(
+    ("onset", "start", "expected"), [(15, 1, 15), (1, 1, 1), (None, 1, None), (20, None, None), (30, 11, 20)]
+)
+def test_latency_counts_the_first_dose_day_as_day_one(onset, start, expected):
+    assert latency_days(onset, start) == expected
+
+
+def test_dose_at_onset_picks_the_row_spanning_onset():
+    rows = [
+        {"start_day": 1, "stop_day": 10, "dose_value": 400},
+        {"start_day": 11, "stop_day": None, "dose_value": 300},
+    ]
+    assert dose_at_onset(rows, 5)["dose_value"] == 400
+    assert dose_at_onset(rows, 40)["dose_value"] == 300
+    assert dose_at_onset(rows, None) is None
+    assert dose_at_onset([{"start_day": None, "stop_day": None, "dose_value": 100}], None)["dose_value"] == 100
+
+
+def test_score_comparison_rules():
+    assert regiscar_disagreement({"total": 6}, {"total": 2, "total_min": 1, "total_max": 4}) == 1
+    assert regiscar_disagreement({"total": 3}, {"total": 2, "total_min": 1, "total_max": 4}) == 0
+    assert regiscar_disagreement({"total": 3}, {"total": 3, "total_min": None, "total_max": None}) == 0
+    assert regiscar_disagreement({"total": None}, {"total": 3}) is None
+    assert regiscar_disagreement({"total": 3}, None) is None
+    assert worst_result(["tolerated", "recurrence", None]) == "recurrence"
+    assert worst_result([None]) is None
+
+
+def test_serve_refuses_a_missing_build_with_one_line(tmp_path):
+    result = CliRunner().invoke(standalone_group(), ["serve", "--out", str(tmp_path / "nothing")])
+    assert result.exit_code == 2
+    assert result.output.strip().count("\n") == 0 and "dress-registry publish" in result.output
+
+
+def test_serve_runs_datasette_immutable_with_templates_and_settings(published):
+    argv = serve_argv(published, "127.0.0.1", 8123)
+    assert argv[argv.index("-i") + 1] == str(published / "registry.db")
+    assert argv[argv.index("--metadata") + 1] == str(published / "metadata.json")
+    assert Path(argv[argv.index("--template-dir") + 1], "row-registry-case_summary.html").exists()
+    assert Path(argv[argv.index("--plugins-dir") + 1], "registry_pages.py").exists()
+    settings = {argv[i + 1]: argv[i + 2] for i, a in enumerate(argv) if a == "--setting"}
+    assert settings["allow_csv_stream"] == "on" and settings["suggest_facets"] == "off"
+    assert set(settings) == set(SETTINGS)
+    assert (argv[argv.index("--host") + 1], argv[argv.index("--port") + 1]) == ("127.0.0.1", "8123")
