@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from click.testing import CliRunner, Result
@@ -13,7 +14,10 @@ from registry.db import metadata
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_DIR = ROOT / "seed" / "publications"
-PARK_TEXT = ROOT.parent / "shared" / "sources" / "park2021-case-rep-oncol-14-1548.txt"
+# The paper's text is shared beside the repository (not part of it: we store
+# facts, not the article). $REGISTRY_SOURCES_DIR points elsewhere if needed.
+SOURCES_DIR = Path(os.environ.get("REGISTRY_SOURCES_DIR", ROOT.parent / "shared" / "sources"))
+PARK_TEXT = SOURCES_DIR / "park2021-case-rep-oncol-14-1548.txt"
 
 
 def run_cli(url: str, *args: str) -> Result:
