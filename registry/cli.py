@@ -94,11 +94,12 @@ def db_check(ctx: click.Context) -> None:
 
 
 def _register() -> None:
+    from registry.export.command import export_command, import_command
     from registry.publish.cli import publish, serve
     from registry.scoring.cli import score
     from registry.seedfile.command import seed
 
-    for command in (seed, score, publish, serve):
+    for command in (seed, score, publish, serve, export_command, import_command):
         cli.add_command(command)
 
 

@@ -1,0 +1,197 @@
+"""`dress-registry export` and `dress-registry import`.
+
+Registered in registry/cli.py with:
+
+    from registry.export.command import export_command, import_command
+    cli.add_command(export_command)
+    cli.add_command(import_command)
+
+export writes a folder: the tables (CSV files, one xlsx workbook, cases.json
+with its schema, or the lossless seed-format YAML), always with
+codebook.csv, codebook.md, citations.ris, citations.bib and README.md. The
+folder is built under a temporary name and moved into place when complete.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+from sqlalchemy.engine import Engine
+
+from registry.errors import RegistryError
+from registry.export.tables import ALL_TABLES, C, Selection, case_ids_select, table_partitions
+
+FORMATS = ("csv", "xlsx", "json", "yaml")
+MARKER = ".dress-registry-export"
+XLSX_NAME = "registry.xlsx"
+
+
+@dataclass
+class ExportResult:
+    out: Path
+    cases: int
+    counts: dict[str, int] = field(default_factory=dict)
+    files: list[str] = field(default_factory=list)
+
+
+def _exported_at() -> datetime:
+    # SOURCE_DATE_EPOCH (reproducible builds) pins the timestamp in README.md.
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), timezone.utc)
+    return datetime.now(timezone.utc)
+
+
+def _check_case_keys(conn, sel: Selection) -> None:
+    from sqlalchemy import select
+
+    if not sel.case_keys:
+        return
+    found = {k for (k,) in conn.execute(select(C.c.case_key).where(C.c.case_key.in_(sel.case_keys)))}
+    unknown = [k for k in sel.case_keys if k not in found]
+    if unknown:
+        raise RegistryError(f"no case with key {', '.join(repr(k) for k in unknown)}")
+
+
+def write_export(engine: Engine, out: Path, *, fmt: str = "csv", sel: Selection = Selection(), excel: bool = False,
+                 raw: bool = False, overwrite: bool = False) -> ExportResult:
+    """Write an export folder; nothing appears at `out` unless the whole export succeeds."""
+    from registry.migrate import require_head
+
+    if fmt not in FORMATS:
+        raise RegistryError(f"unknown format {fmt!r}; allowed: {', '.join(FORMATS)}")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        if not overwrite:
+            raise RegistryError(f"{out} exists and is not empty: choose a new folder, or --overwrite an earlier export")
+        if not (out / MARKER).exists():
+            raise RegistryError(f"{out} is not an earlier dress-registry export (no {MARKER}); not overwriting it")
+    require_head(engine)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; the export is an ordinary folder
+    try:
+        result = _write(engine, tmp, fmt=fmt, sel=sel, excel=excel, raw=raw)
+        if out.exists():
+            shutil.rmtree(out)
+        tmp.rename(out)
+        result.out = out
+        return result
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _write(engine: Engine, folder: Path, *, fmt: str, sel: Selection, excel: bool, raw: bool) -> ExportResult:
+    from registry.export.citations import write_citations
+    from registry.export.codebook import readme, write_codebook
+
+    neutralise = not raw and fmt in ("csv", "xlsx")
+    result = ExportResult(folder, 0)
+    with engine.connect() as conn:
+        _check_case_keys(conn, sel)
+        ids = case_ids_select(sel)
+        if fmt == "csv":
+            from registry.export.writers import CsvTable
+
+            for table in ALL_TABLES:
+                name = f"{table.name}.csv"
+                with CsvTable(folder / name, table.column_names, excel=excel, neutralise=neutralise) as out:
+                    for part in table_partitions(conn, table, ids):
+                        out.write_rows(r.cells(table) for r in part)
+                result.counts[table.name] = out.rows
+                result.files.append(name)
+        elif fmt == "xlsx":
+            from registry.export.codebook import CODEBOOK_FIELDS, codebook_entries
+            from registry.export.writers import XlsxBook
+
+            book = XlsxBook(folder / XLSX_NAME, neutralise=neutralise)
+            try:
+                for table in ALL_TABLES:
+                    sheet = book.sheet(table.name, table.column_names)
+                    for part in table_partitions(conn, table, ids):
+                        sheet.write_rows(r.cells(table) for r in part)
+                    result.counts[table.name] = sheet.rows
+                sheet = book.sheet("codebook", CODEBOOK_FIELDS)
+                sheet.write_rows(e.row() for e in codebook_entries())
+            finally:
+                book.close()
+            result.files.append(XLSX_NAME)
+        elif fmt == "json":
+            from registry.export.jsonschema import write_json, write_schema
+
+            result.counts["cases"] = write_json(conn, ids, folder / "cases.json")
+            write_schema(folder / "cases.schema.json")
+            result.files += ["cases.json", "cases.schema.json"]
+        else:
+            from registry.export.seedformat import SEED_SUBDIR, write_documents
+
+            n_docs, n_cases = write_documents(conn, sel, folder / SEED_SUBDIR)
+            result.counts["publications (seed documents)"] = n_docs
+            result.counts["cases"] = n_cases
+            result.files.append(f"{SEED_SUBDIR}/*.yaml")
+        n_entries = write_codebook(folder / "codebook.csv", folder / "codebook.md", excel=excel, neutralise=not raw)
+        n_pubs = write_citations(conn, ids, folder / "citations.ris", folder / "citations.bib")
+        from sqlalchemy import func, select
+
+        result.cases = conn.execute(select(func.count()).select_from(C).where(C.c.id.in_(ids))).scalar_one()
+    result.counts["codebook entries"] = n_entries
+    result.counts["cited publications"] = n_pubs
+    result.files += ["codebook.csv", "codebook.md", "citations.ris", "citations.bib", "README.md"]
+    (folder / "README.md").write_text(
+        readme(fmt=fmt, selection=f"{result.cases} ({sel.describe()})", counts=result.counts, files=result.files,
+               raw=raw, excel=excel, exported_at=_exported_at()),
+        encoding="utf-8", newline="\n",
+    )
+    (folder / MARKER).write_text("dress-registry export\n", encoding="utf-8")
+    return result
+
+
+@click.command("export")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True,
+              help="csv: one file per table; xlsx: one workbook; json: cases.json (nested, one object per case) and "
+                   "its schema; yaml: the lossless seed format (re-importable).")
+@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default=Path("export"), show_default=True,
+              help="Folder to write (must be new or empty, or an earlier export with --overwrite).")
+@click.option("--drug", metavar="NAME", help="Only cases with this suspect drug (case-insensitive name).")
+@click.option("--indication", metavar="TEXT", help="Only cases whose suspect drug's indication contains TEXT.")
+@click.option("--year-from", type=int, metavar="YEAR", help="Only cases whose primary report is from YEAR or later.")
+@click.option("--year-to", type=int, metavar="YEAR", help="Only cases whose primary report is from YEAR or earlier.")
+@click.option("--case", "cases", multiple=True, metavar="KEY", help="Only this case (repeatable).")
+@click.option("--excel", is_flag=True, help="Start CSV files with a UTF-8 byte-order mark (for Excel).")
+@click.option("--raw", is_flag=True, help="Do not neutralise formula-like text cells (for machine use).")
+@click.option("--include-synthetic", is_flag=True, help="Include synthetic benchmark cases.")
+@click.option("--overwrite", is_flag=True, help="Replace an earlier export in --out.")
+@click.pass_context
+def export_command(ctx: click.Context, fmt: str, out: Path, drug: str | None, indication: str | None,
+                   year_from: int | None, year_to: int | None, cases: tuple[str, ...], excel: bool, raw: bool,
+                   include_synthetic: bool, overwrite: bool) -> None:
+    """Export cases for review and analysis: tables, codebook, citations."""
+    from registry.cli import engine_from
+
+    sel = Selection(drug=drug, indication=indication, year_from=year_from, year_to=year_to, case_keys=tuple(cases),
+                    include_synthetic=include_synthetic)
+    result = write_export(engine_from(ctx), out, fmt=fmt, sel=sel, excel=excel, raw=raw, overwrite=overwrite)
+    click.echo(f"exported {result.cases} case(s) as {fmt} to {result.out}/ ({', '.join(result.files)})")
+
+
+@click.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--allow-duplicate", is_flag=True,
+              help="Import cases flagged as probable duplicates (same DOI/PMID, age and sex as a registered case).")
+@click.option("--dry-run", is_flag=True, help="Validate everything, write nothing.")
+@click.pass_context
+def import_command(ctx: click.Context, files: tuple[Path, ...], allow_duplicate: bool, dry_run: bool) -> None:
+    """Import cases from seed-format YAML files or the flat case CSV (all or nothing)."""
+    from registry.cli import engine_from
+    from registry.export.importer import import_files
+
+    result = import_files(engine_from(ctx), list(files), allow_duplicate=allow_duplicate, dry_run=dry_run)
+    click.echo(result.summary())
