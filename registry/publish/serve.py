@@ -35,6 +35,7 @@ SETTINGS: dict[str, Any] = {
     "facet_time_limit_ms": 500,
     "allow_download": True,        # reviewers may take the whole immutable file
     "default_cache_ttl": 3600,     # the data only change with a new publish
+    "truncate_cells_html": 120,    # long titles, summaries and notes shortened in table views (full text on the case page, JSON and CSV)
 }
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8001
