@@ -191,7 +191,7 @@ def _outcome_event(lk: Lookups, case: Row) -> list[dict[str, Any]]:
     o = lk.outcomes.get(case["id"])
     if not o:
         return []
-    parts = [f"Outcome: {label('reaction_outcome', o.get('reaction_outcome')) or 'not reported'}"]
+    parts = [f"Outcome: {label('reaction_outcome', o.get('reaction_outcome')) or 'not known'}"]
     if o.get("therapy_fate"):
         fate = label("therapy_fate", o["therapy_fate"])
         switched = lk.drug_name(o.get("switched_to_drug_id"))
