@@ -98,8 +98,9 @@ def _register() -> None:
     from registry.publish.cli import publish, serve
     from registry.scoring.cli import score
     from registry.seedfile.command import seed
+    from registry.synth import synth
 
-    for command in (seed, score, publish, serve, export_command, import_command):
+    for command in (seed, score, publish, serve, export_command, import_command, synth):
         cli.add_command(command)
 
 

@@ -1,0 +1,59 @@
+"""Tasks the benchmark runs in a child process, so that each has its own peak memory (RSS).
+
+    python -m bench.worker publish DATABASE_URL OUT_DIR
+    python -m bench.worker export-cases DATABASE_URL OUT_FILE
+    python -m bench.worker profile-publish DATABASE_URL OUT_DIR PROFILE_FILE
+    python -m bench.worker pages OUT_DIR REQUESTS RESULT_JSON   (datasette in-process, clean heap)
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def publish(url: str, out_dir: str) -> None:
+    from registry.db import make_engine
+    from registry.publish.build import publish as build
+
+    result = build(make_engine(url), Path(out_dir), allow_synthetic=True)
+    print(f"published {result.row_counts.get('case_summary')} cases to {result.path}")
+
+
+def export_cases(url: str, out_file: str) -> None:
+    """Our export of the flat case table (registry.export), to one CSV file."""
+    from registry.db import make_engine
+    from registry.export.tables import CASE_TABLE, Selection, case_ids_select, table_partitions
+    from registry.export.writers import CsvTable
+
+    engine = make_engine(url)
+    ids = case_ids_select(Selection(include_synthetic=True))
+    with engine.connect() as conn, CsvTable(Path(out_file), CASE_TABLE.column_names) as out:
+        for part in table_partitions(conn, CASE_TABLE, ids):
+            out.write_rows(r.cells(CASE_TABLE) for r in part)
+    print(f"exported {out.rows} cases")
+
+
+def profile_publish(url: str, out_dir: str, profile_file: str) -> None:
+    import cProfile
+
+    cProfile.runctx("publish(url, out_dir)", globals(), {"url": url, "out_dir": out_dir, "publish": publish},
+                    filename=profile_file)
+
+
+def pages(out_dir: str, requests: str, result_json: str) -> None:
+    import json
+
+    from bench import serving
+
+    out = Path(out_dir)
+    paths = serving.page_paths(out / "registry.db")
+    results = serving.in_process(out, paths + serving.DIAGNOSTIC_PATHS, int(requests))
+    traces = serving.trace(out, paths[0][1])
+    Path(result_json).write_text(json.dumps({"paths": paths, "results": results, "trace": traces}))
+
+
+TASKS = {"publish": publish, "export-cases": export_cases, "profile-publish": profile_publish, "pages": pages}
+
+if __name__ == "__main__":
+    TASKS[sys.argv[1]](*sys.argv[2:])
