@@ -24,6 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 
 from registry import migrate
+from registry.config import database_url
 from registry.db import SQLITE_BUSY_TIMEOUT_S, make_engine, metadata, writing
 
 Raw = tuple[str, dict[str, Any]]
@@ -141,10 +142,7 @@ PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 def pg_server_url() -> str:
-    url = make_url(os.environ.get("REGISTRY_BENCH_POSTGRES_URL") or os.environ.get("REGISTRY_TEST_POSTGRES_URL") or PG_DEFAULT)
-    if url.drivername == "postgresql":
-        url = url.set(drivername="postgresql+psycopg")
-    return url.render_as_string(hide_password=False)
+    return database_url(os.environ.get("REGISTRY_BENCH_POSTGRES_URL") or os.environ.get("REGISTRY_TEST_POSTGRES_URL") or PG_DEFAULT)
 
 
 def pg_available() -> str | None:

@@ -17,17 +17,14 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 
 from registry import migrate
+from registry.config import database_url
 from registry.db import make_engine
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 def _pg_server_url() -> str:
-    raw = os.environ.get("REGISTRY_TEST_POSTGRES_URL", DEFAULT_PG)
-    url = make_url(raw)
-    if url.drivername == "postgresql":
-        url = url.set(drivername="postgresql+psycopg")
-    return url.render_as_string(hide_password=False)
+    return database_url(os.environ.get("REGISTRY_TEST_POSTGRES_URL", DEFAULT_PG))
 
 
 def _pg_unavailable_reason() -> str | None:
