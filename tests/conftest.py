@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 
@@ -21,6 +22,11 @@ from registry.config import database_url
 from registry.db import make_engine
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+# Property tests draw the same examples on every run (reproducible CI);
+# explore new ones locally with --hypothesis-seed=N.
+hypothesis_settings.register_profile("registry", derandomize=True, deadline=None)
+hypothesis_settings.load_profile("registry")
 
 
 def _pg_server_url() -> str:

@@ -31,7 +31,7 @@ from registry.models import (
 from registry.scoring import naranjo as nj
 from registry.scoring import regiscar as rs
 from registry.scoring.definitions import load_instrument
-from registry.scoring.engine import score
+from registry.scoring.engine import points_for, score
 from registry.scoring.facts import (
     CaseFacts,
     ChallengeFact,
@@ -352,8 +352,18 @@ def random_facts(draw) -> CaseFacts:
 def test_any_facts_score_within_range_and_fills_stay_in_the_interval(f, data):
     r = score(REGISCAR, rs.regiscar_answers(f))
     assert -4 <= r.total_min <= r.total <= r.total_max <= 9
-    fill = {it.code: (it.answer if it.settled else data.draw(st.sampled_from(REGISCAR.item(it.code).answer_codes)))
-            for it in r.items}
+    # Fill each open item with any answer the facts still allow (its points
+    # within the item's range: a case with one organ known involved cannot
+    # become "no organ"), and the total must stay inside the interval.
+    fill = {}
+    for it in r.items:
+        if it.settled:
+            fill[it.code] = it.answer
+            continue
+        allowed = [a for a in REGISCAR.item(it.code).answer_codes
+                   if (p := points_for(REGISCAR, it.code, a)) is not None and it.points_min <= p <= it.points_max]
+        assert allowed, (it.code, it.points_min, it.points_max)
+        fill[it.code] = data.draw(st.sampled_from(allowed))
     assert r.total_min <= score(REGISCAR, fill).total <= r.total_max
 
 
