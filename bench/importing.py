@@ -14,9 +14,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +23,7 @@ from sqlalchemy.engine import Engine, make_url
 
 from registry import migrate
 from registry.config import database_url
-from registry.db import SQLITE_BUSY_TIMEOUT_S, make_engine, metadata, writing
+from registry.db import SQLITE_BUSY_TIMEOUT_S, make_engine, metadata, temporary_postgres_schema, writing
 
 Raw = tuple[str, dict[str, Any]]
 
@@ -157,20 +155,9 @@ def pg_available() -> str | None:
         engine.dispose()
 
 
-@contextmanager
-def pg_schema(label: str) -> Iterator[str]:
+def pg_schema(label: str):
     """A fresh schema (URL with its search_path), dropped afterwards."""
-    schema = f"bench_{label}_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(pg_server_url())
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(pg_server_url()).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    return temporary_postgres_schema(pg_server_url(), f"bench_{label}")
 
 
 def fresh_pg(url: str) -> Engine:

@@ -89,3 +89,27 @@ def writing(engine: Engine) -> Iterator[Connection]:
 
 def session_factory(engine: Engine) -> sessionmaker:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def temporary_postgres_schema(server_url: str, prefix: str) -> Iterator[str]:
+    """A URL whose search_path is a fresh, empty schema on `server_url`,
+    dropped afterwards. Tests and benchmarks use it so that several runs can
+    share one PostgreSQL database without seeing each other's tables."""
+    import uuid
+
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(server_url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(server_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+

@@ -9,17 +9,16 @@ skip with the reason, unless $REGISTRY_REQUIRE_POSTGRES=1 (CI), where they fail.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
 from registry import migrate
 from registry.config import database_url
-from registry.db import make_engine
+from registry.db import make_engine, temporary_postgres_schema
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -67,17 +66,8 @@ def sqlite_url(tmp_path) -> str:
 def postgres_url() -> Iterator[str]:
     """A URL whose search_path is a fresh, empty schema, dropped afterwards."""
     require_postgres()
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(_pg_server_url())
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(_pg_server_url()).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with temporary_postgres_schema(_pg_server_url(), "t") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -17,13 +17,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Boolean, Float, Integer
 
 from registry.completeness import CASE_FIELDS, CORE_FINDINGS, EXPOSURE_FIELDS, OUTCOME_FIELDS
 from registry.export.csvimport import IMPORT_COLUMNS, ImportColumn
 from registry.export.safety import FORMULA_PREFIXES, MISSING_CODES, missing_code_definitions
 from registry.export.tables import (
-    ALL_TABLES, CASE_TABLE, SUMMARY_MISSING_SOURCES, Column, ExportTable, vocab_of_table,
+    ALL_TABLES, CASE_TABLE, SUMMARY_MISSING_SOURCES, Column, ExportTable, kind_of_type, vocab_of_table,
 )
 from registry.vocabulary import VOCABULARIES, Vocabulary
 
@@ -152,14 +151,7 @@ def _import_kind(c: ImportColumn) -> str:
         return "code"
     if c.doc.foreign_keys and vocab_of_table(next(iter(c.doc.foreign_keys)).column.table.name):
         return "code"
-    t = c.doc.type
-    if isinstance(t, Boolean):
-        return "boolean"
-    if isinstance(t, Integer):
-        return "integer"
-    if isinstance(t, Float):
-        return "number"
-    return "text"
+    return kind_of_type(c.doc.type)
 
 
 def _import_vocab(c: ImportColumn) -> Vocabulary | None:

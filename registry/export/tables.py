@@ -75,6 +75,17 @@ def vocab_of_table(table_name: str) -> str | None:
 # Column and table declarations
 
 
+def kind_of_type(sql_type) -> str:
+    """The codebook's type name for a column's SQL type."""
+    if isinstance(sql_type, Boolean):
+        return "boolean"
+    if isinstance(sql_type, Integer):
+        return "integer"
+    if isinstance(sql_type, Float):
+        return "number"
+    return "text"
+
+
 @dataclass(frozen=True)
 class Column:
     """One exported column.
@@ -116,13 +127,7 @@ class Column:
         if self.vocabulary:
             return "code"
         if self.doc is not None:
-            t = self.doc.type
-            if isinstance(t, Boolean):
-                return "boolean"
-            if isinstance(t, Integer):
-                return "integer"
-            if isinstance(t, Float):
-                return "number"
+            return kind_of_type(self.doc.type)
         return "text"
 
     @property
