@@ -24,9 +24,8 @@ from bench import importing, serving
 from bench.common import Report, machine_info, median, run_measured, worker_argv
 
 PARTS = ("import", "publish", "datasette", "export", "postgres", "pgpublish")
-#: Parts run by default; pgpublish (publish from PostgreSQL: minutes at 10,000 cases today) is opt-in
-#: so that `make bench` stays within 15 minutes.
-DEFAULT_PARTS = ("import", "publish", "datasette", "export", "postgres")
+#: Parts run by default: all of them.
+DEFAULT_PARTS = PARTS
 BIG = 100_000  # the size the absolute goals are stated for
 
 
@@ -54,7 +53,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--repeats", type=int, default=None, help="repeats per timing (default 3; 1 from 50,000 cases)")
     p.add_argument("--requests", type=int, default=None, help="requests per page (default 20; 10 from 50,000 cases)")
     p.add_argument("--parts", default=",".join(DEFAULT_PARTS),
-                   help=f"comma-separated subset of {','.join(PARTS)} (default: all but pgpublish)")
+                   help=f"comma-separated subset of {','.join(PARTS)} (default: all)")
     p.add_argument("--batch", type=int, default=20_000, help="cases validated and loaded per batch (one transaction)")
     p.add_argument("--publish-timeout", type=float, default=600, help="seconds before a publish is given up")
     p.add_argument("--budget", type=float, default=150,
@@ -169,32 +168,43 @@ class Bench:
     # -- 2. publish -------------------------------------------------------------------------
 
     def part_publish(self) -> None:
+        """The first publish after the import scores every case; later ones find the scores current."""
         a, r = self.args, self.report
         if not _have("registry.publish.build"):
             r.skip("publish", "registry.publish.build is not there yet (publish, datasette and export parts need it)")
             return
-        times, peaks = [], []
+        runs = []
         t_start = time.perf_counter()
-        for i in range(a.repeats if "publish" in a.parts else 1):
-            if i and time.perf_counter() - t_start > a.budget:
+        for i in range(1 + (a.repeats if "publish" in a.parts else 0)):
+            if i > 1 and time.perf_counter() - t_start > a.budget:
                 break
             shutil.rmtree(self.out_dir, ignore_errors=True)
-            s, peak, code, err = run_measured(worker_argv("publish", f"sqlite:///{self.db_path}", str(self.out_dir)),
-                                              timeout=a.publish_timeout)
+            steps_file = self.work / f"publish-steps-{i}.json"
+            s, peak, code, err = run_measured(
+                worker_argv("publish", f"sqlite:///{self.db_path}", str(self.out_dir), str(steps_file)),
+                timeout=a.publish_timeout)
             if code != 0:
                 msg = "timed out" if code == -9 else f"failed: {err.strip().splitlines()[-1] if err.strip() else code}"
                 r.add("publish", f"publish {msg}", s, "s", "< 10 s at 100k", False)
                 r.note(f"publish {msg} after {s:.0f} s; datasette and export parts skipped")
                 return
-            times.append(s)
-            peaks.append(peak)
+            runs.append((s, peak, json.loads(steps_file.read_text())))
         self.published = True
-        if "publish" in a.parts:
-            t = median(times)
-            r.add("publish", "publish (SQLite working db -> dist file)", t, "s", "< 10 s at 100k",
-                  (t < 10) if self.n >= BIG else None, "" if self.n >= BIG else "goal is for 100k")
-            r.add("publish", "publish peak RSS", max(peaks), "MB")
-            r.add("publish", "published file size", (self.out_dir / "registry.db").stat().st_size / 1e6, "MB")
+        if "publish" not in a.parts:
+            return
+        goal_note = "" if self.n >= BIG else "goal is for 100k"
+        first = runs[0]
+        r.add("publish", "first publish after import (scores every case)", first[0], "s", "< 10 s at 100k",
+              (first[0] < 10) if self.n >= BIG else None, goal_note)
+        again = runs[1:] or runs
+        t = median([x[0] for x in again])
+        r.add("publish", "publish again (scores current)", t, "s", "< 10 s at 100k", (t < 10) if self.n >= BIG else None,
+              goal_note)
+        for label, (_, _, steps) in (("first", first), ("again", again[-1])):
+            r.add("publish", f"{label}: where the time goes", sum(steps.values()), "s", "", None,
+                  ", ".join(f"{k} {v:.1f}" for k, v in steps.items() if v >= 0.05))
+        r.add("publish", "publish peak RSS", max(x[1] for x in runs), "MB")
+        r.add("publish", "published file size", (self.out_dir / "registry.db").stat().st_size / 1e6, "MB")
 
     # -- 3. datasette -------------------------------------------------------------------------
 
@@ -333,8 +343,11 @@ class Bench:
                     data = importing.capture_rows(engine)
                     if "pgpublish" in a.parts and _have("registry.publish.build"):
                         out = self.work / "published-pg"
-                        s, peak, code, err = run_measured(worker_argv("publish", url, str(out)), timeout=a.publish_timeout)
-                        pub = (s, peak, code, err)
+                        steps_file = self.work / "publish-pg-steps.json"
+                        s, peak, code, err = run_measured(worker_argv("publish", url, str(out), str(steps_file)),
+                                                          timeout=a.publish_timeout)
+                        steps = json.loads(steps_file.read_text()) if code == 0 else {}
+                        pub = (s, peak, code, err, steps)
                 engine.dispose()
         def copy_once():
             with importing.pg_schema("copy") as url:
@@ -357,7 +370,10 @@ class Bench:
         elif pub[2] != 0:
             r.add("postgres", "publish from PostgreSQL " + ("timed out" if pub[2] == -9 else "failed"), pub[0], "s")
         else:
-            r.add("postgres", "publish from PostgreSQL", pub[0], "s", "< 10 s at 100k", (pub[0] < 10) if self.n >= BIG else None)
+            r.add("postgres", "publish from PostgreSQL (first: scores every case)", pub[0], "s", "< 10 s at 100k",
+                  (pub[0] < 10) if self.n >= BIG else None,
+                  ", ".join(f"{k} {v:.1f}" for k, v in pub[4].items() if v >= 0.05))
+            r.add("postgres", "publish from PostgreSQL / COPY", pub[0] / raw, "x", "<= 3x", pub[0] / raw <= 3)
             r.add("postgres", "publish from PostgreSQL peak RSS", pub[1], "MB")
 
 

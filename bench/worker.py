@@ -1,6 +1,6 @@
 """Tasks the benchmark runs in a child process, so that each has its own peak memory (RSS).
 
-    python -m bench.worker publish DATABASE_URL OUT_DIR
+    python -m bench.worker publish DATABASE_URL OUT_DIR [TIMINGS_JSON]
     python -m bench.worker export-cases DATABASE_URL OUT_FILE
     python -m bench.worker profile-publish DATABASE_URL OUT_DIR PROFILE_FILE
     python -m bench.worker pages OUT_DIR REQUESTS RESULT_JSON   (datasette in-process, clean heap)
@@ -12,12 +12,16 @@ import sys
 from pathlib import Path
 
 
-def publish(url: str, out_dir: str) -> None:
+def publish(url: str, out_dir: str, timings_json: str | None = None) -> None:
     from registry.db import make_engine
     from registry.publish.build import publish as build
 
     result = build(make_engine(url), Path(out_dir), allow_synthetic=True)
     print(f"published {result.row_counts.get('case_summary')} cases to {result.path}")
+    if timings_json:
+        import json
+
+        Path(timings_json).write_text(json.dumps(result.timings))
 
 
 def export_cases(url: str, out_file: str) -> None:

@@ -138,6 +138,26 @@ def test_synthetic_data_are_left_out_by_default(db):
     assert db.execute("select count(*) from evidence where publication_id not in (select id from publications)").fetchone()[0] == 0
 
 
+def test_no_byte_of_synthetic_data_stays_in_the_published_file(published, db):
+    # The file starts as a copy of the working database; left-out rows must not survive in free pages.
+    assert db.execute("select count(*) from evidence where subject_table = 'cases' and subject_id not in "
+                      "(select id from cases)").fetchone()[0] == 0
+    raw = (published / "registry.db").read_bytes()
+    assert b"zebraword" not in raw and b"synth0001" not in raw
+    assert b"Synthetic benchmark report" not in raw
+
+
+def test_publish_reports_its_steps_and_draws_no_bar_into_a_pipe(sqlite_engine, sqlite_url, tmp_path):
+    fx.write_cases(sqlite_engine)
+    result = CliRunner().invoke(standalone_group(), ["--database", sqlite_url, "publish", "--out", str(tmp_path / "d"),
+                                                     "--timings"])
+    assert result.exit_code == 0, result.output
+    timings = next(line for line in result.output.splitlines() if line.startswith("step timings: "))
+    for step in ("scores", "copy", "case_summary", "case_timeline", "lab_series", "full-text", "metadata"):
+        assert f"{step} " in timings
+    assert "publishing" not in result.output  # the bar is for terminals only
+
+
 def test_synthetic_data_only_with_the_flag_and_the_cli_says_so(sqlite_engine, sqlite_url, tmp_path):
     fx.write_cases(sqlite_engine)
     fx.write_synthetic_case(sqlite_engine)

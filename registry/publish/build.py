@@ -1,21 +1,25 @@
 """Build dist/registry.db: the immutable SQLite file datasette serves.
 
-Steps, in order: read the working database (any backend) into a snapshot
-without synthetic data unless allowed; create every model table with its
-foreign keys (so datasette shows labels and links) and bulk-insert the rows;
-bake case_summary, case_timeline, lab_series and discrepancies; index
-foreign keys and facet columns; build the full-text indexes; ANALYZE and
-VACUUM; write metadata.json beside the file. The file is built under a
-temporary name and moved into place only when complete, so a server never
-sees half a build.
+Steps, in order: bring the registry's own scores up to date in the working
+database; copy the working database's tables into a new file
+(registry.publish.copy: SQLite's page-level backup, or a stream of rows from
+PostgreSQL into a freshly migrated file, so both backends publish the same
+schema); take synthetic data out unless allowed; add the derived
+publication columns; bake case_summary, case_timeline, lab_series and
+discrepancies from what the file holds; index facet columns; build the
+full-text indexes; ANALYZE; write metadata.json beside the file. The file is
+built under a temporary name and moved into place only when complete, so a
+server never sees half a build.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -23,17 +27,18 @@ from sqlalchemy.engine import Engine
 from sqlite_utils import Database
 
 from registry import migrate
-from registry.completeness import case_completeness
+from registry.completeness import Completeness, completeness_sql
+from registry.publish.copy import copy_working_database
 from registry.publish.discrepancies import DISCREPANCIES, discrepancy_rows
 from registry.publish.fts import build_fts
 from registry.publish.lookups import Lookups, doi_url, pubmed_url, short_citation
-from registry.publish.schema import BakedTable, Col, model_column_types, model_foreign_keys, model_pk
+from registry.publish.schema import BakedTable, Col
 from registry.publish.site import DB_NAME, METADATA_NAME
 from registry.publish.snapshot import Row, Snapshot, read_snapshot
 from registry.publish.summary import CASE_SUMMARY, case_summary_rows
-from registry.publish.timeline import CASE_TIMELINE, LAB_SERIES, lab_rows, timeline_rows
-
-BATCH_SIZE = 500
+from registry.publish.synthetic import SYNTHETIC_FLAGGED, drop_synthetic
+from registry.publish.timeline import CASE_TIMELINE, LAB_SERIES, lab_series_sql, timeline_rows
+from registry.progress import Progress, quiet
 
 #: Baked tables in build order (case_summary first: the others point at it).
 BAKED_TABLES: tuple[BakedTable, ...] = (CASE_SUMMARY, CASE_TIMELINE, LAB_SERIES, DISCREPANCIES)
@@ -50,6 +55,9 @@ DERIVED_COLUMNS: dict[str, tuple[Col, ...]] = {
 #: Label column of model tables whose rows other tables point at (vocab tables use 'label').
 LABEL_COLUMNS = {"drugs": "name", "publications": "citation", "cases": "case_key"}
 
+#: Rows ANALYZE samples per index: enough for the planner, and it keeps ANALYZE fast on big files.
+ANALYSIS_LIMIT = 1000
+
 
 @dataclass
 class PublishResult:
@@ -58,39 +66,41 @@ class PublishResult:
     row_counts: dict[str, int] = field(default_factory=dict)
     excluded: dict[str, int] = field(default_factory=dict)
     includes_synthetic: bool = False
+    #: Wall seconds per step (see registry.progress).
+    timings: dict[str, float] = field(default_factory=dict)
 
 
-def _derive(table: str, rows: list[Row]) -> list[Row]:
-    if table != "publications":
-        return rows
-    return [
-        {**r, "citation": short_citation(r), "doi_url": doi_url(r.get("doi")), "pubmed_url": pubmed_url(r.get("pmid"))}
-        for r in rows
-    ]
+def _add_derived_columns(conn: sqlite3.Connection, snap: Snapshot) -> None:
+    """publications gains a short citation and links (computed here, once, for every reader)."""
+    for col in DERIVED_COLUMNS["publications"]:
+        conn.execute(f"ALTER TABLE publications ADD COLUMN {col.name} TEXT")
+    conn.executemany(
+        "UPDATE publications SET citation = ?, doi_url = ?, pubmed_url = ? WHERE id = ?",
+        ((short_citation(p), doi_url(p.get("doi")), pubmed_url(p.get("pmid")), p["id"]) for p in snap["publications"]),
+    )
 
 
-def _insert(db: Database, name: str, rows: Iterable[Row]) -> None:
-    db[name].insert_all(rows, batch_size=BATCH_SIZE)
-
-
-def _copy_model_tables(db: Database, snap: Snapshot) -> None:
-    for name, table in snap.tables.items():
-        columns = model_column_types(table)
-        columns.update({c.name: c.type for c in DERIVED_COLUMNS.get(name, ())})
-        db[name].create(columns, pk=model_pk(table), foreign_keys=model_foreign_keys(table))
-        _insert(db, name, _derive(name, snap.rows[name]))
-
-
-def _bake(db: Database, spec: BakedTable, rows: list[Row]) -> None:
+def _bake(db: Database, spec: BakedTable, rows: Iterable[Row] | str) -> None:
+    """Create a baked table and fill it from dict rows, or from a SELECT (str) run inside the file."""
     db[spec.name].create(spec.column_types, pk=spec.pk, foreign_keys=spec.foreign_keys)
-    _insert(db, spec.name, rows)
+    names = [c.name for c in spec.columns]
+    if isinstance(rows, str):
+        db.conn.execute(f"INSERT INTO {spec.name} ({', '.join(names)}) {rows}")
+    else:
+        values = itemgetter(*names)  # every baked row has every column: a missing one is a bug, not a NULL
+        db.conn.executemany(
+            f"INSERT INTO {spec.name} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
+            map(values, rows),
+        )
     for column in spec.indexes:
         db[spec.name].create_index([column], if_not_exists=True)
 
 
-def _completeness(engine: Engine) -> dict[str, Any]:
-    with engine.connect() as conn:
-        return {c.case_key: c for c in case_completeness(conn)}
+def _completeness(conn: sqlite3.Connection) -> dict[str, Completeness]:
+    return {
+        key: Completeness(key, int(known), int(nr), int(na), int(unrecorded))
+        for key, known, nr, na, unrecorded in conn.execute(completeness_sql())
+    }
 
 
 def _score_flags(engine: Engine) -> dict[str, list[str]]:
@@ -104,29 +114,72 @@ def _score_flags(engine: Engine) -> dict[str, list[str]]:
     return flags
 
 
-def build_database(snap: Snapshot, completeness: dict[str, Any], path: Path,
-                   score_flags: dict[str, list[str]] | None = None) -> dict[str, int]:
-    """Write the whole published database to `path` (which must not exist)."""
+def bake(db: Database, score_flags: dict[str, list[str]] | None = None, progress: Progress | None = None) -> None:
+    """Derive the baked tables, indexes and full-text indexes from the registry tables in `db`."""
+    progress = progress or quiet()
+    with progress.step("read"):
+        snap = read_snapshot(db.conn)
+        _add_derived_columns(db.conn, snap)
+    lk = Lookups(snap)
+    baked = {
+        "case_summary": lambda: case_summary_rows(lk, _completeness(db.conn), score_flags),
+        "case_timeline": lambda: timeline_rows(lk),
+        "lab_series": lab_series_sql,
+        "discrepancies": lambda: discrepancy_rows(lk),
+    }
+    for spec in BAKED_TABLES:
+        with progress.step(spec.name):
+            _bake(db, spec, baked[spec.name]())
+    with progress.step("indexes"):
+        db.index_foreign_keys()
+    with progress.step("full-text"):
+        build_fts(db)
+    with progress.step("analyze"):
+        db.execute(f"PRAGMA analysis_limit = {ANALYSIS_LIMIT}")
+        db.analyze()
+
+
+#: Steps of a publish, for the progress bar.
+PUBLISH_STEPS = 6 + len(BAKED_TABLES) + 3
+
+
+def build_database(engine: Engine, path: Path, *, allow_synthetic: bool = False,
+                   score_flags: dict[str, list[str]] | None = None,
+                   progress: Progress | None = None) -> tuple[dict[str, int], dict[str, int]]:
+    """Write the whole published database to `path` (which must not exist).
+
+    Returns (row counts per published table, synthetic publications and cases left out).
+    """
+    progress = progress or quiet()
+    with progress.step("copy"):
+        copy_working_database(engine, path)
     db = Database(path)
     try:
-        _copy_model_tables(db, snap)
-        lk = Lookups(snap)
-        baked = {
-            "case_summary": case_summary_rows(lk, completeness, score_flags),
-            "case_timeline": timeline_rows(lk),
-            "lab_series": lab_rows(lk),
-            "discrepancies": discrepancy_rows(lk),
-        }
-        for spec in BAKED_TABLES:
-            _bake(db, spec, baked[spec.name])
-        db.index_foreign_keys()
-        build_fts(db)
-        db.analyze()
-        db.vacuum()
-        return {
-            name: db[name].count for name in db.table_names()
+        conn = db.conn
+        conn.isolation_level = None
+        free_pages_before = conn.execute("PRAGMA freelist_count").fetchone()[0]
+        conn.execute("PRAGMA journal_mode = OFF")  # a build file: on failure it is thrown away
+        conn.execute("PRAGMA synchronous = OFF")
+        with progress.step("synthetic"):
+            # The working database's discrepancies view becomes a baked table of the same name.
+            for (view,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'view'").fetchall():
+                conn.execute(f'DROP VIEW "{view}"')
+            conn.execute("PRAGMA secure_delete = ON")
+            conn.execute("DROP TABLE IF EXISTS alembic_version")
+            excluded = {name: 0 for name in SYNTHETIC_FLAGGED} if allow_synthetic else drop_synthetic(conn)
+        conn.execute("BEGIN")
+        bake(db, score_flags, progress)
+        conn.execute("COMMIT")
+        with progress.step("vacuum"):
+            if free_pages_before:
+                # Pages the working database had freed may still hold deleted rows: rewrite the file without them.
+                db.vacuum()
+        conn.execute("PRAGMA journal_mode = DELETE")
+        counts = {
+            name: db.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] for name in db.table_names()
             if not name.startswith("sqlite_") and not _is_fts_table(db, name)
         }
+        return counts, excluded
     finally:
         db.close()
 
@@ -135,29 +188,33 @@ def _is_fts_table(db: Database, name: str) -> bool:
     return any(name == t or name.startswith(f"{t}_") for t in db.table_names() if t.endswith("_fts"))
 
 
-def publish(engine: Engine, out_dir: Path, *, allow_synthetic: bool = False) -> PublishResult:
+def publish(engine: Engine, out_dir: Path, *, allow_synthetic: bool = False,
+            progress: Progress | None = None) -> PublishResult:
     """Build `out_dir/registry.db` and `out_dir/metadata.json` from the working database."""
     from registry.db import writing
     from registry.publish.metadata import build_metadata
     from registry.scoring.store import store_registry_assessments
 
+    progress = progress or quiet()
     migrate.require_head(engine)
-    # Registry scores are recomputed from the current facts on every publish,
-    # so the site never shows a score older than the data behind it.
-    with writing(engine) as conn:
-        store_registry_assessments(conn)
-    snap = read_snapshot(engine, allow_synthetic=allow_synthetic)
-    completeness = _completeness(engine)
-    flags = _score_flags(engine)
+    with progress.step("scores"):
+        # Registry scores are recomputed from the current facts on every publish,
+        # so the site never shows a score older than the data behind it.
+        with writing(engine) as conn:
+            store_registry_assessments(conn)
+        flags = _score_flags(engine)
     out_dir.mkdir(parents=True, exist_ok=True)
     final = out_dir / DB_NAME
     partial = out_dir / f".{DB_NAME}.building"
     partial.unlink(missing_ok=True)
     try:
-        counts = build_database(snap, completeness, partial, flags)
+        counts, excluded = build_database(engine, partial, allow_synthetic=allow_synthetic, score_flags=flags,
+                                          progress=progress)
         os.replace(partial, final)
     finally:
         partial.unlink(missing_ok=True)
-    metadata_path = out_dir / METADATA_NAME
-    metadata_path.write_text(json.dumps(build_metadata(final), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return PublishResult(final, metadata_path, counts, snap.excluded, snap.includes_synthetic)
+    with progress.step("metadata"):
+        metadata_path = out_dir / METADATA_NAME
+        metadata = build_metadata(final)
+        metadata_path.write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return PublishResult(final, metadata_path, counts, excluded, allow_synthetic, dict(progress.timings))

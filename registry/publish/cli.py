@@ -21,13 +21,18 @@ DEFAULT_OUT = "dist"
               show_default=True, help="Folder for registry.db and metadata.json.")
 @click.option("--allow-synthetic", is_flag=True,
               help="Include synthetic benchmark data (is_synthetic). Never for the public site.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar (none is drawn when stderr is not a terminal anyway).")
+@click.option("--timings", is_flag=True, help="Print the wall time of each step.")
 @click.pass_context
-def publish(ctx: click.Context, out_dir: Path, allow_synthetic: bool) -> None:
+def publish(ctx: click.Context, out_dir: Path, allow_synthetic: bool, quiet: bool, timings: bool) -> None:
     """Build the read-only SQLite file that `serve` publishes, from the working database."""
     from registry.cli import engine_from
+    from registry.progress import Progress
+    from registry.publish.build import PUBLISH_STEPS
     from registry.publish.build import publish as build
 
-    result = build(engine_from(ctx), out_dir, allow_synthetic=allow_synthetic)
+    with Progress("publishing", PUBLISH_STEPS, enabled=False if quiet else None) as progress:
+        result = build(engine_from(ctx), out_dir, allow_synthetic=allow_synthetic, progress=progress)
     cases = result.row_counts.get("cases", 0)
     pubs = result.row_counts.get("publications", 0)
     click.echo(f"published {cases} cases from {pubs} publications to {result.path}")
@@ -39,6 +44,9 @@ def publish(ctx: click.Context, out_dir: Path, allow_synthetic: bool) -> None:
             f"{result.excluded.get('publications', 0)} publications (use --allow-synthetic for a benchmark build)"
         )
     click.echo(f"metadata: {result.metadata_path}")
+    if timings:
+        total = sum(result.timings.values())
+        click.echo("step timings: " + ", ".join(f"{k} {v:.2f} s" for k, v in result.timings.items()) + f"; total {total:.2f} s")
 
 
 @click.command("serve")

@@ -1,38 +1,57 @@
-"""Read the working database into memory, leaving synthetic data out unless asked.
+"""The rows the baked tables are computed from, read from the file being published.
 
-Reading goes through SQLAlchemy Core and the models' table definitions, so
-the same code reads SQLite and PostgreSQL and returns the same Python values
-(bools as bool, floats as float) in the same order (by primary key). The
-registry is small (hundreds of cases), so holding it in memory keeps the
-baking code plain Python, identical on both backends.
+By the time the bakers run, the file already holds the working database's
+tables (registry.publish.copy) without synthetic data unless allowed
+(registry.publish.synthetic), so reading it is the same code for every
+backend, with SQLite's values (booleans as 0/1). Rows are plain dicts
+read with the DB-API cursor, in primary-key order.
 
-Synthetic (benchmark) rows must never reach the public site by accident:
-publications and cases flagged `is_synthetic` are dropped, and so is every
-row that depends on them through a foreign key or points at them as an
-evidence subject.
+Only what a baker reads is loaded, which keeps memory and time in
+proportion at 100,000 cases:
+
+* findings: only those recorded as present (case_summary lists them; the
+  other statuses are not shown in any baked table);
+* lab_results: only absolute eosinophil counts (case_summary's peak;
+  lab_series is baked in SQL from the whole table);
+* evidence: only the facts on which a source not followed states a value
+  (all their evidence rows), which is what the discrepancies table pairs.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, inspect, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import Table
 
 import registry.models  # noqa: F401  (registers every table on the MetaData)
 from registry.db import metadata
 
 Row = dict[str, Any]
 
-#: Tables whose rows carry an is_synthetic flag of their own.
-SYNTHETIC_FLAGGED = ("publications", "cases")
+#: Model tables the bakers read (registry.publish.lookups and discrepancies).
+BAKED_FROM = (
+    "drugs", "publications", "cases", "case_publications", "drug_exposures", "dose_regimens", "challenge_events",
+    "challenge_steps", "findings", "lab_results", "treatments", "case_outcomes", "assessments", "evidence",
+)
+
+#: Row filters (SQL) for tables only partly needed; see the module docstring.
+PARTIAL = {
+    "findings": "status = 'present'",
+    "lab_results": "analyte = 'eosinophils_abs'",
+    "evidence": (
+        "(subject_table, subject_id, coalesce(field, '')) IN ("
+        "SELECT subject_table, subject_id, coalesce(field, '') FROM evidence "
+        "WHERE status = 'stated' AND NOT is_curated)"
+    ),
+}
 
 
 @dataclass
 class Snapshot:
-    """Rows of every registry table, in dependency order."""
+    """Rows of registry tables by table name, in primary-key order."""
 
     tables: dict[str, Table]
     rows: dict[str, list[Row]]
@@ -43,64 +62,18 @@ class Snapshot:
         return self.rows[name]
 
 
-def registry_tables(engine: Engine) -> list[Table]:
-    """The model tables present in the database, parents before children.
-
-    alembic_version is not a model table, so it is never copied.
-    """
-    present = set(inspect(engine).get_table_names())
-    return [t for t in metadata.sorted_tables if t.name in present]
-
-
-def read_snapshot(engine: Engine, *, allow_synthetic: bool = False) -> Snapshot:
-    tables = registry_tables(engine)
-    rows: dict[str, list[Row]] = {}
-    with engine.connect() as conn:
-        for table in tables:
-            order = list(table.primary_key.columns) or list(table.columns)
-            rows[table.name] = [dict(r) for r in conn.execute(select(table).order_by(*order)).mappings()]
-    snap = Snapshot(tables={t.name: t for t in tables}, rows=rows, includes_synthetic=allow_synthetic)
-    if not allow_synthetic:
-        _drop_synthetic(snap)
-    return snap
+def _read(conn: sqlite3.Connection, table: Table) -> list[Row]:
+    columns = [c.name for c in table.columns]
+    order = ", ".join(c.name for c in (list(table.primary_key.columns) or list(table.columns)))
+    where = f" WHERE {PARTIAL[table.name]}" if table.name in PARTIAL else ""
+    cursor = conn.execute(f'SELECT {", ".join(columns)} FROM "{table.name}"{where} ORDER BY {order}')
+    return [dict(zip(columns, values)) for values in cursor]
 
 
-def _drop_synthetic(snap: Snapshot) -> None:
-    dropped: dict[str, list[Row]] = {}
-    value_sets: dict[tuple[str, str], set[Any]] = {}
-
-    def dropped_values(table: str, column: str) -> set[Any]:
-        key = (table, column)
-        if key not in value_sets:
-            value_sets[key] = {r[column] for r in dropped.get(table, ())}
-        return value_sets[key]
-
-    # Evidence goes last: its subjects may be in any table.
-    for name in sorted(snap.tables, key=lambda n: n == "evidence"):
-        table = snap.tables[name]
-        fks = [(fk.parent.name, fk.column.table.name, fk.column.name) for fk in table.foreign_keys]
-        keep: list[Row] = []
-        gone: list[Row] = []
-        for row in snap.rows[name]:
-            synthetic = name in SYNTHETIC_FLAGGED and bool(row.get("is_synthetic"))
-            orphaned = any(
-                row[col] is not None and row[col] in dropped_values(parent, pcol) for col, parent, pcol in fks
-            )
-            subject_gone = name == "evidence" and _subject_dropped(snap, row, dropped_values)
-            (gone if synthetic or orphaned or subject_gone else keep).append(row)
-        snap.rows[name] = keep
-        if gone:
-            dropped[name] = gone
-    snap.excluded = {name: len(dropped.get(name, ())) for name in SYNTHETIC_FLAGGED}
-
-
-def _subject_dropped(snap: Snapshot, evidence: Row, dropped_values) -> bool:
-    """Evidence addresses its fact by table name and row id, not by a foreign key."""
-    subject = snap.tables.get(evidence["subject_table"])
-    if subject is None:
-        return False
-    pk = next(iter(subject.primary_key.columns)).name
-    return evidence["subject_id"] in dropped_values(subject.name, pk)
+def read_snapshot(conn: sqlite3.Connection) -> Snapshot:
+    """What the bakers need from the file being published (see BAKED_FROM and PARTIAL)."""
+    tables = {name: metadata.tables[name] for name in BAKED_FROM}
+    return Snapshot(tables=tables, rows={name: _read(conn, table) for name, table in tables.items()})
 
 
 def index_by(rows: Iterable[Row], key: str) -> dict[Any, Row]:

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from registry.models.vocab import VOCAB_TABLES
 from registry.publish.lookups import Lookups, fmt_number, label
 from registry.publish.schema import BakedTable, Col
 from registry.publish.snapshot import Row
-from registry.publish.summary import per_ul
+from registry.publish.summary import PER_UL_FACTORS
 
 #: Event kinds in the order they are listed when they fall on the same day.
 EVENT_KINDS = (
@@ -220,18 +221,23 @@ def timeline_rows(lk: Lookups) -> list[dict[str, Any]]:
     return rows
 
 
-def lab_rows(lk: Lookups) -> list[dict[str, Any]]:
-    rows = []
-    for case in sorted(lk.cases.values(), key=lambda c: c["case_key"]):
-        for lab in lk.labs_by_case.get(case["id"], []):
-            rows.append({
-                "id": lab["id"], "case_key": case["case_key"], "case_id": case["id"], "seq": lab["seq"],
-                "day": lab.get("day"),
-                "day_is_approximate": None if lab.get("day_is_approximate") is None else int(lab["day_is_approximate"]),
-                "time_point": lab.get("time_point"), "analyte": lab["analyte"],
-                "analyte_label": label("analyte", lab["analyte"]), "comparator": lab["comparator"],
-                "value": lab["value"], "unit": lab["unit"], "unit_label": label("lab_unit", lab["unit"]),
-                "value_per_ul": per_ul(lab["value"], lab["unit"]), "ref_low": lab.get("ref_low"),
-                "ref_high": lab.get("ref_high"),
-            })
-    return rows
+def lab_series_sql() -> str:
+    """SELECT of every lab_series row, run inside the file being published (one statement, no Python per row).
+
+    Labels come from the file's vocabulary tables (the same rows the code
+    defines); cell counts are converted with summary.PER_UL_FACTORS and
+    rounded to 3 decimals like summary.per_ul, which absorbs float noise.
+    """
+    per_ul_cases = " ".join(
+        f"WHEN '{unit}' THEN round(l.value * {factor!r}, 3)" for unit, factor in PER_UL_FACTORS.items()
+    )
+    return f"""
+        SELECT l.id, c.case_key, c.id, l.seq, l.day, l.day_is_approximate, l.time_point,
+               l.analyte, coalesce(va.label, l.analyte), l.comparator, l.value,
+               l.unit, coalesce(vu.label, l.unit), CASE l.unit {per_ul_cases} END, l.ref_low, l.ref_high
+        FROM lab_results l
+        JOIN cases c ON c.id = l.case_id
+        LEFT JOIN {VOCAB_TABLES["analyte"].name} va ON va.code = l.analyte
+        LEFT JOIN {VOCAB_TABLES["lab_unit"].name} vu ON vu.code = l.unit
+        ORDER BY c.case_key, l.seq
+    """
