@@ -25,31 +25,30 @@ class Progress:
         self.file = file or sys.stderr
         self.enabled = self.file.isatty() if enabled is None else enabled
         self.timings: dict[str, float] = {}
-        self._current = ""
         self._bar = None
         if self.enabled:
             self._bar = click.progressbar(
                 length=steps, label=label, file=self.file, show_eta=False, show_percent=True,
-                item_show_func=lambda _: self._current,
+                item_show_func=lambda item: item,
             )
             self._bar.__enter__()
 
     @contextmanager
     def step(self, name: str) -> Iterator[None]:
-        self._current = name
         if self._bar is not None:
-            self._bar.update(0)
+            # update(0) would not redraw (click draws after whole steps): show the running step now.
+            self._bar.current_item = name
+            self._bar.render_progress()
         started = time.perf_counter()
         try:
             yield
         finally:
             self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - started
             if self._bar is not None:
-                self._bar.update(1)
+                self._bar.update(1, name)
 
     def close(self) -> None:
         if self._bar is not None:
-            self._current = ""
             self._bar.__exit__(None, None, None)
             self._bar = None
 

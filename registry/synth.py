@@ -512,8 +512,9 @@ def write_documents(raws: Iterator[dict[str, Any]], out: Path) -> int:
               help="Write seed documents to FILE (.jsonl, .json or .yaml) instead of loading them into the database.")
 @click.option("--batch", type=click.IntRange(min=1), default=20000, show_default=True,
               help="Cases validated and loaded per batch (all batches in one transaction).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar (none is drawn when stderr is not a terminal anyway).")
 @click.pass_context
-def synth(ctx: click.Context, n_cases: int, seed: int, out: Path | None, batch: int) -> None:
+def synth(ctx: click.Context, n_cases: int, seed: int, out: Path | None, batch: int, quiet: bool) -> None:
     """Make a deterministic synthetic registry (article_type synthetic) for benchmarks.
 
     Without --out the documents are validated and loaded into the database
@@ -527,16 +528,21 @@ def synth(ctx: click.Context, n_cases: int, seed: int, out: Path | None, batch: 
     from registry.cli import engine_from
     from registry.db import writing
     from registry.migrate import require_head
+    from registry.progress import Progress
     from registry.seedfile.sync import SyncStats
 
     engine = engine_from(ctx)
     require_head(engine)
     total = SyncStats()
-    n_docs = 0
-    with writing(engine) as conn:
+    n_docs = n_done = 0
+    n_batches = -(-n_cases // batch)
+    with writing(engine) as conn, Progress("loading synthetic cases", n_batches, enabled=False if quiet else None) as progress:
         for raws in _batches(n_cases, seed, batch):
-            total.merge(load_raw(conn, raws))
+            n_here = sum(len(raw["cases"]) for _, raw in raws)
+            with progress.step(f"cases {n_done + 1:,}-{n_done + n_here:,}"):
+                total.merge(load_raw(conn, raws))
             n_docs += len(raws)
+            n_done += n_here
     click.echo(f"loaded {n_docs} synthetic publications ({n_cases} cases, seed {seed}): {total.summary()}")
 
 
