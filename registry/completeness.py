@@ -47,8 +47,9 @@ class Completeness:
 
 # Counting is one SQL statement so that it works the same on SQLite and
 # PostgreSQL and stays fast for large registries: every key fact becomes a
-# row (case_id, subject, field, is_known), then missing ones are matched to
-# their "why missing" evidence.
+# row (case_id, subject, field, is_known), missing ones are matched to their
+# "why missing" evidence, and each kind of count is aggregated per case once
+# and joined to the cases (no per-case subqueries).
 _SQL = """
 WITH facts AS (
     {case_facts}
@@ -65,6 +66,19 @@ missing AS (
     WHERE NOT f.is_known
     GROUP BY f.case_id, f.subject_table, f.subject_id, f.field
 ),
+fact_counts AS (
+    SELECT case_id,
+           SUM(CASE WHEN is_known THEN 1 ELSE 0 END) AS known,
+           SUM(CASE WHEN is_known THEN 0 ELSE 1 END) AS unknown
+    FROM facts GROUP BY case_id
+),
+missing_counts AS (
+    SELECT case_id,
+           SUM(CASE WHEN status = 'not_reported' THEN 1 ELSE 0 END) AS not_reported,
+           SUM(CASE WHEN status = 'not_available' THEN 1 ELSE 0 END) AS not_available,
+           COUNT(*) AS n
+    FROM missing GROUP BY case_id
+),
 finding_counts AS (
     SELECT case_id,
            SUM(CASE WHEN status IN ('present', 'absent', 'not_done') THEN 1 ELSE 0 END) AS known,
@@ -74,16 +88,14 @@ finding_counts AS (
     FROM findings WHERE finding IN ({core}) GROUP BY case_id
 )
 SELECT c.case_key,
-       COALESCE((SELECT SUM(CASE WHEN f.is_known THEN 1 ELSE 0 END) FROM facts f WHERE f.case_id = c.id), 0)
-         + COALESCE(fc.known, 0) AS known,
-       COALESCE((SELECT COUNT(*) FROM missing m WHERE m.case_id = c.id AND m.status = 'not_reported'), 0)
-         + COALESCE(fc.not_reported, 0) AS not_reported,
-       COALESCE((SELECT COUNT(*) FROM missing m WHERE m.case_id = c.id AND m.status = 'not_available'), 0)
-         + COALESCE(fc.not_available, 0) AS not_available,
-       COALESCE((SELECT COUNT(*) FROM facts f WHERE f.case_id = c.id AND NOT f.is_known), 0)
-         - COALESCE((SELECT COUNT(*) FROM missing m WHERE m.case_id = c.id), 0)
-         + ({n_core} - COALESCE(fc.n, 0)) AS unrecorded
-FROM cases c LEFT JOIN finding_counts fc ON fc.case_id = c.id
+       COALESCE(fa.known, 0) + COALESCE(fc.known, 0) AS known,
+       COALESCE(mc.not_reported, 0) + COALESCE(fc.not_reported, 0) AS not_reported,
+       COALESCE(mc.not_available, 0) + COALESCE(fc.not_available, 0) AS not_available,
+       COALESCE(fa.unknown, 0) - COALESCE(mc.n, 0) + ({n_core} - COALESCE(fc.n, 0)) AS unrecorded
+FROM cases c
+LEFT JOIN fact_counts fa ON fa.case_id = c.id
+LEFT JOIN missing_counts mc ON mc.case_id = c.id
+LEFT JOIN finding_counts fc ON fc.case_id = c.id
 {where}
 ORDER BY c.case_key
 """
