@@ -14,9 +14,11 @@ from sqlite_utils import Database
 from registry import migrate
 from registry.db import make_engine, metadata
 from registry.publish.build import BAKED_TABLES, publish
-from registry.publish.canned import canned_queries
+from registry.publish.canned import PAGE_PARAM, canned_queries, parse_query
 from registry.publish.cli import standalone_group
-from registry.publish.metadata import CASE_SUMMARY_FACETS, published_tables
+from registry.publish.metadata import (
+    CASE_SUMMARY_FACETS, CASE_SUMMARY_PAGE_SIZE, SOURCES_LISTED, _sources_html, build_metadata, published_tables,
+)
 from registry.publish.serve import SETTINGS, serve_argv
 from registry.publish.summary import dose_at_onset, latency_days, regiscar_disagreement, worst_result
 
@@ -102,6 +104,7 @@ def test_metadata_sets_labels_facets_sources_and_hides_fts(published):
     assert tables["drugs"]["label_column"] == "name"
     assert tables["publications"]["label_column"] == "citation"
     assert tables["case_summary"]["facets"] == CASE_SUMMARY_FACETS
+    assert tables["case_summary"]["size"] == CASE_SUMMARY_PAGE_SIZE
     assert tables["case_summary_fts"]["hidden"] is True and tables["publications_fts"]["hidden"] is True
     assert "CC BY 4.0" in meta["license"]
     assert "doi:10.1159/000519471" in meta["description_html"]
@@ -195,6 +198,7 @@ def test_case_summary_of_the_park_case(db):
     assert (park["age_years"], park["sex"], park["country"]) == (62, "female", "KR")
     assert park["indication"] == "gastrointestinal stromal tumour"
     assert json.loads(park["suspect_drug_list"]) == ["imatinib"]
+    assert park["main_suspect_drug"] == "imatinib"
     assert (park["latency_days"], park["dose_at_onset_value"], park["dose_at_onset_unit"]) == (15, 400, "mg")
     assert park["peak_eosinophils_per_ul"] == 1690
     assert json.loads(park["treatments"]) == ["prednisolone", "reslizumab"]
@@ -259,8 +263,46 @@ def test_canned_query_files_have_headers_and_examples():
     }
     for q in queries:
         assert q.title and q.description and q.sql
-        assert set(q.params) <= set(q.example), f"{q.name}: give an example for every parameter"
+        assert set(q.params) - {PAGE_PARAM} <= set(q.example), f"{q.name}: give an example for every parameter"
         assert not q.sql.lstrip().lower().startswith(("insert", "update", "delete", "create", "drop"))
+
+
+def test_per_page_header_adds_a_page_parameter(tmp_path, db):
+    path = tmp_path / "keys.sql"
+    path.write_text("-- title: Keys\n-- description: Case keys.\n-- per_page: 1\nselect case_key from case_summary order by case_key\n")
+    query = parse_query(path)
+    assert query.params == [PAGE_PARAM] and "per page" in query.description
+
+    def page(value: str) -> list[str]:
+        return [r[0] for r in db.execute(query.sql, {PAGE_PARAM: value}).fetchall()]
+
+    assert page("") == page("1") == page("0") == page("x") == [fx.SPARSE_KEY]
+    assert page("2") == [fx.PARK_KEY]
+    assert page("3") == []
+
+
+def test_home_page_lists_sources_only_while_there_are_few():
+    source = {"citation": "Doe 2020, J", "title": "T", "doi": None, "doi_url": None, "pmid": None, "pubmed_url": None}
+    assert _sources_html([source] * SOURCES_LISTED).count("<li>") == SOURCES_LISTED
+    many = _sources_html([source] * (SOURCES_LISTED + 1))
+    assert "<li>" not in many and f"{SOURCES_LISTED + 1} publications" in many and "/registry/publications" in many
+
+
+def test_metadata_holds_plain_json_types(published):
+    # datasette 0.65 deep-copies the metadata on every table permission check;
+    # str subclasses (SQLAlchemy's quoted_name) made each copy several times slower.
+    def check(value):
+        if isinstance(value, dict):
+            for key, item in value.items():
+                assert type(key) is str, repr(key)
+                check(item)
+        elif isinstance(value, list):
+            for item in value:
+                check(item)
+        else:
+            assert type(value) in (str, int, float, bool, type(None)), repr(value)
+
+    check(build_metadata(published / "registry.db"))
 
 
 @pytest.mark.parametrize(

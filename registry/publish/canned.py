@@ -1,9 +1,15 @@
 """Canned queries, kept as .sql files in queries/ with a small comment header.
 
 Each file starts with `-- key: value` lines (title, description, and
-optionally example: name=value for tests and links), then the SQL. Keeping
-them as files makes them reviewable and lets the tests run every one.
-None is writable: the published database is immutable.
+optionally example: name=value for tests and links, per_page: N), then the
+SQL. Keeping them as files makes them reviewable and lets the tests run
+every one. None is writable: the published database is immutable.
+
+datasette pages table views but not canned queries: a query that lists
+cases would return (and render) up to max_returned_rows at once, more as
+the registry grows. Such a query declares `per_page: N`; it then ends with
+a LIMIT/OFFSET driven by a `page` parameter (blank means page 1) and its
+description says so.
 """
 
 from __future__ import annotations
@@ -15,6 +21,12 @@ from pathlib import Path
 QUERIES_DIR = Path(__file__).resolve().parent / "queries"
 _HEADER = re.compile(r"^--\s*(\w+)\s*:\s*(.*)$")
 _PARAM = re.compile(r"(?<![:\w]):(\w+)")
+PAGE_PARAM = "page"
+#: Any text that is not a number >= 1 (blank included) reads as page 1.
+PAGE_CLAUSE = (
+    "limit {n} offset {n} * (max(cast(coalesce(nullif(trim(:" + PAGE_PARAM + "), ''), '1') as integer), 1) - 1)"
+)
+PAGE_NOTE = " {n} rows per page: type 2 as page for the next {n}."
 
 
 @dataclass(frozen=True)
@@ -51,7 +63,12 @@ def parse_query(path: Path) -> CannedQuery:
         raise ValueError(f"{path.name}: header lacks {', '.join(sorted(missing))}")
     example = dict(p.split("=", 1) for p in header.get("example", "").split("&") if "=" in p)
     sql = "\n".join(lines[body_start:]).strip()
-    return CannedQuery(path.stem, header["title"], header["description"], sql, example)
+    description = header["description"]
+    if "per_page" in header:
+        n = int(header["per_page"])
+        sql += "\n" + PAGE_CLAUSE.format(n=n)
+        description += PAGE_NOTE.format(n=n)
+    return CannedQuery(path.stem, header["title"], description, sql, example)
 
 
 def canned_queries(directory: Path = QUERIES_DIR) -> list[CannedQuery]:

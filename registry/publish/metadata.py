@@ -28,15 +28,24 @@ TITLE = "DRESS case registry"
 LICENCE = "CC BY 4.0 (the registry's curated data)"
 LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
 FTS_SHADOW_SUFFIXES = ("_data", "_idx", "_docsize", "_config", "_content")
+#: The home page lists the sources up to this many; beyond it, it links to the publications table.
+SOURCES_LISTED = 100
 
-#: Facets shown on case_summary without asking (columns are indexed by the build).
+#: Facets shown on case_summary without asking. Each is a plain column the build
+#: indexes, so a facet reads an index, not the table: the array facet on
+#: suspect_drug_list (json_each over every row) grew with the registry and is
+#: only run when asked for (?_facet_array=suspect_drug_list).
 CASE_SUMMARY_FACETS: list[Any] = [
-    "indication", {"array": "suspect_drug_list"}, "reaction_outcome", "sex", "rechallenge_result", "year",
+    "indication", "main_suspect_drug", "reaction_outcome", "sex", "rechallenge_result", "year",
 ]
+#: Rows per case_summary page: the table is wide, and rendering its cells, not
+#: the SQL, is most of a page's time (?_size= still asks for more).
+CASE_SUMMARY_PAGE_SIZE = 20
 
 TABLE_OPTIONS: dict[str, dict[str, Any]] = {
     "case_summary": {
         "facets": CASE_SUMMARY_FACETS,
+        "size": CASE_SUMMARY_PAGE_SIZE,
         "sort_desc": "year",
         "sortable_columns": [
             "case_key", "year", "age_years", "onset_day", "latency_days", "peak_eosinophils_per_ul",
@@ -66,11 +75,14 @@ def published_tables(db: Database) -> list[str]:
 
 
 def _model_descriptions() -> dict[str, tuple[str, dict[str, str]]]:
+    """Descriptions keyed by plain str names: SQLAlchemy's names are quoted_name (a str
+    subclass), and datasette 0.65 deep-copies the whole metadata on every table permission
+    check, where those keys alone made each copy three times slower."""
     out = {}
     for table in model_metadata.sorted_tables:
-        cols = {c.name: c.comment or "" for c in table.columns}
+        cols = {str(c.name): c.comment or "" for c in table.columns}
         cols.update({c.name: c.description for c in DERIVED_COLUMNS.get(table.name, ())})
-        out[table.name] = (table.comment or "", cols)
+        out[str(table.name)] = (table.comment or "", cols)
     for spec in BAKED_TABLES:
         out[spec.name] = (spec.description, spec.descriptions)
     return out
@@ -138,8 +150,17 @@ def _description_html(sources: list[dict[str, Any]], synthetic_cases: int, n_cas
         "copyright; the registry stores paraphrases and short values, not their text.</p>"
         f'<p>Start with <a href="/{DATABASE}/case_summary">the cases</a>; definitions and charts are on the '
         '<a href="/about">about page</a>.</p>'
-        f"<p>Sources ({len(sources)} publications):</p><ul>" + "".join(_source_html(p) for p in sources) + "</ul>"
+        + _sources_html(sources)
     )
+
+
+def _sources_html(sources: list[dict[str, Any]]) -> str:
+    """The sources on the home page, or (for a large registry) a link to them: the list
+    would grow with every publication, into megabytes of HTML on the first page."""
+    if len(sources) > SOURCES_LISTED:
+        return (f'<p>Sources: {len(sources)} publications, listed with their DOI and PubMed links in '
+                f'<a href="/{DATABASE}/publications">the publications table</a>.</p>')
+    return f"<p>Sources ({len(sources)} publications):</p><ul>" + "".join(_source_html(p) for p in sources) + "</ul>"
 
 
 def build_metadata(db_path: Path) -> dict[str, Any]:

@@ -69,6 +69,7 @@ CASE_SUMMARY = BakedTable(
         Col("indication", str, "What the suspect drug(s) were given for (distinct values joined by '; ')."),
         Col("suspect_drugs", str, "Suspect, co-suspect and interacting drugs, joined by ', '."),
         Col("suspect_drug_list", str, "Suspect drugs as a JSON array of names (facet with {array: ...}; filter with __arraycontains)."),
+        Col("main_suspect_drug", str, "The suspect drug latency and dose at onset refer to: the first exposure with role suspect (else co-suspect, else interacting). Faceted by default; every suspect drug of the case is in suspect_drug_list."),
         Col("day1_anchor", str, "What day 1 is for this case (normally the first dose of the suspect drug), in words."),
         Col("suspect_start_day", int, "First dose of the (first) suspect drug, in relative days (normally 1)."),
         Col("onset_day", int, "Onset of the reaction, in relative days (day 1 = first dose of the suspect drug)."),
@@ -113,9 +114,11 @@ CASE_SUMMARY = BakedTable(
         Col("pubmed_url", str, "Link to the primary report on PubMed."),
         Col("is_synthetic", int, "1 for benchmark data made by `dress-registry synth` (only in builds made with --allow-synthetic)."),
     ),
+    # Facets and filters; regiscar_disagreement also orders the score_comparison query.
     indexes=(
         "indication", "sex", "country", "reaction_outcome", "rechallenge_result", "year",
-        "therapy_fate", "dechallenge_result", "latency_days", "completeness",
+        "therapy_fate", "dechallenge_result", "latency_days", "completeness", "main_suspect_drug",
+        "regiscar_disagreement",
     ),
 )
 
@@ -275,6 +278,7 @@ def case_summary_rows(lk: Lookups, completeness: dict[str, Any], score_flags: di
             "indication": "; ".join(_distinct([e.get("indication") for e in exposures])) or None,
             "suspect_drugs": ", ".join(drugs) or None,
             "suspect_drug_list": _json(drugs),
+            "main_suspect_drug": lk.drug_name(first["drug_id"]) if first else None,
             "day1_anchor": case.get("day1_anchor"),
             "suspect_start_day": first["start_day"] if first else None,
             "onset_day": case.get("onset_day"),

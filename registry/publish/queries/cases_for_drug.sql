@@ -1,5 +1,6 @@
 -- title: Cases for a drug
--- description: Every case in which the named drug was a suspect, co-suspect or interacting drug, with the main facts of each case. Type the drug's normalised name (INN, e.g. imatinib); case does not matter.
+-- description: Cases in which the named drug was a suspect, co-suspect or interacting drug, with the main facts of each case, oldest report first. Type the drug's normalised name (INN, e.g. imatinib); case does not matter. For every case at once, filter case_summary with suspect_drug_list__arraycontains and download it as CSV.
+-- per_page: 100
 -- example: drug=imatinib
 select
   s.case_key,
@@ -21,8 +22,8 @@ from case_summary s
 where s.case_id in (
   select e.case_id
   from drug_exposures e
-  join drugs d on d.id = e.drug_id
-  where lower(d.name) = lower(trim(:drug))
+  -- names are stored in lower case and unique: one id, so the drug's exposures are read by drug_id
+  where e.drug_id = (select id from drugs where name = lower(trim(:drug)))
     and e.role in ('suspect', 'co_suspect', 'interacting')
 )
 order by s.year, s.case_key

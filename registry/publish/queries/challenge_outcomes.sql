@@ -1,5 +1,6 @@
 -- title: Rechallenge and desensitisation outcomes
--- description: Every re-exposure to a drug after the reaction (rechallenge, deliberate re-introduction, desensitisation, continuing through the reaction): protocol steps (dose, protocol day, minutes after the previous step), premedication and result.
+-- description: Every re-exposure to a drug after the reaction (rechallenge, deliberate re-introduction, desensitisation, continuing through the reaction): protocol steps (dose, protocol day, minutes after the previous step), premedication and result. By case key.
+-- per_page: 100
 select
   s.case_key,
   s.citation,
@@ -20,10 +21,12 @@ select
   r.label as result,
   c.time_to_recurrence_days,
   c.notes
-from challenge_events c
-join drug_exposures e on e.id = c.exposure_id
+-- CROSS JOIN keeps case_summary the outer loop (SQLite's join-order hint): cases come in
+-- case_key order from its primary key, so a page stops after its rows instead of sorting them all.
+from case_summary s
+cross join drug_exposures e on e.case_id = s.case_id
+cross join challenge_events c on c.exposure_id = e.id
 join drugs d on d.id = e.drug_id
-join case_summary s on s.case_id = e.case_id
 join vocab_challenge_type t on t.code = c.challenge_type
 left join vocab_challenge_result r on r.code = c.result
 order by s.case_key, e.seq, c.seq

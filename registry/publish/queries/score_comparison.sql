@@ -1,5 +1,6 @@
 -- title: Authors' versus registry RegiSCAR scores
--- description: The RegiSCAR DRESS score as the authors published it next to the one the registry computes from the stored facts (with the range of totals the unknown items still allow). Disagree means the authors' total lies outside that range.
+-- description: The RegiSCAR DRESS score as the authors published it next to the one the registry computes from the stored facts (with the range of totals the unknown items still allow). Disagree means the authors' total lies outside that range. Disagreements first; case_summary has both scores of every case, with CSV.
+-- per_page: 100
 select
   case_key,
   citation,
@@ -16,4 +17,4 @@ select
   end as comparison
 from case_summary
 where coalesce(authors_regiscar, registry_regiscar, authors_regiscar_category, registry_regiscar_category) is not null
-order by regiscar_disagreement is null, regiscar_disagreement desc, case_key
+order by regiscar_disagreement desc, case_key  -- desc puts NULL (cannot compare) last

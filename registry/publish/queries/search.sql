@@ -1,5 +1,6 @@
 -- title: Search cases
--- description: Full-text search over case keys, citations, publication titles, curators' summaries and notes, drugs, indications, treatments and re-exposures. Words are matched with stemming (desensitised finds desensitisation); quotes and operators are taken literally.
+-- description: Full-text search over case keys, citations, publication titles, curators' summaries and notes, drugs, indications, treatments and re-exposures. Words are matched with stemming (desensitised finds desensitisation); quotes and operators are taken literally. Best matches first.
+-- per_page: 100
 -- example: q=reslizumab
 select
   s.case_key,

@@ -1,5 +1,6 @@
 -- title: Disagreements between sources
--- description: Facts on which sources, or two places in one source, disagree: the value the registry follows next to the one it does not, with publications, locators and the curators' notes.
+-- description: Facts on which sources, or two places in one source, disagree: the value the registry follows next to the one it does not, with publications, locators and the curators' notes. By case key.
+-- per_page: 100
 select
   case_key,
   subject_table,
