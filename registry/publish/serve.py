@@ -28,7 +28,10 @@ SETTINGS: dict[str, Any] = {
     "sql_time_limit_ms": 3000,     # generous for ad-hoc SQL, still stops runaway queries
     "max_returned_rows": 2000,     # above the registry's size for any baked table page
     "allow_csv_stream": True,      # _stream=on exports every row, not just max_returned_rows
-    "max_csv_mb": 50,              # a full export is far below this; a cap still guards the server
+    # case_summary as CSV is ~0.7 KB per case (~65 MB at 100,000 cases): the cap leaves room for
+    # ~300,000 cases and still stops a runaway export of the evidence table (~4 million rows at 100,000
+    # cases; `dress-registry export` is the way to take it whole).
+    "max_csv_mb": 200,
     "suggest_facets": False,       # only the curated facets from metadata
     "default_facet_size": 15,
     "default_page_size": 50,
