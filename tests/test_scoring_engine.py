@@ -268,6 +268,23 @@ def test_engine_rejects_bad_input():
         score(REGISCAR, {"fever": Answer("unknown", possible=frozenset({"yes"}))})
 
 
+def test_a_repeated_answer_scores_the_same_with_its_own_basis_and_bad_input_fails_every_time():
+    # The engine remembers each item's scored answers; the basis and errors must not be remembered with them.
+    one_or_more = frozenset({"one", "two_or_more"})
+    first = score(REGISCAR, {"fever": Answer("no", "case 1"), "organ_involvement": Answer("one", "a", one_or_more)})
+    again = score(REGISCAR, {"fever": Answer("no", "case 2"), "organ_involvement": Answer("one", "b", one_or_more)})
+    assert [(i.answer, i.points, i.points_min, i.points_max) for i in first.items] == [
+        (i.answer, i.points, i.points_min, i.points_max) for i in again.items
+    ]
+    assert (first.item("fever").basis, again.item("fever").basis) == ("case 1", "case 2")
+    assert again.item("organ_involvement").basis == "b" and again.total_max == first.total_max
+    narrowed = score(REGISCAR, {"organ_involvement": Answer("one", "a", frozenset({"one"}))})
+    assert narrowed.item("organ_involvement").points_max == 1  # another possible set is another answer
+    for _ in range(2):
+        with pytest.raises(ValueError, match="not an answer"):
+            score(REGISCAR, {"fever": "maybe"})
+
+
 # -- published worked examples ---------------------------------------------------
 
 

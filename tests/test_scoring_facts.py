@@ -41,9 +41,10 @@ from registry.scoring.facts import (
     LabFact,
     OutcomeFact,
     load_case_facts,
+    load_cases_facts,
 )
-from registry.scoring.flags import score_disagreements
-from registry.scoring.store import compute_registry_scores, store_registry_assessments
+from registry.scoring.flags import flagged_messages, score_disagreements
+from registry.scoring.store import compute_registry_scores, refresh_registry_scores, store_registry_assessments
 
 REGISCAR = load_instrument("regiscar_dress")
 NARANJO = load_instrument("naranjo")
@@ -631,6 +632,66 @@ def test_compute_without_store_writes_nothing(sqlite_engine):
         (only,) = compute_registry_scores(conn)  # no suspect drug: RegiSCAR only
         assert only.result.instrument == "regiscar_dress"
         assert conn.execute(select(Assessment.__table__.c.id)).all() == []
+
+
+def test_loading_every_case_reads_the_same_facts_as_loading_them_by_id(cases):
+    engine, ids = cases
+    with engine.connect() as conn:
+        every = load_cases_facts(conn)
+        by_id = load_cases_facts(conn, [ids["zgolli"], ids["park"]])
+    assert sorted(every) == sorted(ids.values())
+    assert every == by_id
+    assert [c.result for c in every[ids["park"]].exposures[0].challenges] == ["recurrence", "recurrence"]
+
+
+def test_disagreements_against_scores_already_computed_equal_computing_them(cases):
+    engine, _ = cases
+    with engine.connect() as conn:
+        assert score_disagreements(conn, registry=compute_registry_scores(conn)) == score_disagreements(conn)
+
+
+def test_refresh_stores_the_registry_rows_and_returns_the_flags_publish_shows(cases):
+    engine, _ = cases
+    with engine.begin() as conn:
+        flags = refresh_registry_scores(conn)
+    with engine.connect() as conn:
+        refreshed = _rows(conn, "registry")
+        assert flags == flagged_messages(score_disagreements(conn))
+    assert list(flags) == ["park2021-1"]  # zgolli's scores agree with the registry's facts
+    assert any("skin_biopsy" in m and "only subtract" in m for m in flags["park2021-1"])
+
+    a = Assessment.__table__
+    with engine.connect() as conn:
+        ids_before = conn.execute(select(a.c.id).where(a.c.assessor == "registry").order_by(a.c.id)).scalars().all()
+    assert refresh_registry_scores(engine) == flags
+    with engine.connect() as conn:
+        assert _rows(conn, "registry") == refreshed
+        assert conn.execute(select(a.c.id).where(a.c.assessor == "registry").order_by(a.c.id)).scalars().all() == ids_before
+    with engine.begin() as conn:
+        conn.execute(a.delete().where(a.c.assessor == "registry"))
+    store_registry_assessments(engine)
+    with engine.connect() as conn:
+        assert _rows(conn, "registry") == refreshed  # the same rows as the store on its own
+
+
+def test_refresh_flags_against_the_facts_it_just_stored_and_rolls_back_with_the_caller(cases):
+    engine, ids = cases
+    refresh_registry_scores(engine)
+    with engine.connect() as conn:
+        before = _rows(conn, "registry")
+    with engine.begin() as conn:
+        conn.execute(Finding.__table__.update()
+                     .where(Finding.__table__.c.case_id == ids["park"], Finding.__table__.c.finding == "fever")
+                     .values(status="present"))
+    with pytest.raises(RuntimeError), engine.begin() as conn:
+        flags = refresh_registry_scores(conn)
+        # Fever present: the registry's interval moves to 4..9, leaving the authors' 3 outside it.
+        assert any("total 3 lies outside 4..9" in m for m in flags["park2021-1"])
+        park = next(r for r in _rows(conn, "registry") if r[0] == ids["park"] and r[2] == "regiscar_dress")
+        assert park[4:7] == (4, 4, 9)
+        raise RuntimeError("publish fails after scoring")
+    with engine.connect() as conn:
+        assert _rows(conn, "registry") == before
 
 
 # -- CLI -------------------------------------------------------------------------------------

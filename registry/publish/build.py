@@ -103,17 +103,6 @@ def _completeness(conn: sqlite3.Connection) -> dict[str, Completeness]:
     }
 
 
-def _score_flags(engine: Engine) -> dict[str, list[str]]:
-    from registry.scoring.flags import score_disagreements
-
-    flags: dict[str, list[str]] = {}
-    with engine.connect() as conn:
-        for row in score_disagreements(conn):
-            if row["flagged"]:
-                flags.setdefault(row["case_key"], []).extend(row["messages"])
-    return flags
-
-
 def bake(db: Database, score_flags: dict[str, list[str]] | None = None, progress: Progress | None = None) -> None:
     """Derive the baked tables, indexes and full-text indexes from the registry tables in `db`."""
     progress = progress or quiet()
@@ -193,7 +182,7 @@ def publish(engine: Engine, out_dir: Path, *, allow_synthetic: bool = False,
     """Build `out_dir/registry.db` and `out_dir/metadata.json` from the working database."""
     from registry.db import writing
     from registry.publish.metadata import build_metadata
-    from registry.scoring.store import store_registry_assessments
+    from registry.scoring.store import refresh_registry_scores
 
     progress = progress or quiet()
     migrate.require_head(engine)
@@ -201,8 +190,7 @@ def publish(engine: Engine, out_dir: Path, *, allow_synthetic: bool = False,
         # Registry scores are recomputed from the current facts on every publish,
         # so the site never shows a score older than the data behind it.
         with writing(engine) as conn:
-            store_registry_assessments(conn)
-        flags = _score_flags(engine)
+            flags = refresh_registry_scores(conn)
     out_dir.mkdir(parents=True, exist_ok=True)
     final = out_dir / DB_NAME
     partial = out_dir / f".{DB_NAME}.building"

@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -77,6 +77,12 @@ class Item:
                 return a.code
         return None
 
+    @cached_property
+    def scored_answers(self) -> dict[tuple[str, frozenset[str] | None], tuple[str, bool, int, int, int]]:
+        """The engine's memo: (answer, possible answers) -> (answer code, known,
+        points, min, max). Filled as answers are scored; not part of equality."""
+        return {}
+
     @property
     def min_points(self) -> int:
         return min(a.points for a in self.answers)
@@ -121,6 +127,11 @@ class Instrument:
     def item_codes(self) -> tuple[str, ...]:
         return tuple(it.code for it in self.items)
 
+    @cached_property
+    def item_code_set(self) -> frozenset[str]:
+        """Item codes as a set, built once: every score checks its answers against it."""
+        return frozenset(it.code for it in self.items)
+
     def category(self, total: int) -> Category:
         for c in self.categories:
             if c.contains(total):
@@ -133,10 +144,14 @@ class Instrument:
 
     def deriver(self) -> Callable[..., Any] | None:
         """The facts-to-answers function named by `answers_from`, if any."""
-        if not self.answers_from:
-            return None
-        module, _, attr = self.answers_from.partition(":")
-        return getattr(importlib.import_module(module), attr)
+        return _named_function(self.answers_from) if self.answers_from else None
+
+
+@cache
+def _named_function(path: str) -> Callable[..., Any]:
+    """The function "module:attr" names, imported once (scoring asks per case)."""
+    module, _, attr = path.partition(":")
+    return getattr(importlib.import_module(module), attr)
 
 
 def _str(raw: dict, key: str, where: str, *, required: bool = True) -> str | None:

@@ -13,18 +13,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from registry.scoring.definitions import Instrument, Item
 
 
-@dataclass(frozen=True)
-class Answer:
+class Answer(NamedTuple):
     """An answer to one item, with the facts it rests on.
 
     `possible` narrows the answers still compatible with the facts when they
     settle part of an item but not all of it (e.g. one organ known involved,
     others not reported: "one" or "two_or_more"). Left as None it means the
     answer itself for a known answer, and every answer for an unknown one.
+
+    Answers and item results are named tuples rather than frozen dataclasses:
+    as immutable, and several times cheaper to build, which counts at the
+    hundreds of thousands a registry run makes.
     """
 
     code: str
@@ -32,8 +36,9 @@ class Answer:
     possible: frozenset[str] | None = None
 
 
-@dataclass(frozen=True)
-class ItemResult:
+class ItemResult(NamedTuple):
+    """One item scored: the answer, its points and the interval still possible."""
+
     code: str
     label: str
     answer: str
@@ -86,22 +91,40 @@ class ScoreResult:
 
 def _score_item(item: Item, given: str | Answer | None) -> ItemResult:
     if given is None:
-        given = Answer(item.unknown_code, basis="no answer given")
+        code, possible, basis = item.unknown_code, None, "no answer given"
     elif isinstance(given, str):
-        given = Answer(given)
-    code = item.resolve(given.code)
+        code, possible, basis = given, None, ""
+    else:
+        code, possible, basis = given.code, given.possible, given.basis
+        if possible is not None and not isinstance(possible, frozenset):
+            possible = frozenset(possible)  # hashable, for the memo below
+    # The points depend on the answer and the possible set only, never on the
+    # basis, and a registry run sees the same few answers per item thousands
+    # of times: each distinct one is resolved and checked once per process.
+    memo = item.scored_answers
+    key = (code, possible)
+    if key not in memo:
+        memo[key] = _item_points(item, code, possible)
+    answer, known, points, lo, hi = memo[key]
+    return ItemResult(item.code, item.label, answer, known, points, lo, hi, basis)
+
+
+def _item_points(item: Item, given: str, given_possible: frozenset[str] | None) -> tuple[str, bool, int, int, int]:
+    """(answer code, known, points, points_min, points_max) for an answer to
+    `item`, or ValueError when the answer or its possible set is not valid."""
+    code = item.resolve(given)
     if code is None:
-        raise ValueError(f"item {item.code}: {given.code!r} is not an answer (expected one of {item.answer_codes} or unknown)")
+        raise ValueError(f"item {item.code}: {given!r} is not an answer (expected one of {item.answer_codes} or unknown)")
     known = not item.is_unknown(code)
-    if given.possible is None:
+    if given_possible is None:
         possible = (code,) if known else item.answer_codes
     else:
-        bad = set(given.possible) - set(item.answer_codes)
-        if bad or not given.possible:
-            raise ValueError(f"item {item.code}: possible answers {sorted(given.possible)} are not all answers of the item")
-        if known and code not in given.possible:
+        bad = set(given_possible) - set(item.answer_codes)
+        if bad or not given_possible:
+            raise ValueError(f"item {item.code}: possible answers {sorted(given_possible)} are not all answers of the item")
+        if known and code not in given_possible:
             raise ValueError(f"item {item.code}: answer {code!r} is not among its own possible answers")
-        possible = tuple(a for a in item.answer_codes if a in given.possible)
+        possible = tuple(a for a in item.answer_codes if a in given_possible)
     pts = [item.option(a).points for a in possible]
     points = item.option(code).points if known else item.unknown_points
     lo, hi = min(pts), max(pts)
@@ -109,16 +132,7 @@ def _score_item(item: Item, given: str | Answer | None) -> ItemResult:
         # The instrument's unknown rule would give points no remaining answer
         # can give; the caller's `possible` set contradicts the rule.
         raise ValueError(f"item {item.code}: unknown scores {points}, outside the possible {lo}..{hi}")
-    return ItemResult(
-        code=item.code,
-        label=item.label,
-        answer=code if known else item.unknown_code,
-        known=known,
-        points=points,
-        points_min=lo,
-        points_max=hi,
-        basis=given.basis,
-    )
+    return (code if known else item.unknown_code, known, points, lo, hi)
 
 
 def score(instrument: Instrument, answers: Mapping[str, str | Answer]) -> ScoreResult:
@@ -127,13 +141,15 @@ def score(instrument: Instrument, answers: Mapping[str, str | Answer]) -> ScoreR
     Items missing from `answers` are unknown. Codes that are not items of the
     instrument are an error, so that a typo cannot drop an item.
     """
-    stray = set(answers) - set(instrument.item_codes)
+    stray = answers.keys() - instrument.item_code_set
     if stray:
         raise ValueError(f"{instrument.code}: no such items {sorted(stray)}")
-    items = tuple(_score_item(it, answers.get(it.code)) for it in instrument.items)
-    total = sum(i.points for i in items)
-    lo = sum(i.points_min for i in items)
-    hi = sum(i.points_max for i in items)
+    items = tuple([_score_item(it, answers.get(it.code)) for it in instrument.items])
+    total = lo = hi = 0
+    for i in items:
+        total += i.points
+        lo += i.points_min
+        hi += i.points_max
     spanned = tuple(c.code for c in instrument.categories_between(lo, hi))
     return ScoreResult(
         instrument=instrument.code,

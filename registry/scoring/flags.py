@@ -30,33 +30,51 @@ def _norm(text: str | None) -> str | None:
 
 
 def _authors_rows(conn: Connection, case_ids: Iterable[int] | None) -> list[dict[str, Any]]:
+    """The authors' assessments (of `case_ids`, or of every case), each with its items.
+
+    Items are selected through their assessment rather than by a list of
+    assessment ids, which at 100,000 cases would exceed PostgreSQL's
+    parameter limit.
+    """
     a, it, c = Assessment.__table__, AssessmentItem.__table__, Case.__table__
+    ids = None if case_ids is None else list(case_ids)
     q = (
         select(a, c.c.case_key)
         .join(c, c.c.id == a.c.case_id)
         .where(a.c.assessor == AUTHORS)
         .order_by(c.c.case_key, a.c.instrument, a.c.exposure_id, a.c.id)
     )
-    if case_ids is not None:
-        q = q.where(a.c.case_id.in_(list(case_ids)))
-    rows = [dict(r._mapping) for r in conn.execute(q)]
+    items = select(it).join(a, a.c.id == it.c.assessment_id).where(a.c.assessor == AUTHORS).order_by(it.c.assessment_id, it.c.id)
+    if ids is not None:
+        q = q.where(a.c.case_id.in_(ids))
+        items = items.where(a.c.case_id.in_(ids))
+    rows = [dict(r) for r in conn.execute(q).mappings()]
     by_id = {r["id"]: r for r in rows}
     for r in rows:
         r["items"] = []
     if by_id:
-        for i in conn.execute(select(it).where(it.c.assessment_id.in_(list(by_id))).order_by(it.c.assessment_id, it.c.id)):
-            by_id[i.assessment_id]["items"].append(dict(i._mapping))
+        for i in conn.execute(items).mappings():
+            by_id[i["assessment_id"]]["items"].append(dict(i))
     return rows
 
 
-def _pair(authors: dict[str, Any], registry: list[RegistryScore]) -> tuple[RegistryScore | None, str | None]:
-    """The registry result an authors' row is compared with.
+def _by_case_and_instrument(registry: Iterable[RegistryScore]) -> dict[tuple[int | None, str], list[RegistryScore]]:
+    """Registry scores grouped by (case id, instrument), in their order, so
+    that pairing an authors' row is a lookup rather than a scan of every score."""
+    out: dict[tuple[int | None, str], list[RegistryScore]] = {}
+    for s in registry:
+        out.setdefault((s.case_id, s.result.instrument), []).append(s)
+    return out
+
+
+def _pair(authors: dict[str, Any], same: list[RegistryScore]) -> tuple[RegistryScore | None, str | None]:
+    """The registry result an authors' row is compared with, among `same`:
+    the registry's scores of the same case and instrument.
 
     A per-drug authors' row without an exposure (authors often do not say
     which drug they scored) pairs with the registry's only suspect drug; with
     several suspects it cannot be paired.
     """
-    same = [s for s in registry if s.case_id == authors["case_id"] and s.result.instrument == authors["instrument"]]
     if authors["exposure_id"] is not None:
         match = [s for s in same if s.exposure_id == authors["exposure_id"]]
         return (match[0], None) if match else (None, "the drug the authors scored is not a suspect drug in the registry")
@@ -92,13 +110,14 @@ def _item_checks(inst: Instrument, items: list[dict[str, Any]], messages: list[s
     return found
 
 
-def _check(authors: dict[str, Any], registry: list[RegistryScore]) -> dict[str, Any]:
+def _check(authors: dict[str, Any], same: list[RegistryScore]) -> dict[str, Any]:
+    """Compare one authors' row with `same`, the registry's scores of its case and instrument."""
     inst = load_instruments().get(authors["instrument"])
     messages: list[str] = []
     if inst is None or not inst.answers_from:
         reg, why_unpaired = None, f"the registry does not compute {authors['instrument']}"
     else:
-        reg, why_unpaired = _pair(authors, registry)
+        reg, why_unpaired = _pair(authors, same)
     total = authors["total"]
     row: dict[str, Any] = {
         "case_id": authors["case_id"],
@@ -159,7 +178,9 @@ def _check(authors: dict[str, Any], registry: list[RegistryScore]) -> dict[str, 
     return row
 
 
-def score_disagreements(conn: Connection, case_ids: Iterable[int] | None = None) -> list[dict[str, Any]]:
+def score_disagreements(
+    conn: Connection, case_ids: Iterable[int] | None = None, *, registry: Iterable[RegistryScore] | None = None
+) -> list[dict[str, Any]]:
     """One row per authors' assessment: their total beside the registry's
     total and interval, with flags and a sentence for each problem found.
 
@@ -168,10 +189,26 @@ def score_disagreements(conn: Connection, case_ids: Iterable[int] | None = None)
     item or answer the instrument does not define), and `category_mismatch`
     (the authors' category is not the instrument's category for their own
     total). `flagged` is True when any of them is.
+
+    `registry`: the registry's scores when the caller has just computed them
+    from the current facts (they must cover every case compared); computed
+    here otherwise.
     """
     ids = None if case_ids is None else sorted(set(case_ids))
     authors = _authors_rows(conn, ids)
     if not authors:
         return []
-    registry = compute_registry_scores(conn, sorted({r["case_id"] for r in authors}))
-    return [_check(r, registry) for r in authors]
+    if registry is None:
+        registry = compute_registry_scores(conn, sorted({r["case_id"] for r in authors}))
+    by_key = _by_case_and_instrument(registry)
+    return [_check(r, by_key.get((r["case_id"], r["instrument"]), [])) for r in authors]
+
+
+def flagged_messages(rows: Iterable[dict[str, Any]]) -> dict[str, list[str]]:
+    """The messages of the flagged rows of `score_disagreements`, by case key
+    (cases in row order): what the published case summary shows."""
+    flags: dict[str, list[str]] = {}
+    for row in rows:
+        if row["flagged"]:
+            flags.setdefault(row["case_key"], []).extend(row["messages"])
+    return flags

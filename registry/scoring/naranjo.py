@@ -38,6 +38,10 @@ NOT_STORED = {
 }
 
 
+NOT_STORED_ANSWERS = {q: Answer(DONT_KNOW, why) for q, why in NOT_STORED.items()}
+"""The same answers for every exposure: built once (answers are immutable)."""
+
+
 def _given(value: bool | None, what: str) -> Answer:
     if value is None:
         return Answer(DONT_KNOW, f"{what}: not given")
@@ -107,5 +111,5 @@ def naranjo_answers(
         "q4": q4_rechallenge(exposure),
         "q5": q5_alternative_causes(facts, exposure, alternative_causes),
     }
-    answers.update({q: Answer(DONT_KNOW, why) for q, why in NOT_STORED.items()})
+    answers.update(NOT_STORED_ANSWERS)
     return answers

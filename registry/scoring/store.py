@@ -14,15 +14,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import and_, select
 from sqlalchemy.engine import Connection, Engine
 
-from registry.models import Assessment, AssessmentItem, Case
+from registry.models import Assessment, AssessmentItem
 from registry.scoring.definitions import Instrument, load_instruments
 from registry.scoring.engine import ScoreResult, score
 from registry.scoring.facts import CaseFacts, load_cases_facts
-from registry.seedfile.sync import SyncStats, id_map, sync_table
+from registry.seedfile.sync import SyncStats, gc_paused, sync_table
 from registry.vocabulary import VOCABULARIES
 
 REGISTRY = "registry"
@@ -67,20 +68,27 @@ def score_facts(facts: CaseFacts, instruments: Iterable[Instrument] | None = Non
     return out
 
 
-def _all_case_ids(conn: Connection) -> list[int]:
-    c = Case.__table__
-    return list(conn.execute(select(c.c.id).order_by(c.c.id)).scalars())
+def compute_registry_scores(
+    conn: Connection, case_ids: Iterable[int] | None = None, instruments: list[Instrument] | None = None
+) -> list[RegistryScore]:
+    """Registry scores for the given cases (all cases when None, in id order), not stored.
 
-
-def compute_registry_scores(conn: Connection, case_ids: Iterable[int] | None = None) -> list[RegistryScore]:
-    """Registry scores for the given cases (all cases when None), not stored."""
-    ids = _all_case_ids(conn) if case_ids is None else sorted(set(case_ids))
-    facts = load_cases_facts(conn, ids)
-    missing = [i for i in ids if i not in facts]
-    if missing:
-        raise KeyError(f"no cases with ids {missing}")
-    instruments = computed_instruments()
-    return [s for cid in ids for s in score_facts(facts[cid], instruments)]
+    The cyclic garbage collector is paused meanwhile: it would otherwise walk
+    every live fact and result again and again (hundreds of thousands of
+    objects, none in a cycle) and take as long as the scoring itself.
+    """
+    instruments = computed_instruments() if instruments is None else instruments
+    with gc_paused():
+        if case_ids is None:
+            facts = load_cases_facts(conn)  # every case: whole tables, no id lists
+            ids = sorted(facts)
+        else:
+            ids = sorted(set(case_ids))
+            facts = load_cases_facts(conn, ids)
+            missing = [i for i in ids if i not in facts]
+            if missing:
+                raise KeyError(f"no cases with ids {missing}")
+        return [s for cid in ids for s in score_facts(facts[cid], instruments)]
 
 
 @contextmanager
@@ -99,9 +107,19 @@ def _transaction(bind: Connection | Engine) -> Iterator[Connection]:
 def _notes(s: RegistryScore) -> str:
     r = s.result
     text = f"Computed by the registry from stored facts ({r.instrument} {r.version})."
-    if r.unsettled_items:
-        text += f" Not settled by the facts: {', '.join(r.unsettled_items)}."
+    unsettled = r.unsettled_items
+    if unsettled:
+        text += f" Not settled by the facts: {', '.join(unsettled)}."
     return text
+
+
+def _storable_instruments() -> list[Instrument]:
+    """Computed instruments, checked to have a term the assessments table accepts."""
+    instruments = computed_instruments()
+    unknown = [i.code for i in instruments if i.code not in VOCABULARIES["instrument"].codes]
+    if unknown:
+        raise ValueError(f"instruments {unknown} have no term in the 'instrument' vocabulary")
+    return instruments
 
 
 def store_registry_assessments(bind: Connection | Engine, case_ids: Iterable[int] | None = None) -> list[RegistryScore]:
@@ -111,51 +129,73 @@ def store_registry_assessments(bind: Connection | Engine, case_ids: Iterable[int
     synced (unchanged rows kept, others updated, added or removed) in one transaction (the caller's, when
     `bind` is a connection already in one). Returns what was written.
     """
-    instruments = computed_instruments()
-    unknown = [i.code for i in instruments if i.code not in VOCABULARIES["instrument"].codes]
-    if unknown:
-        raise ValueError(f"instruments {unknown} have no term in the 'instrument' vocabulary")
-    a, it = Assessment.__table__, AssessmentItem.__table__
-    with _transaction(bind) as conn:
-        scores = compute_registry_scores(conn, case_ids)
-        codes = [i.code for i in instruments]
-        scope = and_(a.c.assessor == REGISTRY, a.c.instrument.in_(codes))
-        if case_ids is not None:
-            scope = and_(scope, a.c.case_id.in_(sorted(set(case_ids))))
-        rows = [
-            {
-                "case_id": s.case_id,
-                "exposure_id": s.exposure_id,
-                "instrument": s.result.instrument,
-                "instrument_version": s.result.version,
-                "assessor": REGISTRY,
-                "total": s.result.total,
-                "total_min": s.result.total_min,
-                "total_max": s.result.total_max,
-                "category": s.result.category,
-                "category_range": s.result.category_range,
-                "notes": _notes(s),
-            }
-            for s in scores
-        ]
-        # Synced by natural key rather than deleted and re-inserted: unchanged
-        # scores keep their rows and ids, so a re-run changes nothing and
-        # SQLite and PostgreSQL end up with identical rows.
-        stats = SyncStats()
-        sync_table(conn, a, ("case_id", "instrument", "assessor", "exposure_id"), rows, scope, stats)
-        ids = id_map(conn, a, ("case_id", "instrument", "exposure_id"), scope)
-        items = [
-            {
-                "assessment_id": ids[(s.case_id, s.result.instrument, s.exposure_id)],
-                "item_code": i.code,
-                "answer": i.answer,
-                "points": i.points,
-                "points_min": i.points_min,
-                "points_max": i.points_max,
-                "basis": i.basis,
-            }
-            for s in scores
-            for i in s.result.items
-        ]
-        sync_table(conn, it, ("assessment_id", "item_code"), items, it.c.assessment_id.in_(select(a.c.id).where(scope)), stats)
+    instruments = _storable_instruments()
+    with _transaction(bind) as conn, gc_paused():
+        scores = compute_registry_scores(conn, case_ids, instruments)
+        _write(conn, scores, [i.code for i in instruments], case_ids)
     return scores
+
+
+def refresh_registry_scores(bind: Connection | Engine) -> dict[str, list[str]]:
+    """Publish's scoring step: store every case's registry scores and return
+    the flags on the authors' scores, from one computation.
+
+    Same rows as `store_registry_assessments(bind)` (in the caller's
+    transaction when there is one); the result maps each flagged case's key to
+    its messages, as `flagged_messages(score_disagreements(conn))` would give
+    them. The flags are checked against the scores just stored rather than
+    computed a second time from the same facts.
+    """
+    from registry.scoring.flags import flagged_messages, score_disagreements  # flags imports this module
+
+    with _transaction(bind) as conn, gc_paused():
+        scores = store_registry_assessments(conn)
+        return flagged_messages(score_disagreements(conn, registry=scores))
+
+
+def _assessment_row(s: RegistryScore) -> dict[str, Any]:
+    r = s.result
+    return {
+        "case_id": s.case_id,
+        "exposure_id": s.exposure_id,
+        "instrument": r.instrument,
+        "instrument_version": r.version,
+        "assessor": REGISTRY,
+        "total": r.total,
+        "total_min": r.total_min,
+        "total_max": r.total_max,
+        "category": r.category,
+        "category_range": r.category_range,
+        "notes": _notes(s),
+    }
+
+
+def _write(conn: Connection, scores: list[RegistryScore], codes: list[str], case_ids: Iterable[int] | None) -> None:
+    """Sync the registry's rows of instruments `codes` (for `case_ids`, or all
+    cases) with `scores`: assessments first, then their items."""
+    a, it = Assessment.__table__, AssessmentItem.__table__
+    scope = and_(a.c.assessor == REGISTRY, a.c.instrument.in_(codes))
+    if case_ids is not None:
+        scope = and_(scope, a.c.case_id.in_(sorted(set(case_ids))))
+    rows = [_assessment_row(s) for s in scores]
+    # Synced by natural key rather than deleted and re-inserted: unchanged
+    # scores keep their rows and ids, so a re-run changes nothing and
+    # SQLite and PostgreSQL end up with identical rows.
+    stats = SyncStats()
+    sync_table(conn, a, ("case_id", "instrument", "assessor", "exposure_id"), rows, scope, stats)
+    # sync_table has set each row's "id" (the kept row's, or a new one), so
+    # the items point at their assessment without reading the ids back.
+    items = [
+        {
+            "assessment_id": row["id"],
+            "item_code": i.code,
+            "answer": i.answer,
+            "points": i.points,
+            "points_min": i.points_min,
+            "points_max": i.points_max,
+            "basis": i.basis,
+        }
+        for s, row in zip(scores, rows)
+        for i in s.result.items
+    ]
+    sync_table(conn, it, ("assessment_id", "item_code"), items, it.c.assessment_id.in_(select(a.c.id).where(scope)), stats)
