@@ -1,7 +1,8 @@
 """Tasks the benchmark runs in a child process, so that each has its own peak memory (RSS).
 
     python -m bench.worker publish DATABASE_URL OUT_DIR [TIMINGS_JSON]
-    python -m bench.worker export-cases DATABASE_URL OUT_FILE
+    python -m bench.worker export-cases PUBLISHED_FILE OUT_FILE       (from the published file)
+    python -m bench.worker export-cases-working DATABASE_URL OUT_FILE (rebuilt from the working database)
     python -m bench.worker profile-publish DATABASE_URL OUT_DIR PROFILE_FILE
     python -m bench.worker pages OUT_DIR REQUESTS RESULT_JSON   (datasette in-process, clean heap)
 """
@@ -24,8 +25,17 @@ def publish(url: str, out_dir: str, timings_json: str | None = None) -> None:
         Path(timings_json).write_text(json.dumps(result.timings))
 
 
-def export_cases(url: str, out_file: str) -> None:
-    """Our export of the flat case table (registry.export), to one CSV file."""
+def export_cases(db_file: str, out_file: str) -> None:
+    """Our export of the flat case table from a published file (`export --published`), to one CSV file."""
+    from registry.export.published import write_case_csv
+    from registry.export.selection import Selection
+
+    n = write_case_csv(Path(db_file), Path(out_file), Selection(include_synthetic=True))
+    print(f"exported {n} cases")
+
+
+def export_cases_working(url: str, out_file: str) -> None:
+    """Our export of the flat case table rebuilt from the working database, to one CSV file."""
     from registry.db import make_engine
     from registry.export.tables import CASE_TABLE, Selection, case_ids_select, table_partitions
     from registry.export.writers import CsvTable
@@ -57,7 +67,7 @@ def pages(out_dir: str, requests: str, result_json: str) -> None:
     Path(result_json).write_text(json.dumps({"paths": paths, "results": results, "trace": traces}))
 
 
-TASKS = {"publish": publish, "export-cases": export_cases, "profile-publish": profile_publish, "pages": pages}
+TASKS = {"publish": publish, "export-cases": export_cases, "export-cases-working": export_cases_working, "profile-publish": profile_publish, "pages": pages}
 
 if __name__ == "__main__":
     TASKS[sys.argv[1]](*sys.argv[2:])

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from registry.vocabulary import SUSPECT_ROLES
+
 #: Key facts on the case row.
 CASE_FIELDS = ("age_value", "sex", "country", "onset_day")
 #: Key facts on each suspect (or co-suspect) exposure; "dose" means "has a dose row".
@@ -25,7 +27,6 @@ CORE_FINDINGS = (
     "lymphadenopathy", "mucosal_involvement", "atypical_lymphocytes", "skin_biopsy_suggestive",
     "organ_liver", "organ_kidney", "organ_lung", "organ_heart", "organ_pancreas",
 )
-SUSPECT_ROLES = ("suspect", "co_suspect", "interacting")
 
 
 @dataclass(frozen=True)

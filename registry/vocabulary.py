@@ -349,5 +349,12 @@ VOCABULARIES: dict[str, Vocabulary] = {
 }
 
 
+#: Exposure roles that make a drug a suspect of the reaction, in the order a
+#: case's "main" suspect is chosen (suspect, then co-suspect, then interacting;
+#: within a role, by seq). Scores, key facts, case_summary and the export all
+#: use this one definition.
+SUSPECT_ROLES = ("suspect", "co_suspect", "interacting")
+
+
 def vocabulary(name: str) -> Vocabulary:
     return VOCABULARIES[name]

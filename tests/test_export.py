@@ -27,14 +27,19 @@ from registry.export.codebook import CODEBOOK_FIELDS, IMPORT_TABLE
 from registry.export.command import export_command, import_command
 from registry.export.csvimport import IMPORT_COLUMNS
 from registry.export.jsonschema import case_model
+from registry.export.published import (
+    case_table_header, case_table_rows, open_published, summary_columns, write_case_csv,
+)
 from registry.export.safety import neutralise
 from registry.export.tables import (
     ALL_TABLES, CASE_TABLE, LONG_TABLES, Selection, case_ids_select, case_table_partitions, read_partitions,
 )
 from registry.models import Case
+from registry.publish.build import publish
 from registry.publish.summary import CASE_SUMMARY
 from registry.seedfile.loader import Document, load_documents, parse_document, read_documents, read_yaml
 from tests.helpers import SEED_DIR, dump, run_cli
+from tests.publish_fixtures import write_synthetic_case
 
 DATA = Path(__file__).parent / "data"
 FIXTURE = DATA / "export_fixture.yaml"
@@ -537,3 +542,134 @@ def test_export_reads_without_writing(seeded, tmp_path):
     for fmt in ("csv", "json", "xlsx", "yaml"):
         export(seeded, tmp_path / fmt, "--format", fmt)
     assert dump(seeded) == before
+
+
+# -- from a published file ----------------------------------------------------------
+
+
+@pytest.fixture
+def published_file(seeded, tmp_path) -> Path:
+    """The seeded registry plus one synthetic case, published with --allow-synthetic. (Publishing also stores
+    the registry's own scores in the working database, as it always does, so both hold the same facts.)"""
+    write_synthetic_case(seeded)
+    return publish(seeded, tmp_path / "dist", allow_synthetic=True).path
+
+
+@pytest.fixture
+def small_published(sqlite_engine, tmp_path) -> Path:
+    load(sqlite_engine, [fixture_document()])
+    return publish(sqlite_engine, tmp_path / "dist").path
+
+
+def export_file(path: Path, out: Path, *args: str) -> Path:
+    """Export from a published file (the --database URL is not used)."""
+    result = run_cli("sqlite:///unused.db", "export", "--published", str(path), "--out", str(out), *args)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def same_folders(a: Path, b: Path) -> None:
+    names = sorted(p.name for p in a.iterdir())
+    assert names == sorted(p.name for p in b.iterdir())
+    for name in names:
+        if (a / name).is_dir():
+            same_folders(a / name, b / name)
+        else:
+            assert (a / name).read_bytes() == (b / name).read_bytes(), name
+
+
+@pytest.mark.parametrize("args, synthetic", [
+    ((), False),
+    (("--include-synthetic", "--raw", "--excel"), True),
+    (("--case", "testfix2020-2", "--case", "park2021-1"), False),
+    (("--drug", "Carbamazepine", "--year-from", "2020", "--include-synthetic"), False),
+    (("--indication", "FOCAL"), False),
+], ids=["default", "synthetic-raw-excel", "cases", "drug-year", "indication"])
+def test_published_file_exports_the_same_files_as_its_working_database(seeded, published_file, tmp_path,
+                                                                       monkeypatch, args, synthetic):
+    """Publish, export from the working database and from the file: every file byte for byte, the case
+    table included (rebuilt by the publish code from the working database; read from the file's baked
+    case_summary, with labels and NR / NA-SRC added in SQL)."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    working = export(seeded, tmp_path / "working", *args)
+    from_file = export_file(published_file, tmp_path / "published", *args)
+    same_folders(working, from_file)
+    summary = read_csv(from_file / "case_summary.csv")
+    assert any(r["case_key"] == "synth0001-1" for r in summary) == synthetic
+    if not args:
+        two = row_of(summary, case_key="testfix2020-2")
+        assert two["onset_day"] == "NA-SRC" and two["dechallenge_result_label"] == "NA-SRC"
+
+
+def test_published_file_exports_every_format_as_the_working_database(seeded, published_file, tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    for fmt in ("json", "yaml"):
+        same_folders(export(seeded, tmp_path / f"w{fmt}", "--format", fmt),
+                     export_file(published_file, tmp_path / f"p{fmt}", "--format", fmt))
+    working = read_xlsx(export(seeded, tmp_path / "wx", "--format", "xlsx") / "registry.xlsx")
+    from_file = read_xlsx(export_file(published_file, tmp_path / "px", "--format", "xlsx") / "registry.xlsx")
+    assert working == from_file
+
+
+def test_published_case_table_streams_in_chunks_and_writes_alone(published_file, tmp_path):
+    """write_case_csv (the lean entry point: no SQLAlchemy) writes the export's case_summary.csv."""
+    everything = Selection(include_synthetic=True)
+    conn = open_published(published_file)
+    try:
+        assert case_table_header(summary_columns(conn)) == CASE_TABLE.column_names
+        small = list(case_table_rows(conn, everything, chunk=1))
+        big = list(case_table_rows(conn, everything, chunk=10_000))
+    finally:
+        conn.close()
+    assert len(small) > 1 and len(big) == 1 and [r for p in small for r in p] == big[0]
+    assert write_case_csv(published_file, tmp_path / "cases.csv", everything) == len(big[0])
+    out = export_file(published_file, tmp_path / "x", "--include-synthetic")
+    assert (tmp_path / "cases.csv").read_bytes() == (out / "case_summary.csv").read_bytes()
+
+
+def test_published_case_table_needs_no_sqlalchemy():
+    import subprocess
+    import sys
+
+    code = "import sys, registry.export.published; print(sorted(m for m in sys.modules if m.startswith('sqlalchemy')))"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"
+
+
+def test_a_database_url_naming_a_published_file_exports_from_it_without_changing_it(small_published, tmp_path,
+                                                                                      monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # README.md states when: the two exports may straddle a second
+    before = small_published.read_bytes()
+    result = run_cli(f"sqlite:///{small_published}", "export", "--out", str(tmp_path / "x"))
+    assert result.exit_code == 0, result.output
+    same_folders(tmp_path / "x", export_file(small_published, tmp_path / "y"))
+    assert small_published.read_bytes() == before
+    assert sorted(p.name for p in small_published.parent.iterdir()) == ["metadata.json", "registry.db"]  # no -wal
+
+
+def test_published_export_refuses_what_is_not_a_complete_published_file(small_published, sqlite_url, tmp_path):
+    import shutil
+    import sqlite3
+
+    def copy(name: str, sql: str) -> Path:
+        path = tmp_path / name
+        shutil.copy(small_published, path)
+        with sqlite3.connect(path) as conn:
+            conn.execute(sql)
+        conn.close()
+        return path
+
+    text = tmp_path / "notes.txt"
+    text.write_text("not a database " * 100)
+    working = Path(sqlite_url.removeprefix("sqlite:///"))
+    cases = [
+        (tmp_path / "nothing.db", "no such file"),
+        (text, "is not a SQLite file"),
+        (working, "is not a published registry file (no case_summary table)"),
+        (copy("no-findings.db", "DROP TABLE findings"), "no table findings"),
+        (copy("old.db", "ALTER TABLE case_summary DROP COLUMN score_flags"), "not this version's case table"),
+    ]
+    for path, message in cases:
+        result = run_cli(sqlite_url, "export", "--published", str(path), "--out", str(tmp_path / "x"))
+        assert result.exit_code == 2, result.output
+        assert message in result.output and str(path) in result.output and len(result.output.splitlines()) == 1
+        assert not (tmp_path / "x").exists()

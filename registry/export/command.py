@@ -10,6 +10,13 @@ export writes a folder: the tables (CSV files, one xlsx workbook, cases.json
 with its schema, or the lossless seed-format YAML), always with
 codebook.csv, codebook.md, citations.ris, citations.bib and README.md. The
 folder is built under a temporary name and moved into place when complete.
+
+The source is the working database, or a published file (`--published
+dist/registry.db`, or a --database URL naming one): the same folder, byte
+for byte, but the case table is read from the file's baked case_summary
+(registry/export/published.py) instead of being rebuilt case by case: 0.5 s
+instead of 10-15 s at 10,000 cases. The other tables are read the same way from
+either source: the published file holds every model table.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,7 +33,8 @@ import click
 from sqlalchemy.engine import Engine
 
 from registry.errors import RegistryError
-from registry.export.tables import ALL_TABLES, C, Selection, case_ids_select, table_partitions
+from registry.export.published import case_table_rows, check_published, is_published, published_engine
+from registry.export.tables import ALL_TABLES, CASE_TABLE, C, ExportTable, Selection, case_ids_select, table_partitions
 
 FORMATS = ("csv", "xlsx", "json", "yaml")
 MARKER = ".dress-registry-export"
@@ -59,9 +68,10 @@ def _check_case_keys(conn, sel: Selection) -> None:
         raise RegistryError(f"no case with key {', '.join(repr(k) for k in unknown)}")
 
 
-def write_export(engine: Engine, out: Path, *, fmt: str = "csv", sel: Selection = Selection(), excel: bool = False,
-                 raw: bool = False, overwrite: bool = False) -> ExportResult:
-    """Write an export folder; nothing appears at `out` unless the whole export succeeds."""
+def write_export(source: Engine | Path, out: Path, *, fmt: str = "csv", sel: Selection = Selection(),
+                 excel: bool = False, raw: bool = False, overwrite: bool = False) -> ExportResult:
+    """Write an export folder from a working database (Engine) or a published file (Path); nothing appears at
+    `out` unless the whole export succeeds."""
     from registry.migrate import require_head
 
     if fmt not in FORMATS:
@@ -71,14 +81,19 @@ def write_export(engine: Engine, out: Path, *, fmt: str = "csv", sel: Selection 
             raise RegistryError(f"{out} exists and is not empty: choose a new folder, or --overwrite an earlier export")
         if not (out / MARKER).exists():
             raise RegistryError(f"{out} is not an earlier dress-registry export (no {MARKER}); not overwriting it")
-    require_head(engine)
+    if isinstance(source, Path):
+        check_published(source)
+        engine = published_engine(source)
+    else:
+        require_head(source)
+        engine = source
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     umask = os.umask(0)
     os.umask(umask)
     tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; the export is an ordinary folder
     try:
-        result = _write(engine, tmp, fmt=fmt, sel=sel, excel=excel, raw=raw)
+        result = _write(engine, tmp, fmt=fmt, sel=sel, excel=excel, raw=raw, published=isinstance(source, Path))
         if out.exists():
             shutil.rmtree(out)
         tmp.rename(out)
@@ -87,9 +102,20 @@ def write_export(engine: Engine, out: Path, *, fmt: str = "csv", sel: Selection 
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+        if engine is not source:
+            engine.dispose()
 
 
-def _write(engine: Engine, folder: Path, *, fmt: str, sel: Selection, excel: bool, raw: bool) -> ExportResult:
+def _partitions(conn, table: ExportTable, ids, sel: Selection, *, published: bool, neutralise: bool) -> Iterator[list]:
+    """The table's rows, one partition at a time. From a published file the case table comes as finished
+    cells (numbers formatted, text neutralised unless raw: see CsvTable.write_cells) from its case_summary."""
+    if published and table is CASE_TABLE:
+        return case_table_rows(conn.connection.driver_connection, sel, neutralise=neutralise)
+    return ([r.cells(table) for r in part] for part in table_partitions(conn, table, ids))
+
+
+def _write(engine: Engine, folder: Path, *, fmt: str, sel: Selection, excel: bool, raw: bool,
+           published: bool) -> ExportResult:
     from registry.export.citations import write_citations
     from registry.export.codebook import readme, write_codebook
 
@@ -104,8 +130,9 @@ def _write(engine: Engine, folder: Path, *, fmt: str, sel: Selection, excel: boo
             for table in ALL_TABLES:
                 name = f"{table.name}.csv"
                 with CsvTable(folder / name, table.column_names, excel=excel, neutralise=neutralise) as out:
-                    for part in table_partitions(conn, table, ids):
-                        out.write_rows(r.cells(table) for r in part)
+                    write = out.write_cells if published and table is CASE_TABLE else out.write_rows
+                    for rows in _partitions(conn, table, ids, sel, published=published, neutralise=neutralise):
+                        write(rows)
                 result.counts[table.name] = out.rows
                 result.files.append(name)
         elif fmt == "xlsx":
@@ -116,8 +143,8 @@ def _write(engine: Engine, folder: Path, *, fmt: str, sel: Selection, excel: boo
             try:
                 for table in ALL_TABLES:
                     sheet = book.sheet(table.name, table.column_names)
-                    for part in table_partitions(conn, table, ids):
-                        sheet.write_rows(r.cells(table) for r in part)
+                    for rows in _partitions(conn, table, ids, sel, published=published, neutralise=False):
+                        sheet.write_rows(rows)  # the sheet neutralises
                     result.counts[table.name] = sheet.rows
                 sheet = book.sheet("codebook", CODEBOOK_FIELDS)
                 sheet.write_rows(e.row() for e in codebook_entries())
@@ -154,6 +181,23 @@ def _write(engine: Engine, folder: Path, *, fmt: str, sel: Selection, excel: boo
     return result
 
 
+def _source(ctx: click.Context, published: Path | None) -> Engine | Path:
+    """--published FILE; else the --database URL: a published file when it names one (recognised by its
+    case_summary table; opened read-only, never through make_engine, whose WAL pragma would change the
+    file), else the working database."""
+    from sqlalchemy.engine import make_url
+
+    from registry.cli import engine_from
+    from registry.config import database_url
+
+    if published is not None:
+        return published
+    url = make_url(database_url(ctx.obj["database"]))
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") and is_published(Path(url.database)):
+        return Path(url.database)
+    return engine_from(ctx)
+
+
 @click.command("export")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True,
               help="csv: one file per table; xlsx: one workbook; json: cases.json (nested, one object per case) and "
@@ -169,16 +213,22 @@ def _write(engine: Engine, folder: Path, *, fmt: str, sel: Selection, excel: boo
 @click.option("--raw", is_flag=True, help="Do not neutralise formula-like text cells (for machine use).")
 @click.option("--include-synthetic", is_flag=True, help="Include synthetic benchmark cases.")
 @click.option("--overwrite", is_flag=True, help="Replace an earlier export in --out.")
+@click.option("--published", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
+              help="Export from this published file (dist/registry.db, built by `publish`) instead of the working "
+                   "database: the same files, and the case table 20-30x faster (read from its baked "
+                   "case_summary). A --database URL naming a published file does the same.")
 @click.pass_context
 def export_command(ctx: click.Context, fmt: str, out: Path, drug: str | None, indication: str | None,
                    year_from: int | None, year_to: int | None, cases: tuple[str, ...], excel: bool, raw: bool,
-                   include_synthetic: bool, overwrite: bool) -> None:
-    """Export cases for review and analysis: tables, codebook, citations."""
-    from registry.cli import engine_from
+                   include_synthetic: bool, overwrite: bool, published: Path | None) -> None:
+    """Export cases for review and analysis: tables, codebook, citations.
 
+    Reads the working database, or with --published a file built by `dress-registry publish` (which holds
+    only what was published: synthetic cases only if it was built with --allow-synthetic).
+    """
     sel = Selection(drug=drug, indication=indication, year_from=year_from, year_to=year_to, case_keys=tuple(cases),
                     include_synthetic=include_synthetic)
-    result = write_export(engine_from(ctx), out, fmt=fmt, sel=sel, excel=excel, raw=raw, overwrite=overwrite)
+    result = write_export(_source(ctx, published), out, fmt=fmt, sel=sel, excel=excel, raw=raw, overwrite=overwrite)
     click.echo(f"exported {result.cases} case(s) as {fmt} to {result.out}/ ({', '.join(result.files)})")
 
 

@@ -9,7 +9,8 @@ rename or reorder.
 
 The flat case table (`case_summary`) is the published case summary
 (registry/publish/summary.py): same columns, same order, same definitions,
-built by the same code, plus the `_label` columns.
+built by the same code, plus the `_label` columns. (Exporting from a
+published file reads it from the file instead: registry/export/published.py.)
 
 Rows are read with a streaming cursor (`stream_results` + `yield_per`) and
 handed on one partition at a time, so memory stays flat however large the
@@ -32,6 +33,8 @@ import registry.models  # noqa: F401  (registers every table on the MetaData)
 from registry.completeness import SUSPECT_ROLES, Completeness, case_completeness, completeness_sql
 from registry.db import metadata
 from registry.export.safety import MISSING_STATUSES, missing_code, pick_status
+from registry.export.published import SUBJECT_TABLES, SUMMARY_MISSING_SOURCES
+from registry.export.selection import Selection
 from registry.models import (
     Assessment, AssessmentItem, Case, CaseOutcome, CasePublication, ChallengeEvent, ChallengeStep, DoseRegimen,
     Drug, DrugExposure, Evidence, Finding, Investigation, LabResult, Publication, Treatment,
@@ -484,25 +487,8 @@ TABLES_BY_NAME = {t.name: t for t in LONG_TABLES}
 # The flat case table: the published case summary
 
 
-#: Case-summary column -> the facts whose "why missing" evidence explains a NULL
-#: ("case", "suspect" = first suspect exposure, "outcome"; field).
-SUMMARY_MISSING_SOURCES: dict[str, tuple[tuple[str, str], ...]] = {
-    "age_years": (("case", "age_value"),),
-    "sex": (("case", "sex"),),
-    "country": (("case", "country"),),
-    "onset_day": (("case", "onset_day"),),
-    "indication": (("suspect", "indication"),),
-    "suspect_start_day": (("suspect", "start_day"),),
-    "latency_days": (("case", "onset_day"), ("suspect", "start_day")),
-    "dose_at_onset_value": (("suspect", "dose"),),
-    "dose_at_onset_unit": (("suspect", "dose"),),
-    "dose_at_onset": (("suspect", "dose"),),
-    "dechallenge_result": (("suspect", "dechallenge_result"),),
-    "reaction_outcome": (("outcome", "reaction_outcome"),),
-    "therapy_fate": (("outcome", "therapy_fate"),),
-    "death": (("outcome", "death"),),
-}
-_SUBJECT_TABLE = {"case": "cases", "suspect": "drug_exposures", "outcome": "case_outcomes"}
+# SUMMARY_MISSING_SOURCES (which facts explain a NULL in the case table) is declared in
+# registry/export/published.py, which both ways of building the case table share.
 
 _PY_KIND = {int: "integer", float: "number", str: "text"}
 
@@ -534,35 +520,6 @@ ALL_TABLES: tuple[ExportTable, ...] = (CASE_TABLE, *LONG_TABLES)
 
 # ---------------------------------------------------------------------------
 # Which cases
-
-
-@dataclass(frozen=True)
-class Selection:
-    drug: str | None = None
-    indication: str | None = None
-    year_from: int | None = None
-    year_to: int | None = None
-    case_keys: tuple[str, ...] = ()
-    include_synthetic: bool = False
-
-    def describe(self) -> str:
-        parts = []
-        if self.drug:
-            parts.append(f"suspect drug {self.drug!r}")
-        if self.indication:
-            parts.append(f"indication containing {self.indication!r}")
-        if self.year_from is not None:
-            parts.append(f"primary report from {self.year_from}")
-        if self.year_to is not None:
-            parts.append(f"primary report up to {self.year_to}")
-        if self.case_keys:
-            parts.append("cases " + ", ".join(self.case_keys))
-        parts.append("synthetic cases included" if self.include_synthetic else "synthetic cases left out")
-        return "; ".join(parts)
-
-    @property
-    def filtered(self) -> bool:
-        return bool(self.drug or self.indication or self.year_from is not None or self.year_to is not None or self.case_keys)
 
 
 def case_ids_select(sel: Selection) -> Select:
@@ -807,6 +764,18 @@ def _completeness_stream(conn: Connection, case_ids: Select, chunk: int) -> Iter
         yield Completeness(r.case_key, int(r.known), int(r.not_reported), int(r.not_available), int(r.unrecorded))
 
 
+def _score_flags(conn: Connection, case_ids: list[int]) -> dict[str, list[str]]:
+    """case_key -> the sentences of registry.scoring.flags, as `publish` bakes them into score_flags
+    (the export of a published file and of its working database must agree cell for cell)."""
+    from registry.scoring.flags import score_disagreements
+
+    flags: dict[str, list[str]] = {}
+    for row in score_disagreements(conn, case_ids):
+        if row["flagged"]:
+            flags.setdefault(row["case_key"], []).extend(row["messages"])
+    return flags
+
+
 def case_table_partitions(conn: Connection, case_ids: Select, *, chunk: int = CASE_CHUNK) -> Iterator[list[OutRow]]:
     """case_summary rows (registry.publish.summary builds them), CASE_CHUNK cases at a time."""
     stmt = select(C.c.id, C.c.case_key).where(C.c.id.in_(case_ids)).order_by(order_text(C.c.case_key, conn.dialect.name))
@@ -825,7 +794,7 @@ def case_table_partitions(conn: Connection, case_ids: Select, *, chunk: int = CA
             completeness[c.case_key] = c
         reasons = _case_reasons(conn, snap)
         out = []
-        for values in case_summary_rows(lk, completeness):
+        for values in case_summary_rows(lk, completeness, _score_flags(conn, ids)):
             cid = values["case_id"]
             suspects = lk.suspect_exposures(cid)
             subject_ids = {"case": cid, "outcome": cid, "suspect": suspects[0]["id"] if suspects else None}
@@ -834,7 +803,7 @@ def case_table_partitions(conn: Connection, case_ids: Select, *, chunk: int = CA
                 if values.get(col) is not None:
                     continue
                 for who, fld in facts:
-                    status = reasons.get((_SUBJECT_TABLE[who], subject_ids[who]), {}).get(fld)
+                    status = reasons.get((SUBJECT_TABLES[who], subject_ids[who]), {}).get(fld)
                     if status:
                         missing[col] = status
                         break

@@ -45,6 +45,12 @@ class CsvTable:
         self._writer.writerows(batch)
         self.rows += len(batch)
 
+    def write_cells(self, rows: Sequence[Sequence[Any]]) -> None:
+        """Rows already made into cells (registry/export/published.py does it in SQL): ints, non-integral
+        floats (the csv module writes their repr, as format_number does), text and None; written as they are."""
+        self._writer.writerows(rows)
+        self.rows += len(rows)
+
     def close(self) -> None:
         self._fh.close()
 

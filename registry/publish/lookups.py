@@ -11,9 +11,8 @@ from functools import cached_property
 from urllib.parse import quote
 
 from registry.publish.snapshot import Row, Snapshot, group_by, index_by
-from registry.vocabulary import VOCABULARIES
+from registry.vocabulary import SUSPECT_ROLES, VOCABULARIES
 
-SUSPECT_ROLES = ("suspect", "co_suspect", "interacting")
 
 _INITIALS = re.compile(r"^[A-Z]{1,3}$")
 

@@ -18,12 +18,11 @@ from sqlalchemy import Select, select
 from sqlalchemy.engine import Connection, Row
 
 from registry.models import Case, CaseOutcome, ChallengeEvent, Drug, DrugExposure, Finding, Investigation, LabResult
-from registry.vocabulary import VOCABULARIES
+from registry.vocabulary import SUSPECT_ROLES, VOCABULARIES
 
 UNKNOWN_STATUSES = frozenset({"not_reported", "not_available"})
 """Finding statuses that say nothing about the finding itself."""
 
-SUSPECT_ROLES = ("suspect", "co_suspect", "interacting")
 """Exposure roles a causality instrument (Naranjo) is scored for."""
 
 _PER_UL_FACTOR = {"/uL": 1.0, "10*9/L": 1000.0}

@@ -10,7 +10,7 @@ not_available (or no row at all) are unknown, never "no".
 from __future__ import annotations
 
 from registry.scoring.engine import Answer
-from registry.scoring.facts import UNKNOWN_STATUSES, CaseFacts, eosinophil_percentages, leukocytes_below, peak_eosinophils
+from registry.scoring.facts import CaseFacts, eosinophil_percentages, leukocytes_below, peak_eosinophils
 from registry.vocabulary import VOCABULARIES
 
 UNKNOWN = "unknown"

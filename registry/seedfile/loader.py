@@ -38,7 +38,7 @@ from registry.seedfile.schema import (
     CaseIn, Challenge, Dose, Lab, Missing, PublicationIn, SeedDocument, Src, Step, TreatmentIn,
 )
 from registry.seedfile.sync import (
-    In, SyncStats, allocate_ids, gc_paused, id_map, insert_tuples, key_getter, select_scope, sync_table,
+    In, SyncStats, allocate_ids, gc_paused, id_map, insert_tuples, select_scope, sync_table,
 )
 
 T = {m.__tablename__: m.__table__ for m in (
