@@ -35,6 +35,7 @@ from sqlalchemy.engine import Engine
 from registry.errors import RegistryError
 from registry.export.published import case_table_rows, check_published, is_published, published_engine
 from registry.export.tables import ALL_TABLES, CASE_TABLE, C, ExportTable, Selection, case_ids_select, table_partitions
+from registry.progress import Progress, quiet
 
 FORMATS = ("csv", "xlsx", "json", "yaml")
 MARKER = ".dress-registry-export"
@@ -68,8 +69,14 @@ def _check_case_keys(conn, sel: Selection) -> None:
         raise RegistryError(f"no case with key {', '.join(repr(k) for k in unknown)}")
 
 
+def export_steps(fmt: str) -> int:
+    """Steps of an export in this format, for the progress bar (one per table file or sheet, then the rest)."""
+    return {"csv": len(ALL_TABLES), "xlsx": len(ALL_TABLES) + 1}.get(fmt, 1) + 1
+
+
 def write_export(source: Engine | Path, out: Path, *, fmt: str = "csv", sel: Selection = Selection(),
-                 excel: bool = False, raw: bool = False, overwrite: bool = False) -> ExportResult:
+                 excel: bool = False, raw: bool = False, overwrite: bool = False,
+                 progress: Progress | None = None) -> ExportResult:
     """Write an export folder from a working database (Engine) or a published file (Path); nothing appears at
     `out` unless the whole export succeeds."""
     from registry.migrate import require_head
@@ -93,7 +100,8 @@ def write_export(source: Engine | Path, out: Path, *, fmt: str = "csv", sel: Sel
     os.umask(umask)
     tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; the export is an ordinary folder
     try:
-        result = _write(engine, tmp, fmt=fmt, sel=sel, excel=excel, raw=raw, published=isinstance(source, Path))
+        result = _write(engine, tmp, fmt=fmt, sel=sel, excel=excel, raw=raw, published=isinstance(source, Path),
+                        progress=progress or quiet())
         if out.exists():
             shutil.rmtree(out)
         tmp.rename(out)
@@ -115,7 +123,7 @@ def _partitions(conn, table: ExportTable, ids, sel: Selection, *, published: boo
 
 
 def _write(engine: Engine, folder: Path, *, fmt: str, sel: Selection, excel: bool, raw: bool,
-           published: bool) -> ExportResult:
+           published: bool, progress: Progress) -> ExportResult:
     from registry.export.citations import write_citations
     from registry.export.codebook import readme, write_codebook
 
@@ -129,7 +137,8 @@ def _write(engine: Engine, folder: Path, *, fmt: str, sel: Selection, excel: boo
 
             for table in ALL_TABLES:
                 name = f"{table.name}.csv"
-                with CsvTable(folder / name, table.column_names, excel=excel, neutralise=neutralise) as out:
+                with progress.step(name), \
+                        CsvTable(folder / name, table.column_names, excel=excel, neutralise=neutralise) as out:
                     write = out.write_cells if published and table is CASE_TABLE else out.write_rows
                     for rows in _partitions(conn, table, ids, sel, published=published, neutralise=neutralise):
                         write(rows)
@@ -142,30 +151,35 @@ def _write(engine: Engine, folder: Path, *, fmt: str, sel: Selection, excel: boo
             book = XlsxBook(folder / XLSX_NAME, neutralise=neutralise)
             try:
                 for table in ALL_TABLES:
-                    sheet = book.sheet(table.name, table.column_names)
-                    for rows in _partitions(conn, table, ids, sel, published=published, neutralise=False):
-                        sheet.write_rows(rows)  # the sheet neutralises
-                    result.counts[table.name] = sheet.rows
+                    with progress.step(f"sheet {table.name}"):
+                        sheet = book.sheet(table.name, table.column_names)
+                        for rows in _partitions(conn, table, ids, sel, published=published, neutralise=False):
+                            sheet.write_rows(rows)  # the sheet neutralises
+                        result.counts[table.name] = sheet.rows
                 sheet = book.sheet("codebook", CODEBOOK_FIELDS)
                 sheet.write_rows(e.row() for e in codebook_entries())
             finally:
-                book.close()
+                with progress.step(f"writing {XLSX_NAME}"):
+                    book.close()
             result.files.append(XLSX_NAME)
         elif fmt == "json":
             from registry.export.jsonschema import write_json, write_schema
 
-            result.counts["cases"] = write_json(conn, ids, folder / "cases.json")
+            with progress.step("cases.json"):
+                result.counts["cases"] = write_json(conn, ids, folder / "cases.json")
             write_schema(folder / "cases.schema.json")
             result.files += ["cases.json", "cases.schema.json"]
         else:
             from registry.export.seedformat import SEED_SUBDIR, write_documents
 
-            n_docs, n_cases = write_documents(conn, sel, folder / SEED_SUBDIR)
+            with progress.step("seed documents"):
+                n_docs, n_cases = write_documents(conn, sel, folder / SEED_SUBDIR)
             result.counts["publications (seed documents)"] = n_docs
             result.counts["cases"] = n_cases
             result.files.append(f"{SEED_SUBDIR}/*.yaml")
-        n_entries = write_codebook(folder / "codebook.csv", folder / "codebook.md", excel=excel, neutralise=not raw)
-        n_pubs = write_citations(conn, ids, folder / "citations.ris", folder / "citations.bib")
+        with progress.step("codebook and citations"):
+            n_entries = write_codebook(folder / "codebook.csv", folder / "codebook.md", excel=excel, neutralise=not raw)
+            n_pubs = write_citations(conn, ids, folder / "citations.ris", folder / "citations.bib")
         from sqlalchemy import func, select
 
         result.cases = conn.execute(select(func.count()).select_from(C).where(C.c.id.in_(ids))).scalar_one()
@@ -217,10 +231,11 @@ def _source(ctx: click.Context, published: Path | None) -> Engine | Path:
               help="Export from this published file (dist/registry.db, built by `publish`) instead of the working "
                    "database: the same files, and the case table 20-30x faster (read from its baked "
                    "case_summary). A --database URL naming a published file does the same.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar (none is drawn when stderr is not a terminal anyway).")
 @click.pass_context
 def export_command(ctx: click.Context, fmt: str, out: Path, drug: str | None, indication: str | None,
                    year_from: int | None, year_to: int | None, cases: tuple[str, ...], excel: bool, raw: bool,
-                   include_synthetic: bool, overwrite: bool, published: Path | None) -> None:
+                   include_synthetic: bool, overwrite: bool, published: Path | None, quiet: bool) -> None:
     """Export cases for review and analysis: tables, codebook, citations.
 
     Reads the working database, or with --published a file built by `dress-registry publish` (which holds
@@ -228,7 +243,10 @@ def export_command(ctx: click.Context, fmt: str, out: Path, drug: str | None, in
     """
     sel = Selection(drug=drug, indication=indication, year_from=year_from, year_to=year_to, case_keys=tuple(cases),
                     include_synthetic=include_synthetic)
-    result = write_export(_source(ctx, published), out, fmt=fmt, sel=sel, excel=excel, raw=raw, overwrite=overwrite)
+    source = _source(ctx, published)
+    with Progress("exporting", export_steps(fmt), enabled=False if quiet else None) as progress:
+        result = write_export(source, out, fmt=fmt, sel=sel, excel=excel, raw=raw, overwrite=overwrite,
+                              progress=progress)
     click.echo(f"exported {result.cases} case(s) as {fmt} to {result.out}/ ({', '.join(result.files)})")
 
 
@@ -237,11 +255,15 @@ def export_command(ctx: click.Context, fmt: str, out: Path, drug: str | None, in
 @click.option("--allow-duplicate", is_flag=True,
               help="Import cases flagged as probable duplicates (same DOI/PMID, age and sex as a registered case).")
 @click.option("--dry-run", is_flag=True, help="Validate everything, write nothing.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar (none is drawn when stderr is not a terminal anyway).")
 @click.pass_context
-def import_command(ctx: click.Context, files: tuple[Path, ...], allow_duplicate: bool, dry_run: bool) -> None:
+def import_command(ctx: click.Context, files: tuple[Path, ...], allow_duplicate: bool, dry_run: bool,
+                   quiet: bool) -> None:
     """Import cases from seed-format YAML files or the flat case CSV (all or nothing)."""
     from registry.cli import engine_from
-    from registry.export.importer import import_files
+    from registry.export.importer import IMPORT_STEPS, import_files
 
-    result = import_files(engine_from(ctx), list(files), allow_duplicate=allow_duplicate, dry_run=dry_run)
+    with Progress("importing", IMPORT_STEPS, enabled=False if quiet else None) as progress:
+        result = import_files(engine_from(ctx), list(files), allow_duplicate=allow_duplicate, dry_run=dry_run,
+                              progress=progress)
     click.echo(result.summary())

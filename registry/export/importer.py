@@ -36,6 +36,7 @@ from registry.errors import RegistryError
 from registry.export.csvimport import Problems, build_publications, raise_problems, read_csv
 from registry.export.seedformat import _Context, publication_dict
 from registry.export.tables import C, CP, P
+from registry.progress import Progress, quiet
 from registry.seedfile.loader import Document, DocumentErrors, cross_check, load_documents, parse_document, read_yaml
 from registry.seedfile.schema import SeedDocument
 from registry.seedfile.sync import SyncStats
@@ -195,31 +196,41 @@ def _duplicates(conn: Connection, docs: list[Document], where: dict[tuple[str, s
     return out
 
 
-def import_files(engine: Engine, paths: list[Path], *, allow_duplicate: bool = False, dry_run: bool = False) -> ImportResult:
+#: Steps of an import, for the progress bar: read, validate, check duplicates, load.
+IMPORT_STEPS = 4
+
+
+def import_files(engine: Engine, paths: list[Path], *, allow_duplicate: bool = False, dry_run: bool = False,
+                 progress: Progress | None = None) -> ImportResult:
     """Validate every file, then write them all in one transaction (or nothing)."""
     from registry.db import writing
     from registry.migrate import require_head
 
+    progress = progress or quiet()
     if not paths:
         raise RegistryError("no files to import")
     problems = Problems()
-    inputs = _read_inputs(paths, problems)
+    with progress.step("read"):
+        inputs = _read_inputs(paths, problems)
     if not inputs:
         raise_problems(problems)
     require_head(engine)
     with writing(engine) as conn:
-        docs, where = _documents(conn, inputs, problems)
-        known = {k for (k,) in conn.execute(select(P.c.key))}
-        cross_check(docs, known_publications=known)
-        problems = _identity_conflicts(conn, docs)
+        with progress.step("validate"):
+            docs, where = _documents(conn, inputs, problems)
+            known = {k for (k,) in conn.execute(select(P.c.key))}
+            cross_check(docs, known_publications=known)
+            problems = _identity_conflicts(conn, docs)
         if problems:
             raise DocumentErrors("\n".join(problems))
-        dups = _duplicates(conn, docs, where)
+        with progress.step("duplicates"):
+            dups = _duplicates(conn, docs, where)
         if dups and not allow_duplicate:
             raise DocumentErrors("\n".join(m for m, _ in dups) + "\nnothing was written")
         known_cases = {k for (k,) in conn.execute(select(C.c.case_key))}
         cases = [c.key for d in docs for c in d.doc.cases]
-        stats = SyncStats() if dry_run else load_documents(conn, docs, prune=False)
+        with progress.step("load"):
+            stats = SyncStats() if dry_run else load_documents(conn, docs, prune=False)
         return ImportResult(
             files=len(inputs),
             publications=len(docs),
