@@ -520,13 +520,17 @@ def test_storing_twice_gives_the_same_rows(cases):
         assert len(conn.execute(select(AssessmentItem.__table__.c.id)).all()) == len(n_items)
 
 
+def _record_fever(engine, case_id: int) -> None:
+    """Change one fact behind the scores: fever becomes present."""
+    f = Finding.__table__
+    with engine.begin() as conn:
+        conn.execute(f.update().where(f.c.case_id == case_id, f.c.finding == "fever").values(status="present"))
+
+
 def test_storing_one_case_replaces_only_that_cases_registry_rows(cases):
     engine, ids = cases
     store_registry_assessments(engine)
-    with engine.begin() as conn:
-        conn.execute(Finding.__table__.update()
-                     .where(Finding.__table__.c.case_id == ids["park"], Finding.__table__.c.finding == "fever")
-                     .values(status="present"))
+    _record_fever(engine, ids["park"])
     with engine.begin() as conn:
         zgolli_before = [r for r in _rows(conn, "registry") if r[0] == ids["zgolli"]]
         store_registry_assessments(conn, [ids["park"]])
@@ -553,10 +557,7 @@ def test_store_joins_the_callers_transaction_and_rolls_back_with_it(cases):
     store_registry_assessments(engine)
     with engine.connect() as conn:
         before = _rows(conn, "registry")
-    with engine.begin() as conn:
-        conn.execute(Finding.__table__.update()
-                     .where(Finding.__table__.c.case_id == ids["park"], Finding.__table__.c.finding == "fever")
-                     .values(status="present"))
+    _record_fever(engine, ids["park"])
     with pytest.raises(RuntimeError), engine.begin() as conn:
         store_registry_assessments(conn, [ids["park"]])
         assert _rows(conn, "registry") != before  # replaced inside the transaction...
@@ -679,10 +680,7 @@ def test_refresh_flags_against_the_facts_it_just_stored_and_rolls_back_with_the_
     refresh_registry_scores(engine)
     with engine.connect() as conn:
         before = _rows(conn, "registry")
-    with engine.begin() as conn:
-        conn.execute(Finding.__table__.update()
-                     .where(Finding.__table__.c.case_id == ids["park"], Finding.__table__.c.finding == "fever")
-                     .values(status="present"))
+    _record_fever(engine, ids["park"])
     with pytest.raises(RuntimeError), engine.begin() as conn:
         flags = refresh_registry_scores(conn)
         # Fever present: the registry's interval moves to 4..9, leaving the authors' 3 outside it.
