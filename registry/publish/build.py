@@ -18,6 +18,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
@@ -95,22 +96,33 @@ def _bake(db: Database, spec: BakedTable, rows: Iterable[Row] | str) -> None:
         db[spec.name].create_index([column], if_not_exists=True)
 
 
-def _completeness(conn: sqlite3.Connection) -> dict[str, Completeness]:
-    return {
-        key: Completeness(key, int(known), int(nr), int(na), int(unrecorded))
-        for key, known, nr, na, unrecorded in conn.execute(completeness_sql())
-    }
+def _completeness(path: str) -> dict[str, Completeness]:
+    """Key-fact counts per case, read through a connection of their own (see `bake`)."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return {
+            key: Completeness(key, int(known), int(nr), int(na), int(unrecorded))
+            for key, known, nr, na, unrecorded in conn.execute(completeness_sql())
+        }
+    finally:
+        conn.close()
 
 
 def bake(db: Database, score_flags: dict[str, list[str]] | None = None, progress: Progress | None = None) -> None:
     """Derive the baked tables, indexes and full-text indexes from the registry tables in `db`."""
     progress = progress or quiet()
     with progress.step("read"):
-        snap = read_snapshot(db.conn)
+        path = db.conn.execute("PRAGMA database_list").fetchone()[2]
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            # The completeness counts are one SQL statement, which SQLite runs without holding
+            # Python's GIL: they are counted while this thread builds the rows the bakers read.
+            counting = pool.submit(_completeness, path)
+            snap = read_snapshot(db.conn)
+            completeness = counting.result()
         _add_derived_columns(db.conn, snap)
     lk = Lookups(snap)
     baked = {
-        "case_summary": lambda: case_summary_rows(lk, _completeness(db.conn), score_flags),
+        "case_summary": lambda: case_summary_rows(lk, completeness, score_flags),
         "case_timeline": lambda: timeline_rows(lk),
         "lab_series": lab_series_sql,
         "discrepancies": lambda: discrepancy_rows(lk),
