@@ -185,6 +185,23 @@ def test_publish_refuses_an_unmigrated_database_with_one_line(tmp_path):
     assert result.output.strip().count("\n") == 0 and "dress-registry db upgrade" in result.output
 
 
+def test_a_failed_bake_leaves_the_previous_build_and_no_stray_files(sqlite_engine, tmp_path, monkeypatch):
+    import registry.publish.build as build
+
+    fx.write_cases(sqlite_engine)
+    before = _dump(publish(sqlite_engine, tmp_path / "dist").path)
+
+    def broken(_lk):
+        raise ValueError("timeline baker broke")
+
+    # The timeline is baked in a forked child where the platform can fork: its failure must surface too.
+    monkeypatch.setattr(build, "timeline_rows", broken)
+    with pytest.raises((RuntimeError, ValueError), match="timeline"):
+        publish(sqlite_engine, tmp_path / "dist")
+    assert sorted(p.name for p in (tmp_path / "dist").iterdir()) == ["metadata.json", "registry.db"]
+    assert _dump(tmp_path / "dist" / "registry.db") == before
+
+
 def test_publishing_twice_replaces_the_build(sqlite_engine, tmp_path):
     fx.write_cases(sqlite_engine)
     first = _dump(publish(sqlite_engine, tmp_path / "dist").path)

@@ -17,7 +17,9 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+import gc
+import multiprocessing
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -108,8 +110,72 @@ def _completeness(path: str) -> dict[str, Completeness]:
         conn.close()
 
 
+def _write_aside(path: str, spec: BakedTable, make_rows: Callable[[], Iterable[Row]]) -> None:
+    """In a child process: compute a baked table's rows and write them to a file of their own."""
+    names = [c.name for c in spec.columns]
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode = OFF")
+    conn.execute("PRAGMA synchronous = OFF")
+    conn.execute(f"CREATE TABLE {spec.name} ({', '.join(names)})")
+    conn.executemany(f"INSERT INTO {spec.name} VALUES ({', '.join('?' for _ in names)})",
+                     map(itemgetter(*names), make_rows()))
+    conn.commit()
+    conn.close()
+
+
+class _Aside:
+    """One baked table computed by a forked child while this process bakes the others.
+
+    Python runs one thread of Python code at a time, and the bakers are
+    Python. case_timeline needs nothing the others make, so where the
+    platform can fork, a child computes it from the same in-memory rows
+    (shared copy-on-write; the collector is frozen so it does not touch
+    them) and writes it to a side file that is attached to the build. Where
+    it cannot fork, the table is baked in turn like the others.
+    """
+
+    def __init__(self, db: Database, spec: BakedTable, make_rows: Callable[[], Iterable[Row]]) -> None:
+        self.spec = spec
+        self.process = None
+        if "fork" not in multiprocessing.get_all_start_methods():
+            return
+        main = Path(db.conn.execute("PRAGMA database_list").fetchone()[2])
+        self.path = main.with_name(f"{main.name}.{spec.name}")
+        self.path.unlink(missing_ok=True)
+        db.conn.execute("ATTACH DATABASE ? AS aside", (str(self.path),))
+        gc.freeze()
+        self.process = multiprocessing.get_context("fork").Process(
+            target=_write_aside, args=(str(self.path), spec, make_rows), daemon=True)
+        self.process.start()
+
+    def finish(self, db: Database) -> None:
+        """Wait for the child and copy its rows into the build (in the caller's transaction)."""
+        self.process.join()
+        gc.unfreeze()
+        if self.process.exitcode != 0:
+            raise RuntimeError(f"baking {self.spec.name} in a child process failed (exit code {self.process.exitcode})")
+        names = ", ".join(c.name for c in self.spec.columns)
+        _bake(db, self.spec, f"SELECT {names} FROM aside.{self.spec.name} ORDER BY rowid")
+
+    def close(self, db: Database) -> None:
+        """Stop the child if it still runs, detach and delete the side file (outside a transaction)."""
+        if self.process is None:
+            return
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join()
+            gc.unfreeze()
+        if not db.conn.in_transaction:
+            db.conn.execute("DETACH DATABASE aside")
+        self.path.unlink(missing_ok=True)
+
+
 def bake(db: Database, score_flags: dict[str, list[str]] | None = None, progress: Progress | None = None) -> None:
-    """Derive the baked tables, indexes and full-text indexes from the registry tables in `db`."""
+    """Derive the baked tables, indexes and full-text indexes from the registry tables in `db`.
+
+    `db`'s connection must be in autocommit mode (isolation_level None): the
+    bake runs in transactions of its own, around the side file it attaches.
+    """
     progress = progress or quiet()
     with progress.step("read"):
         path = db.conn.execute("PRAGMA database_list").fetchone()[2]
@@ -119,17 +185,32 @@ def bake(db: Database, score_flags: dict[str, list[str]] | None = None, progress
             counting = pool.submit(_completeness, path)
             snap = read_snapshot(db.conn)
             completeness = counting.result()
-        _add_derived_columns(db.conn, snap)
     lk = Lookups(snap)
+    aside = _Aside(db, CASE_TIMELINE, lambda: timeline_rows(lk))
+    try:
+        _bake_all(db, lk, snap, completeness, score_flags, aside, progress)
+    finally:
+        aside.close(db)
+
+
+def _bake_all(db: Database, lk: Lookups, snap: Snapshot, completeness: dict[str, Completeness],
+              score_flags: dict[str, list[str]] | None, aside: _Aside, progress: Progress) -> None:
     baked = {
         "case_summary": lambda: case_summary_rows(lk, completeness, score_flags),
         "case_timeline": lambda: timeline_rows(lk),
         "lab_series": lab_series_sql,
         "discrepancies": lambda: discrepancy_rows(lk),
     }
+    db.conn.execute("BEGIN")
+    _add_derived_columns(db.conn, snap)
     for spec in BAKED_TABLES:
+        if spec is aside.spec and aside.process is not None:
+            continue  # the child bakes it meanwhile; copied in below
         with progress.step(spec.name):
             _bake(db, spec, baked[spec.name]())
+    if aside.process is not None:
+        with progress.step(aside.spec.name):
+            aside.finish(db)
     with progress.step("indexes"):
         db.index_foreign_keys()
     with progress.step("full-text"):
@@ -137,6 +218,7 @@ def bake(db: Database, score_flags: dict[str, list[str]] | None = None, progress
     with progress.step("analyze"):
         db.execute(f"PRAGMA analysis_limit = {ANALYSIS_LIMIT}")
         db.analyze()
+    db.conn.execute("COMMIT")
 
 
 #: Steps of a publish, for the progress bar.
@@ -167,9 +249,7 @@ def build_database(engine: Engine, path: Path, *, allow_synthetic: bool = False,
             conn.execute("PRAGMA secure_delete = ON")
             conn.execute("DROP TABLE IF EXISTS alembic_version")
             excluded = {name: 0 for name in SYNTHETIC_FLAGGED} if allow_synthetic else drop_synthetic(conn)
-        conn.execute("BEGIN")
         bake(db, score_flags, progress)
-        conn.execute("COMMIT")
         with progress.step("vacuum"):
             if free_pages_before:
                 # Pages the working database had freed may still hold deleted rows: rewrite the file without them.
