@@ -202,6 +202,16 @@ def test_a_failed_bake_leaves_the_previous_build_and_no_stray_files(sqlite_engin
     assert _dump(tmp_path / "dist" / "registry.db") == before
 
 
+def test_without_fork_the_timeline_is_baked_in_turn_with_the_same_rows(sqlite_engine, tmp_path, monkeypatch):
+    import multiprocessing
+
+    fx.write_cases(sqlite_engine)
+    forked = _dump(publish(sqlite_engine, tmp_path / "a").path)
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    in_turn = _dump(publish(sqlite_engine, tmp_path / "b").path)
+    assert in_turn["case_timeline"] and in_turn == forked
+
+
 def test_publishing_twice_replaces_the_build(sqlite_engine, tmp_path):
     fx.write_cases(sqlite_engine)
     first = _dump(publish(sqlite_engine, tmp_path / "dist").path)
