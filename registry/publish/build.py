@@ -142,31 +142,41 @@ class _Aside:
         main = Path(db.conn.execute("PRAGMA database_list").fetchone()[2])
         self.path = main.with_name(f"{main.name}.{spec.name}")
         self.path.unlink(missing_ok=True)
-        db.conn.execute("ATTACH DATABASE ? AS aside", (str(self.path),))
         gc.freeze()
         self.process = multiprocessing.get_context("fork").Process(
             target=_write_aside, args=(str(self.path), spec, make_rows), daemon=True)
         self.process.start()
 
     def finish(self, db: Database) -> None:
-        """Wait for the child and copy its rows into the build (in the caller's transaction)."""
+        """Wait for the child, then copy its rows into the build in a transaction of their own.
+
+        The side file is attached only now: an attached file is read (and
+        locked) by every statement of the build's transactions, which would
+        keep the child from committing.
+        """
         self.process.join()
         gc.unfreeze()
         if self.process.exitcode != 0:
             raise RuntimeError(f"baking {self.spec.name} in a child process failed (exit code {self.process.exitcode})")
         names = ", ".join(c.name for c in self.spec.columns)
-        _bake(db, self.spec, f"SELECT {names} FROM aside.{self.spec.name} ORDER BY rowid")
+        db.conn.execute("ATTACH DATABASE ? AS aside", (str(self.path),))
+        try:
+            db.conn.execute("BEGIN")
+            _bake(db, self.spec, f"SELECT {names} FROM aside.{self.spec.name} ORDER BY rowid")
+            db.conn.execute("COMMIT")
+        finally:
+            if db.conn.in_transaction:
+                db.conn.execute("ROLLBACK")
+            db.conn.execute("DETACH DATABASE aside")
 
-    def close(self, db: Database) -> None:
-        """Stop the child if it still runs, detach and delete the side file (outside a transaction)."""
+    def close(self) -> None:
+        """Stop the child if it still runs and delete the side file."""
         if self.process is None:
             return
         if self.process.is_alive():
             self.process.terminate()
             self.process.join()
             gc.unfreeze()
-        if not db.conn.in_transaction:
-            db.conn.execute("DETACH DATABASE aside")
         self.path.unlink(missing_ok=True)
 
 
@@ -190,7 +200,7 @@ def bake(db: Database, score_flags: dict[str, list[str]] | None = None, progress
     try:
         _bake_all(db, lk, snap, completeness, score_flags, aside, progress)
     finally:
-        aside.close(db)
+        aside.close()
 
 
 def _bake_all(db: Database, lk: Lookups, snap: Snapshot, completeness: dict[str, Completeness],
@@ -208,9 +218,11 @@ def _bake_all(db: Database, lk: Lookups, snap: Snapshot, completeness: dict[str,
             continue  # the child bakes it meanwhile; copied in below
         with progress.step(spec.name):
             _bake(db, spec, baked[spec.name]())
+    db.conn.execute("COMMIT")
     if aside.process is not None:
         with progress.step(aside.spec.name):
             aside.finish(db)
+    db.conn.execute("BEGIN")
     with progress.step("indexes"):
         db.index_foreign_keys()
     with progress.step("full-text"):
