@@ -5,8 +5,9 @@ database; copy the working database's tables into a new file
 (registry.publish.copy: SQLite's page-level backup, or a stream of rows from
 PostgreSQL into a freshly migrated file, so both backends publish the same
 schema); take synthetic data out unless allowed; add the derived
-publication columns; bake case_summary, case_timeline, lab_series and
-discrepancies from what the file holds; index facet columns; build the
+publication columns; bake case_summary, case_timeline (in a forked child,
+meanwhile), lab_series and discrepancies from what the file holds; index
+facet columns; build the
 full-text indexes; ANALYZE; write metadata.json beside the file. The file is
 built under a temporary name and moved into place only when complete, so a
 server never sees half a build.
@@ -14,12 +15,12 @@ server never sees half a build.
 
 from __future__ import annotations
 
+import gc
 import json
+import multiprocessing
 import os
 import sqlite3
 from collections.abc import Callable, Iterable
-import gc
-import multiprocessing
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from operator import itemgetter
