@@ -7,10 +7,9 @@ PostgreSQL into a freshly migrated file, so both backends publish the same
 schema); take synthetic data out unless allowed; add the derived
 publication columns; bake case_summary, case_timeline (in a forked child,
 meanwhile), lab_series and discrepancies from what the file holds; index
-facet columns; build the
-full-text indexes; ANALYZE; write metadata.json beside the file. The file is
-built under a temporary name and moved into place only when complete, so a
-server never sees half a build.
+facet columns; build the full-text indexes; ANALYZE; write metadata.json
+beside the file. The file is built under a temporary name and moved into
+place only when complete, so a server never sees half a build.
 """
 
 from __future__ import annotations
