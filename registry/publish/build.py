@@ -98,7 +98,7 @@ def _bake(db: Database, spec: BakedTable, rows: Iterable[Row] | str) -> None:
         db[spec.name].create_index([column], if_not_exists=True)
 
 
-def _completeness(path: str) -> dict[str, Completeness]:
+def _completeness(path: Path) -> dict[str, Completeness]:
     """Key-fact counts per case, read through a connection of their own (see `bake`)."""
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
@@ -134,13 +134,12 @@ class _Aside:
     it cannot fork, the table is baked in turn like the others.
     """
 
-    def __init__(self, db: Database, spec: BakedTable, make_rows: Callable[[], Iterable[Row]]) -> None:
+    def __init__(self, build_file: Path, spec: BakedTable, make_rows: Callable[[], Iterable[Row]]) -> None:
         self.spec = spec
         self.process = None
         if "fork" not in multiprocessing.get_all_start_methods():
             return
-        main = Path(db.conn.execute("PRAGMA database_list").fetchone()[2])
-        self.path = main.with_name(f"{main.name}.{spec.name}")
+        self.path = build_file.with_name(f"{build_file.name}.{spec.name}")
         self.path.unlink(missing_ok=True)
         gc.freeze()
         self.process = multiprocessing.get_context("fork").Process(
@@ -188,7 +187,7 @@ def bake(db: Database, score_flags: dict[str, list[str]] | None = None, progress
     """
     progress = progress or quiet()
     with progress.step("read"):
-        path = db.conn.execute("PRAGMA database_list").fetchone()[2]
+        path = Path(db.conn.execute("PRAGMA database_list").fetchone()[2])
         with ThreadPoolExecutor(max_workers=1) as pool:
             # The completeness counts are one SQL statement, which SQLite runs without holding
             # Python's GIL: they are counted while this thread builds the rows the bakers read.
@@ -196,21 +195,21 @@ def bake(db: Database, score_flags: dict[str, list[str]] | None = None, progress
             snap = read_snapshot(db.conn)
             completeness = counting.result()
     lk = Lookups(snap)
-    aside = _Aside(db, CASE_TIMELINE, lambda: timeline_rows(lk))
-    try:
-        _bake_all(db, lk, snap, completeness, score_flags, aside, progress)
-    finally:
-        aside.close()
-
-
-def _bake_all(db: Database, lk: Lookups, snap: Snapshot, completeness: dict[str, Completeness],
-              score_flags: dict[str, list[str]] | None, aside: _Aside, progress: Progress) -> None:
     baked = {
         "case_summary": lambda: case_summary_rows(lk, completeness, score_flags),
         "case_timeline": lambda: timeline_rows(lk),
         "lab_series": lab_series_sql,
         "discrepancies": lambda: discrepancy_rows(lk),
     }
+    aside = _Aside(path, CASE_TIMELINE, baked[CASE_TIMELINE.name])
+    try:
+        _bake_all(db, snap, baked, aside, progress)
+    finally:
+        aside.close()
+
+
+def _bake_all(db: Database, snap: Snapshot, baked: dict[str, Callable[[], Iterable[Row] | str]], aside: _Aside,
+              progress: Progress) -> None:
     db.conn.execute("BEGIN")
     _add_derived_columns(db.conn, snap)
     for spec in BAKED_TABLES:

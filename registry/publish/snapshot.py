@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Table
@@ -37,10 +37,15 @@ BAKED_FROM = (
     "challenge_steps", "findings", "lab_results", "treatments", "case_outcomes", "assessments", "evidence",
 )
 
+#: The one finding status and the one analyte case_summary shows; the bakers
+#: use these names too, so what is loaded and what is shown cannot drift apart.
+SHOWN_FINDING_STATUS = "present"
+PEAK_ANALYTE = "eosinophils_abs"
+
 #: Row filters (SQL) for tables only partly needed; see the module docstring.
 PARTIAL = {
-    "findings": "status = 'present'",
-    "lab_results": "analyte = 'eosinophils_abs'",
+    "findings": f"status = '{SHOWN_FINDING_STATUS}'",
+    "lab_results": f"analyte = '{PEAK_ANALYTE}'",
     "evidence": (
         "(subject_table, subject_id, coalesce(field, '')) IN ("
         "SELECT subject_table, subject_id, coalesce(field, '') FROM evidence "
@@ -55,8 +60,6 @@ class Snapshot:
 
     tables: dict[str, Table]
     rows: dict[str, list[Row]]
-    excluded: dict[str, int] = field(default_factory=dict)
-    includes_synthetic: bool = False
 
     def __getitem__(self, name: str) -> list[Row]:
         return self.rows[name]

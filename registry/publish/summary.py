@@ -28,7 +28,7 @@ from typing import Any
 from registry import completeness as key_facts
 from registry.publish.lookups import Lookups, doi_url, label, pubmed_url, short_citation
 from registry.publish.schema import BakedTable, Col
-from registry.publish.snapshot import Row
+from registry.publish.snapshot import PEAK_ANALYTE, SHOWN_FINDING_STATUS, Row
 
 #: Re-exposure results from worst to best: a case's rechallenge_result is the worst it had.
 RESULT_SEVERITY = ("recurrence", "inconclusive", "tolerated")
@@ -167,7 +167,7 @@ def peak_eosinophils(labs: list[Row]) -> float | None:
     counts = [
         per_ul(l["value"], l["unit"])
         for l in labs
-        if l["analyte"] == "eosinophils_abs" and l["comparator"] not in UPPER_BOUND_COMPARATORS
+        if l["analyte"] == PEAK_ANALYTE and l["comparator"] not in UPPER_BOUND_COMPARATORS
     ]
     counts = [c for c in counts if c is not None]
     return max(counts) if counts else None
@@ -289,7 +289,7 @@ def case_summary_rows(lk: Lookups, completeness: dict[str, Any], score_flags: di
             "dose_at_onset": lk.dose_text(onset_dose) if onset_dose and onset_dose["dose_value"] is not None else None,
             "key_features": _json([
                 label("finding", f["finding"]) for f in sorted(lk.findings_by_case.get(cid, []), key=lambda f: f["id"])
-                if f["status"] == "present"
+                if f["status"] == SHOWN_FINDING_STATUS
             ]),
             "peak_eosinophils_per_ul": peak_eosinophils(lk.labs_by_case.get(cid, [])),
             "treatments": _json(_distinct([_treatment_agent(lk, t) for t in lk.treatments_by_case.get(cid, [])])),
