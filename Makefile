@@ -35,11 +35,13 @@ run: install
 	$(BIN)/dress-registry publish
 	$(BIN)/dress-registry serve --host $(HOST) --port $(PORT)
 
+# lint-imports: the layer contracts in pyproject.toml ([tool.importlinter]).
 test: install-test browser
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) dist registry.db *.egg-info
+	rm -rf $(VENV) dist registry.db *.egg-info .import_linter_cache

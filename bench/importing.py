@@ -21,16 +21,16 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 
-from registry import migrate
-from registry.config import database_url
-from registry.db import SQLITE_BUSY_TIMEOUT_S, make_engine, metadata, temporary_postgres_schema, writing
+from registry.core.config import database_url
+from registry.core.db import SQLITE_BUSY_TIMEOUT_S, make_engine, metadata, temporary_postgres_schema, writing
+from registry.schema import migrate
 
 Raw = tuple[str, dict[str, Any]]
 
 
 def synth_raws(n_cases: int, seed: int) -> list[Raw]:
-    from registry.seedfile.sync import gc_paused
-    from registry.synth import synth_raw
+    from registry.core.sync import gc_paused
+    from registry.ingest.synth import synth_raw
 
     with gc_paused():
         return [(f"synth:{r['publication']['key']}", r) for r in synth_raw(n_cases, seed)]
@@ -62,7 +62,8 @@ class ImportTiming:
 
 def import_raws(engine: Engine, raws: list[Raw], batch_cases: int) -> ImportTiming:
     """Our import path, timed: validate, then load, batch by batch, one transaction, commit included."""
-    from registry.seedfile.loader import load_documents, validate_documents
+    from registry.cases.documents import validate_documents
+    from registry.ingest.seed import load_documents
 
     known: set[str] = set()
     validate_s = load_s = 0.0
@@ -100,7 +101,7 @@ def fresh_sqlite(path: str) -> Engine:
 
 def data_tables() -> list[str]:
     """Tables our import writes (vocabulary tables come with the migration), parents first."""
-    import registry.models  # noqa: F401
+    import registry.schema.models  # noqa: F401
 
     return [t.name for t in metadata.sorted_tables if not t.name.startswith("vocab_")]
 

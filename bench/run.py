@@ -170,8 +170,8 @@ class Bench:
     def part_publish(self) -> None:
         """The first publish after the import scores every case; later ones find the scores current."""
         a, r = self.args, self.report
-        if not _have("registry.publish.build"):
-            r.skip("publish", "registry.publish.build is not there yet (publish, datasette and export parts need it)")
+        if not _have("registry.outputs.publish.build"):
+            r.skip("publish", "registry.outputs.publish.build is not there yet (publish, datasette and export parts need it)")
             return
         runs = []
         t_start = time.perf_counter()
@@ -212,8 +212,8 @@ class Bench:
         if not self.published:
             r.skip("datasette", "no published file")
             return
-        if not _have("registry.publish.serve"):
-            r.skip("datasette", "registry.publish.serve is not there yet")
+        if not _have("registry.outputs.publish.serve"):
+            r.skip("datasette", "registry.outputs.publish.serve is not there yet")
             return
         result_json = self.work / "pages.json"
         _, _, code, err = run_measured(worker_argv("pages", str(self.out_dir), str(a.requests), str(result_json)))
@@ -276,8 +276,8 @@ class Bench:
 
     def _sqlite3_same_query(self, db_file: Path, repeats: int) -> float:
         """sqlite3 -csv running exactly the SELECT our export runs: the floor for the same cells."""
-        from registry.export.published import case_table_query, open_published, summary_columns
-        from registry.export.selection import Selection
+        from registry.cases.selection import Selection
+        from registry.outputs.export.published import case_table_query, open_published, summary_columns
 
         conn = open_published(db_file)
         try:
@@ -301,7 +301,7 @@ class Bench:
         r.add("export", f"sqlite3 -csv case_summary{label} ({n:,} cases)", t_sqlite, "s")
         r.add("export", f"sqlite3 -csv peak RSS{label}", peaks["sqlite3"], "MB")
         t_ours = None
-        if _have("registry.export.published"):
+        if _have("registry.outputs.export.published"):
             runs = repeat(lambda: run_measured(worker_argv("export-cases", str(db_file), str(self.work / "ours.csv"))),
                           repeats, self.args.budget)
             if all(x[2] == 0 for x in runs):
@@ -322,8 +322,8 @@ class Bench:
                 r.add("export", f"ours from the working database (case table rebuilt){label}", working[0], "s")
                 r.add("export", f"ours from the working database peak RSS{label}", working[1], "MB")
         else:
-            r.skip("export", "registry.export is not there yet")
-        if _have("registry.publish.serve"):
+            r.skip("export", "registry.outputs.export is not there yet")
+        if _have("registry.outputs.publish.serve"):
             for settings, what in (({}, "registry settings"), ({"max_csv_mb": 0}, "max_csv_mb=0")):
                 secs, hwm = [], []
                 res = {}
@@ -364,7 +364,7 @@ class Bench:
                 timings.append(importing.import_raws(engine, self.raws, a.batch))
                 if i == 0:
                     data = importing.capture_rows(engine)
-                    if "pgpublish" in a.parts and _have("registry.publish.build"):
+                    if "pgpublish" in a.parts and _have("registry.outputs.publish.build"):
                         out = self.work / "published-pg"
                         steps_file = self.work / "publish-pg-steps.json"
                         s, peak, code, err = run_measured(worker_argv("publish", url, str(out), str(steps_file)),
@@ -389,7 +389,7 @@ class Bench:
         if "pgpublish" not in a.parts:
             pass
         elif pub is None:
-            r.skip("postgres", "publish: registry.publish.build is not there yet")
+            r.skip("postgres", "publish: registry.outputs.publish.build is not there yet")
         elif pub[2] != 0:
             r.add("postgres", "publish from PostgreSQL " + ("timed out" if pub[2] == -9 else "failed"), pub[0], "s")
         else:

@@ -3,7 +3,7 @@
 Pages are timed in-process through datasette's own ASGI client (no network,
 the server's work only) and over HTTP against a real `datasette serve`
 subprocess started with the registry's own command line
-(registry.publish.serve.serve_argv): the published file in immutable mode,
+(registry.outputs.publish.serve.serve_argv): the published file in immutable mode,
 the registry's metadata, templates, plugins and settings.
 """
 
@@ -29,7 +29,7 @@ DB = "registry"
 
 def page_paths(db_path: Path) -> list[tuple[str, str]]:
     """(label, path) of every page the benchmark times, with values taken from the data."""
-    from registry.publish.canned import canned_queries
+    from registry.outputs.publish.canned import canned_queries
 
     con = sqlite3.connect(f"file:{db_path}?mode=ro&immutable=1", uri=True)
     try:
@@ -73,7 +73,7 @@ def _timed_out(status: int, body: str) -> bool:
 def _datasette(out_dir: Path, **settings: Any):
     from datasette.app import Datasette
 
-    from registry.publish.serve import datasette_kwargs
+    from registry.outputs.publish.serve import datasette_kwargs
 
     kwargs = datasette_kwargs(out_dir)
     kwargs["settings"] = {**kwargs["settings"], **settings}
@@ -135,7 +135,7 @@ def free_port() -> int:
 @contextmanager
 def datasette_server(out_dir: Path, extra_settings: dict[str, Any] | None = None) -> Iterator[tuple[str, int]]:
     """`datasette serve` as the registry runs it, on a free loopback port; stopped afterwards."""
-    from registry.publish.serve import serve_argv, setting_value
+    from registry.outputs.publish.serve import serve_argv, setting_value
 
     port = free_port()
     argv = serve_argv(out_dir, "127.0.0.1", port)

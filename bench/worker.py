@@ -14,8 +14,8 @@ from pathlib import Path
 
 
 def publish(url: str, out_dir: str, timings_json: str | None = None) -> None:
-    from registry.db import make_engine
-    from registry.publish.build import publish as build
+    from registry.core.db import make_engine
+    from registry.outputs.publish.build import publish as build
 
     result = build(make_engine(url), Path(out_dir), allow_synthetic=True)
     print(f"published {result.row_counts.get('case_summary')} cases to {result.path}")
@@ -27,8 +27,8 @@ def publish(url: str, out_dir: str, timings_json: str | None = None) -> None:
 
 def export_cases(db_file: str, out_file: str) -> None:
     """Our export of the flat case table from a published file (`export --published`), to one CSV file."""
-    from registry.export.published import write_case_csv
-    from registry.export.selection import Selection
+    from registry.cases.selection import Selection
+    from registry.outputs.export.published import write_case_csv
 
     n = write_case_csv(Path(db_file), Path(out_file), Selection(include_synthetic=True))
     print(f"exported {n} cases")
@@ -36,9 +36,11 @@ def export_cases(db_file: str, out_file: str) -> None:
 
 def export_cases_working(url: str, out_file: str) -> None:
     """Our export of the flat case table rebuilt from the working database, to one CSV file."""
-    from registry.db import make_engine
-    from registry.export.tables import CASE_TABLE, Selection, case_ids_select, table_partitions
-    from registry.export.writers import CsvTable
+    from registry.cases.query import case_ids_select
+    from registry.cases.selection import Selection
+    from registry.core.db import make_engine
+    from registry.outputs.export.tables import CASE_TABLE, table_partitions
+    from registry.outputs.export.writers import CsvTable
 
     engine = make_engine(url)
     ids = case_ids_select(Selection(include_synthetic=True))

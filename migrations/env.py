@@ -1,8 +1,8 @@
 """Alembic environment for the registry.
 
-The connection normally comes from registry.migrate (config.attributes);
+The connection normally comes from registry.schema.migrate (config.attributes);
 when alembic is run by hand, the URL comes from the same place the CLI
-takes it from (registry.config.database_url).
+takes it from (registry.core.config.database_url).
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from logging.config import fileConfig
 
 from alembic import context
 
-import registry.models  # noqa: F401  (registers every table on the MetaData)
-from registry.config import database_url
-from registry.db import make_engine, metadata
+import registry.schema.models  # noqa: F401  (registers every table on the MetaData)
+from registry.core.config import database_url
+from registry.core.db import make_engine, metadata
 
 config = context.config
 if config.config_file_name is not None:

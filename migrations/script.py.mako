@@ -4,7 +4,7 @@ Revision ID: ${up_revision}
 Revises: ${down_revision | comma,n}
 Create Date: ${create_date}
 
-Reviewed by hand. Data steps use explicit SQL or registry.vocabulary_sync,
+Reviewed by hand. Data steps use explicit SQL or registry.schema.vocabulary_sync,
 never the ORM models, and must be idempotent. SQLite runs inside
 batch_alter_table; every constraint is named.
 """

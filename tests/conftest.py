@@ -16,9 +16,9 @@ from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from registry import migrate
-from registry.config import database_url
-from registry.db import make_engine, temporary_postgres_schema
+from registry.core.config import database_url
+from registry.core.db import make_engine, temporary_postgres_schema
+from registry.schema import migrate
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 

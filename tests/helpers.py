@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from registry.cli import cli
-from registry.db import metadata
+from registry.core.db import metadata
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_DIR = ROOT / "seed" / "publications"

@@ -21,8 +21,8 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from registry.db import session_factory
-from registry.models import (
+from registry.core.db import session_factory
+from registry.schema.models import (
     Assessment,
     Case,
     CaseOutcome,

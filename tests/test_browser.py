@@ -22,9 +22,9 @@ from pathlib import Path
 import publish_fixtures as fx
 import pytest
 
-from registry import migrate
-from registry.db import make_engine
-from registry.publish.build import publish
+from registry.core.db import make_engine
+from registry.outputs.publish.build import publish
+from registry.schema import migrate
 
 pytestmark = pytest.mark.browser
 
@@ -77,7 +77,7 @@ def _wait_until_answering(url: str, proc: subprocess.Popen, log: Path) -> None:
 
 @pytest.fixture(scope="module")
 def site(sync_api, tmp_path_factory) -> Iterator[str]:
-    """Base URL of `python -m registry.publish.cli serve` on a free 127.0.0.1 port."""
+    """Base URL of `python -m registry.cli serve` on a free 127.0.0.1 port."""
     tmp = tmp_path_factory.mktemp("browser-site")
     engine = make_engine(f"sqlite:///{tmp / 'work.db'}")
     migrate.upgrade(engine)
@@ -88,7 +88,7 @@ def site(sync_api, tmp_path_factory) -> Iterator[str]:
     log = tmp / "serve.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "registry.publish.cli", "serve", "--out", str(tmp / "dist"),
+            [sys.executable, "-m", "registry.cli", "serve", "--out", str(tmp / "dist"),
              "--host", "127.0.0.1", "--port", str(port)],
             cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
         )

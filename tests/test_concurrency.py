@@ -17,12 +17,12 @@ import threading
 import pytest
 from sqlalchemy import select, text
 
-from registry.curation import EditConflict, current_version, edit_case
-from registry.db import make_engine, writing
-from registry.errors import RegistryError
-from registry.models import Case, Drug
-from registry.seedfile.loader import load_documents
-from registry.synth import synth_documents
+from registry.core.db import make_engine, writing
+from registry.core.errors import RegistryError
+from registry.ingest.curation import EditConflict, current_version, edit_case
+from registry.ingest.seed import load_documents
+from registry.ingest.synth import synth_documents
+from registry.schema.models import Case, Drug
 from tests.helpers import ROOT, dump
 
 
@@ -38,7 +38,7 @@ def _count(engine, sql):
 
 @pytest.mark.postgres
 def test_two_curators_import_different_cases_at_once(postgres_url):
-    from registry import migrate
+    from registry.schema import migrate
 
     engine = make_engine(postgres_url)
     migrate.upgrade(engine)
@@ -81,7 +81,7 @@ def test_two_curators_import_different_cases_at_once(postgres_url):
 @pytest.mark.postgres
 def test_concurrent_import_matches_serial_import(postgres_url, sqlite_url):
     """The same two imports, run one after the other on SQLite, give the same cases and facts."""
-    from registry import migrate
+    from registry.schema import migrate
 
     mine, theirs = _two_curators_docs()
     pg = make_engine(postgres_url)
@@ -152,7 +152,8 @@ def test_bad_edits_are_refused(engine):
 def test_simultaneous_edits_of_one_case_one_wins(postgres_url, monkeypatch):
     """Both curators read version N; both write. The ORM's versioned UPDATE lets one through and
     raises StaleDataError for the other, which edit_case turns into the conflict message."""
-    from registry import curation, migrate
+    from registry.ingest import curation
+    from registry.schema import migrate
 
     engine = make_engine(postgres_url)
     migrate.upgrade(engine)
@@ -192,7 +193,7 @@ _HOLDER = textwrap.dedent("""
     import sys, time
     from pathlib import Path
     from sqlalchemy import text
-    from registry.db import make_engine, writing
+    from registry.core.db import make_engine, writing
     engine = make_engine(sys.argv[1])
     with writing(engine) as conn:
         conn.execute(text("update cases set summary = 'held' where case_key = :k"), {"k": sys.argv[2]})
@@ -204,9 +205,9 @@ _HOLDER = textwrap.dedent("""
 _SECOND = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from registry.db import make_engine, writing
-    from registry.seedfile.loader import load_documents
-    from registry.synth import synth_documents
+    from registry.core.db import make_engine, writing
+    from registry.ingest.seed import load_documents
+    from registry.ingest.synth import synth_documents
     while not Path(sys.argv[2]).exists():
         time.sleep(0.01)
     engine = make_engine(sys.argv[1])

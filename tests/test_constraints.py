@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
 
-from registry.models import Case, DoseRegimen, Drug, DrugExposure, LabResult, Publication
+from registry.schema.models import Case, DoseRegimen, Drug, DrugExposure, LabResult, Publication
 
 
 def _case(conn, **overrides) -> int:

@@ -12,11 +12,11 @@ import pytest
 from datasette.app import Datasette
 from markupsafe import escape as html_escape
 
-from registry import migrate
-from registry.db import make_engine
-from registry.publish.build import publish
-from registry.publish.canned import canned_queries
-from registry.publish.serve import SETTINGS, datasette_kwargs
+from registry.core.db import make_engine
+from registry.outputs.publish.build import publish
+from registry.outputs.publish.canned import canned_queries
+from registry.outputs.publish.serve import SETTINGS, datasette_kwargs
+from registry.schema import migrate
 
 ESCAPED_SCRIPT = "&lt;script&gt;alert(1)&lt;/script&gt;"
 RAW_SCRIPT = "<script>alert(1)</script>"

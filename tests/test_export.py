@@ -20,24 +20,33 @@ from xml.etree import ElementTree
 import pytest
 from sqlalchemy import select
 
-from registry.cli import cli
-from registry.db import make_engine, writing
-from registry.errors import RegistryError
-from registry.export.codebook import CODEBOOK_FIELDS, IMPORT_TABLE
-from registry.export.command import export_command, import_command
-from registry.export.csvimport import IMPORT_COLUMNS
-from registry.export.jsonschema import case_model
-from registry.export.published import (
-    case_table_header, case_table_rows, open_published, summary_columns, write_case_csv,
+from registry.cases.csvformat import IMPORT_COLUMNS
+from registry.cases.documents import Document, parse_document, read_documents, read_yaml
+from registry.cases.query import case_ids_select
+from registry.cases.scoring.store import store_registry_assessments
+from registry.cases.selection import Selection
+from registry.cases.summary import CASE_SUMMARY
+from registry.core.db import make_engine, writing
+from registry.ingest.seed import load_documents
+from registry.outputs.export.codebook import CODEBOOK_FIELDS, IMPORT_TABLE
+from registry.outputs.export.jsonschema import case_model
+from registry.outputs.export.published import (
+    case_table_header,
+    case_table_rows,
+    open_published,
+    summary_columns,
+    write_case_csv,
 )
-from registry.export.safety import neutralise
-from registry.export.tables import (
-    ALL_TABLES, CASE_TABLE, LONG_TABLES, Selection, case_ids_select, case_table_partitions, read_partitions,
+from registry.outputs.export.safety import neutralise
+from registry.outputs.export.tables import (
+    ALL_TABLES,
+    CASE_TABLE,
+    LONG_TABLES,
+    case_table_partitions,
+    read_partitions,
 )
-from registry.models import Case
-from registry.publish.build import publish
-from registry.publish.summary import CASE_SUMMARY
-from registry.seedfile.loader import Document, load_documents, parse_document, read_documents, read_yaml
+from registry.outputs.publish.build import publish
+from registry.schema.models import Case
 from tests.helpers import SEED_DIR, dump, run_cli
 from tests.publish_fixtures import write_synthetic_case
 
@@ -104,23 +113,8 @@ PINNED = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _commands():
-    """The commands are registered in registry/cli.py by its owner; here on the group for the tests."""
-    for command in (export_command, import_command):
-        cli.commands.setdefault(command.name, command)
-
-
 def seed_documents() -> list[Document]:
-    """Every seed file if they load together; else park2021.yaml alone, without its citations
-    (the cited reports' files are written in parallel and may not all be there yet)."""
-    try:
-        return read_documents(sorted(SEED_DIR.glob("*.yaml")))
-    except RegistryError:
-        park = SEED_DIR / "park2021.yaml"
-        doc = parse_document(str(park), read_yaml(park))
-        doc.cites = []
-        return [Document(str(park), doc)]
+    return read_documents(sorted(SEED_DIR.glob("*.yaml")))
 
 
 def fixture_document() -> Document:
@@ -177,7 +171,7 @@ def test_long_table_columns_are_pinned():
 
 
 def test_case_table_has_the_published_case_summary_columns():
-    """Same columns, same order, same definitions as registry/publish/summary.py, plus a _label after each code."""
+    """Same columns, same order, same definitions as registry/cases/summary.py, plus a _label after each code."""
     expected = []
     for col in CASE_SUMMARY.columns:
         expected.append(col.name)
@@ -502,7 +496,7 @@ def test_round_trip_yaml_export_import_export_is_identical(seeded, tmp_path):
     first = export(seeded, tmp_path / "first", "--format", "yaml")
     first_json = export(seeded, tmp_path / "first_json", "--format", "json")
 
-    from registry import migrate
+    from registry.schema import migrate
 
     empty_url = f"sqlite:///{tmp_path / 'empty.db'}"
     empty = make_engine(empty_url)
@@ -549,9 +543,11 @@ def test_export_reads_without_writing(seeded, tmp_path):
 
 @pytest.fixture
 def published_file(seeded, tmp_path) -> Path:
-    """The seeded registry plus one synthetic case, published with --allow-synthetic. (Publishing also stores
-    the registry's own scores in the working database, as it always does, so both hold the same facts.)"""
+    """The seeded registry plus one synthetic case, published with --allow-synthetic. The registry's own scores
+    are stored in the working database first (`score --store`; publish computes them into the file only), so
+    both hold the same facts."""
     write_synthetic_case(seeded)
+    store_registry_assessments(seeded)
     return publish(seeded, tmp_path / "dist", allow_synthetic=True).path
 
 
@@ -631,7 +627,7 @@ def test_published_case_table_needs_no_sqlalchemy():
     import subprocess
     import sys
 
-    code = "import sys, registry.export.published; print(sorted(m for m in sys.modules if m.startswith('sqlalchemy')))"
+    code = "import sys, registry.outputs.export.published; print(sorted(m for m in sys.modules if m.startswith('sqlalchemy')))"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"
 
 

@@ -14,22 +14,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from registry.cli import cli
-from registry.db import writing
-from registry.export.command import export_command, import_command
-from registry.export.csvimport import IMPORT_COLUMNS
-from registry.seedfile.loader import Document, load_documents, parse_document, read_yaml
+from registry.cases.csvformat import IMPORT_COLUMNS
+from registry.cases.documents import Document, parse_document, read_yaml
+from registry.core.db import writing
+from registry.ingest.seed import load_documents
 from tests.helpers import dump, run_cli
 
 DATA = Path(__file__).parent / "data"
 FIXTURE = DATA / "export_fixture.yaml"
-
-
-@pytest.fixture(autouse=True)
-def _commands():
-    """The commands are registered in registry/cli.py by its owner; here on the group for the tests."""
-    for command in (export_command, import_command):
-        cli.commands.setdefault(command.name, command)
 
 
 @pytest.fixture

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import inspect, select, text
 
-from registry import migrate
-from registry.db import make_engine, metadata
-from registry.errors import RegistryError
-from registry.models.vocab import VOCAB_TABLES
-from registry.vocabulary import VOCABULARIES
+from registry.core.db import make_engine, metadata
+from registry.core.errors import RegistryError
+from registry.schema import migrate
+from registry.schema.models.vocab import VOCAB_TABLES
+from registry.schema.vocabulary import VOCABULARIES
 
 
 def test_upgrade_downgrade_upgrade_round_trip(backend_url):

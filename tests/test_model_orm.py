@@ -5,9 +5,22 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from registry.models import (
-    Assessment, AssessmentItem, Case, CaseOutcome, CasePublication, ChallengeEvent, ChallengeStep, DoseRegimen,
-    Drug, DrugExposure, Evidence, Finding, LabResult, Publication, Treatment,
+from registry.schema.models import (
+    Assessment,
+    AssessmentItem,
+    Case,
+    CaseOutcome,
+    CasePublication,
+    ChallengeEvent,
+    ChallengeStep,
+    DoseRegimen,
+    Drug,
+    DrugExposure,
+    Evidence,
+    Finding,
+    LabResult,
+    Publication,
+    Treatment,
 )
 
 
@@ -74,8 +87,8 @@ def test_park_like_case_round_trip(sqlite_engine):
 
 def test_concurrent_edit_is_detected(sqlite_engine):
     """row_version: a stale copy of a case cannot overwrite a newer edit."""
-    from sqlalchemy.orm.exc import StaleDataError
     import pytest
+    from sqlalchemy.orm.exc import StaleDataError
 
     with Session(sqlite_engine) as s, s.begin():
         s.add(Case(case_key="c1", day1_anchor="x"))

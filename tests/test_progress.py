@@ -1,10 +1,10 @@
-"""registry.progress: a bar on a terminal, nothing in a pipe, step timings either way."""
+"""registry.core.progress: a bar on a terminal, nothing in a pipe, step timings either way."""
 
 from __future__ import annotations
 
 import io
 
-from registry.progress import Progress, quiet
+from registry.core.progress import Progress, quiet
 
 
 class _Terminal(io.StringIO):

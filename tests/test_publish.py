@@ -11,16 +11,21 @@ import pytest
 from click.testing import CliRunner
 from sqlite_utils import Database
 
-from registry import migrate
-from registry.db import make_engine, metadata
-from registry.publish.build import BAKED_TABLES, publish
-from registry.publish.canned import PAGE_PARAM, canned_queries, parse_query
-from registry.publish.cli import standalone_group
-from registry.publish.metadata import (
-    CASE_SUMMARY_FACETS, CASE_SUMMARY_PAGE_SIZE, SOURCES_LISTED, _sources_html, build_metadata, published_tables,
+from registry.cases.summary import dose_at_onset, latency_days, regiscar_disagreement, worst_result
+from registry.cli import cli as dress_registry
+from registry.core.db import make_engine, metadata
+from registry.outputs.publish.build import BAKED_TABLES, publish
+from registry.outputs.publish.canned import PAGE_PARAM, canned_queries, parse_query
+from registry.outputs.publish.metadata import (
+    CASE_SUMMARY_FACETS,
+    CASE_SUMMARY_PAGE_SIZE,
+    SOURCES_LISTED,
+    _sources_html,
+    build_metadata,
+    published_tables,
 )
-from registry.publish.serve import SETTINGS, serve_argv
-from registry.publish.summary import dose_at_onset, latency_days, regiscar_disagreement, worst_result
+from registry.outputs.publish.serve import SETTINGS, serve_argv
+from registry.schema import migrate
 
 BAKED = {t.name for t in BAKED_TABLES}
 
@@ -152,7 +157,7 @@ def test_no_byte_of_synthetic_data_stays_in_the_published_file(published, db):
 
 def test_publish_reports_its_steps_and_draws_no_bar_into_a_pipe(sqlite_engine, sqlite_url, tmp_path):
     fx.write_cases(sqlite_engine)
-    result = CliRunner().invoke(standalone_group(), ["--database", sqlite_url, "publish", "--out", str(tmp_path / "d"),
+    result = CliRunner().invoke(dress_registry, ["--database", sqlite_url, "publish", "--out", str(tmp_path / "d"),
                                                      "--timings"])
     assert result.exit_code == 0, result.output
     timings = next(line for line in result.output.splitlines() if line.startswith("step timings: "))
@@ -164,12 +169,11 @@ def test_publish_reports_its_steps_and_draws_no_bar_into_a_pipe(sqlite_engine, s
 def test_synthetic_data_only_with_the_flag_and_the_cli_says_so(sqlite_engine, sqlite_url, tmp_path):
     fx.write_cases(sqlite_engine)
     fx.write_synthetic_case(sqlite_engine)
-    cli = standalone_group()
     runner = CliRunner()
-    default = runner.invoke(cli, ["--database", sqlite_url, "publish", "--out", str(tmp_path / "d")])
+    default = runner.invoke(dress_registry, ["--database", sqlite_url, "publish", "--out", str(tmp_path / "d")])
     assert default.exit_code == 0, default.output
     assert "left out synthetic data: 1 cases, 1 publications" in default.output
-    bench = runner.invoke(cli, ["--database", sqlite_url, "publish", "--out", str(tmp_path / "b"), "--allow-synthetic"])
+    bench = runner.invoke(dress_registry, ["--database", sqlite_url, "publish", "--out", str(tmp_path / "b"), "--allow-synthetic"])
     assert bench.exit_code == 0, bench.output
     assert "synthetic benchmark data are included" in bench.output
     keys = [r["case_key"] for r in Database(tmp_path / "b" / "registry.db").query("select case_key from case_summary")]
@@ -180,13 +184,13 @@ def test_synthetic_data_only_with_the_flag_and_the_cli_says_so(sqlite_engine, sq
 
 def test_publish_refuses_an_unmigrated_database_with_one_line(tmp_path):
     url = f"sqlite:///{tmp_path / 'empty.db'}"
-    result = CliRunner().invoke(standalone_group(), ["--database", url, "publish", "--out", str(tmp_path / "d")])
+    result = CliRunner().invoke(dress_registry, ["--database", url, "publish", "--out", str(tmp_path / "d")])
     assert result.exit_code == 2
     assert result.output.strip().count("\n") == 0 and "dress-registry db upgrade" in result.output
 
 
 def test_a_failed_bake_leaves_the_previous_build_and_no_stray_files(sqlite_engine, tmp_path, monkeypatch):
-    import registry.publish.build as build
+    import registry.outputs.publish.build as build
 
     fx.write_cases(sqlite_engine)
     before = _dump(publish(sqlite_engine, tmp_path / "dist").path)
@@ -361,7 +365,7 @@ def test_score_comparison_rules():
 
 
 def test_serve_refuses_a_missing_build_with_one_line(tmp_path):
-    result = CliRunner().invoke(standalone_group(), ["serve", "--out", str(tmp_path / "nothing")])
+    result = CliRunner().invoke(dress_registry, ["serve", "--out", str(tmp_path / "nothing")])
     assert result.exit_code == 2
     assert result.output.strip().count("\n") == 0 and "dress-registry publish" in result.output
 

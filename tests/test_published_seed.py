@@ -10,11 +10,11 @@ import pytest
 from datasette.app import Datasette
 from sqlite_utils import Database
 
-from registry import migrate
-from registry.db import make_engine
-from registry.publish.build import publish
-from registry.publish.canned import canned_queries
-from registry.publish.serve import datasette_kwargs
+from registry.core.db import make_engine
+from registry.outputs.publish.build import publish
+from registry.outputs.publish.canned import canned_queries
+from registry.outputs.publish.serve import datasette_kwargs
+from registry.schema import migrate
 from tests.helpers import SEED_DIR, run_cli
 
 SEEDED_KEYS = {"park2021-1", "lenouail2006-1", "goldman2008-1", "kumar2014-1", "saidi2017-1",

@@ -11,15 +11,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from registry.scoring.definitions import (
+from registry.cases.scoring.definitions import (
     InstrumentDefinitionError,
     load_instrument,
     load_instrument_file,
     load_instruments,
     parse_instrument,
 )
-from registry.scoring.engine import Answer, points_for, score
-from registry.vocabulary import VOCABULARIES
+from registry.cases.scoring.engine import Answer, points_for, score
+from registry.schema.vocabulary import VOCABULARIES
 
 REGISCAR = load_instrument("regiscar_dress")
 NARANJO = load_instrument("naranjo")
@@ -129,10 +129,11 @@ def test_naranjo_dont_know_wordings():
 
 
 def _regiscar_raw() -> dict:
-    import yaml
     from importlib import resources
 
-    text = (resources.files("registry.scoring") / "instruments" / "regiscar_dress.yaml").read_text(encoding="utf-8")
+    import yaml
+
+    text = (resources.files("registry.cases.scoring") / "instruments" / "regiscar_dress.yaml").read_text(encoding="utf-8")
     return yaml.safe_load(text)
 
 

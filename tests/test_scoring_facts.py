@@ -8,7 +8,6 @@ database tests build cases with the ORM into real, migrated databases
 
 from __future__ import annotations
 
-import click
 import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings
@@ -16,7 +15,25 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from registry.models import (
+from registry.cases.scoring import naranjo as nj
+from registry.cases.scoring import regiscar as rs
+from registry.cases.scoring.definitions import load_instrument
+from registry.cases.scoring.engine import points_for, score
+from registry.cases.scoring.facts import (
+    CaseFacts,
+    ChallengeFact,
+    ExposureFact,
+    FindingFact,
+    InvestigationFact,
+    LabFact,
+    OutcomeFact,
+    load_case_facts,
+    load_cases_facts,
+)
+from registry.cases.scoring.flags import flagged_messages, refresh_registry_scores, score_disagreements
+from registry.cases.scoring.store import compute_registry_scores, store_registry_assessments
+from registry.cli import cli as dress_registry
+from registry.schema.models import (
     Assessment,
     AssessmentItem,
     Case,
@@ -28,23 +45,6 @@ from registry.models import (
     Investigation,
     LabResult,
 )
-from registry.scoring import naranjo as nj
-from registry.scoring import regiscar as rs
-from registry.scoring.definitions import load_instrument
-from registry.scoring.engine import points_for, score
-from registry.scoring.facts import (
-    CaseFacts,
-    ChallengeFact,
-    ExposureFact,
-    FindingFact,
-    InvestigationFact,
-    LabFact,
-    OutcomeFact,
-    load_case_facts,
-    load_cases_facts,
-)
-from registry.scoring.flags import flagged_messages, score_disagreements
-from registry.scoring.store import compute_registry_scores, refresh_registry_scores, store_registry_assessments
 
 REGISCAR = load_instrument("regiscar_dress")
 NARANJO = load_instrument("naranjo")
@@ -695,17 +695,8 @@ def test_refresh_flags_against_the_facts_it_just_stored_and_rolls_back_with_the_
 # -- CLI -------------------------------------------------------------------------------------
 
 
-def _cli(url: str) -> click.Group:
-    """A stand-in for the `dress-registry` group, which passes --database in ctx.obj."""
-    from registry.scoring.cli import score as score_command
-
-    @click.group()
-    @click.pass_context
-    def group(ctx: click.Context) -> None:
-        ctx.obj = {"database": url}
-
-    group.add_command(score_command)
-    return group
+def _score(runner: CliRunner, url: str, *args: str):
+    return runner.invoke(dress_registry, ["--database", url, "score", *args])
 
 
 def test_cli_prints_items_totals_authors_and_flags_and_stores_on_request(sqlite_engine):
@@ -713,7 +704,7 @@ def test_cli_prints_items_totals_authors_and_flags_and_stores_on_request(sqlite_
         build_park(s, Drug(name="imatinib"))
     url = sqlite_engine.url.render_as_string(hide_password=False)
     runner = CliRunner()
-    out = runner.invoke(_cli(url), ["score", "--case", "park2021-1"])
+    out = _score(runner, url, "--case", "park2021-1")
     assert out.exit_code == 0, out.output
     text = out.output
     assert "== park2021-1 ==" in text and "RegiSCAR DRESS validation score (regiscar_dress 1.0)" in text
@@ -724,10 +715,10 @@ def test_cli_prints_items_totals_authors_and_flags_and_stores_on_request(sqlite_
     assert "imatinib (exposure 1)" in text
     with sqlite_engine.connect() as conn:
         assert conn.execute(select(Assessment.__table__.c.id).where(Assessment.__table__.c.assessor == "registry")).all() == []
-    stored = runner.invoke(_cli(url), ["score", "--store"])
+    stored = _score(runner, url, "--store")
     assert stored.exit_code == 0, stored.output
     assert "stored 2 registry assessment(s)" in stored.output
     with sqlite_engine.connect() as conn:
         assert len(conn.execute(select(Assessment.__table__.c.id).where(Assessment.__table__.c.assessor == "registry")).all()) == 2
-    missing = runner.invoke(_cli(url), ["score", "--case", "nope"])
-    assert missing.exit_code != 0 and "no case with key 'nope'" in str(missing.exception)
+    missing = _score(runner, url, "--case", "nope")
+    assert missing.exit_code == 2 and "no case with key 'nope'" in missing.output

@@ -7,8 +7,8 @@ import shutil
 import pytest
 from sqlalchemy import select, text
 
-from registry.db import make_engine
-from registry.models import Case
+from registry.core.db import make_engine
+from registry.schema.models import Case
 from tests.helpers import PARK_TEXT, SEED_DIR, dump, run_cli
 
 CITED_KEYS = ["lenouail2006", "goldman2008", "kumar2014", "saidi2017", "vatel2017", "benami2018", "zgolli2019"]
@@ -107,7 +107,7 @@ def test_every_value_names_its_source(seeded):
 
 def test_missing_values_say_why(seeded):
     rows = q(seeded, "SELECT case_key FROM cases")
-    from registry.completeness import case_completeness
+    from registry.cases.completeness import case_completeness
 
     with seeded.connect() as conn:
         report = case_completeness(conn)
@@ -184,7 +184,7 @@ def test_broken_file_leaves_database_unchanged(seeded, tmp_path, old, new, messa
 
 
 def test_sqlite_and_postgresql_load_identically(sqlite_url, postgres_url):
-    from registry import migrate
+    from registry.schema import migrate
 
     dumps = []
     for url in (sqlite_url, postgres_url):

@@ -10,22 +10,13 @@ import pytest
 import yaml
 from sqlalchemy import select, text
 
-from registry.db import make_engine, writing
-from registry.models import Case, Publication
-from registry.seedfile.loader import load_documents, read_documents, validate_documents
-from registry.seedfile.schema import SeedDocument
-from registry.synth import CULPRITS, synth_documents, synth_raw, write_documents
+from registry.cases.documents import read_documents, validate_documents
+from registry.cases.seedschema import SeedDocument
+from registry.core.db import make_engine, writing
+from registry.ingest.seed import load_documents
+from registry.ingest.synth import CULPRITS, synth_documents, synth_raw, write_documents
+from registry.schema.models import Case, Publication
 from tests.helpers import SEED_DIR, dump, run_cli
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _synth_command_registered():
-    """The command lives in registry/synth.py; registry/cli.py registers it (added here if not yet)."""
-    from registry.cli import cli
-    from registry.synth import synth
-
-    if "synth" not in cli.commands:
-        cli.add_command(synth)
 
 
 def test_same_seed_same_documents_and_prefix_stable():
@@ -106,7 +97,7 @@ def test_cli_loads_synthetic_data_flagged(sqlite_engine, tmp_path):
 def test_bulk_and_one_at_a_time_give_identical_databases(backend_url, tmp_path):
     """The bulk path (all documents in one load_documents) writes exactly what loading
     the same documents one by one writes: same rows, same ids."""
-    from registry import migrate
+    from registry.schema import migrate
 
     seed = read_documents(sorted(SEED_DIR.glob("*.yaml")))
     docs = synth_documents(150, seed=5)

@@ -1,0 +1,282 @@
+"""The seed/import file format: one YAML document per publication.
+
+The document holds the publication's citation, what it cites, and the cases
+it is the primary report of, each with its exposures, doses, challenges,
+findings, labs, treatments, outcome and the authors' assessments. Every
+value carries its evidence (`src`): publication, locator, derivation.
+
+Field names match the database columns, so a reviewer reading a YAML file
+and one reading the SQL see the same words. Validation happens here, before
+anything touches the database; pydantic reports the exact path of a bad
+field (cases[0].exposures[0].doses[1].dose_value).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from registry.schema.models._columns import DAY_MAX, DAY_MIN
+from registry.schema.vocabulary import VOCABULARIES
+
+
+def _code(vocab: str):
+    allowed = VOCABULARIES[vocab].codes
+
+    def check(value: str) -> str:
+        if value not in allowed:
+            raise ValueError(f"unknown {vocab} code {value!r}; allowed: {', '.join(allowed)}")
+        return value
+
+    return Annotated[str, AfterValidator(check)]
+
+
+Day = Annotated[int, Field(ge=DAY_MIN, le=DAY_MAX)]
+Positive = Annotated[float, Field(gt=0)]
+NonNegativeInt = Annotated[int, Field(ge=0)]
+Text = Annotated[str, Field(min_length=1, max_length=4000)]
+ShortText = Annotated[str, Field(min_length=1, max_length=300)]
+Key = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*[a-z0-9]$", max_length=80)]
+MissingStatus = Literal["not_reported", "not_available"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, str_strip_whitespace=True)
+
+
+class Src(_Strict):
+    """Evidence for a value: which publication says it, where, and how we got it."""
+
+    pub: Key | None = Field(None, description="Publication key; default: the file's publication.")
+    at: ShortText = Field(description="Locator: section, paragraph, page, figure or table.")
+    field: str | None = Field(None, description="Column the evidence is for; omit when it covers the whole record.")
+    stated: ShortText | None = Field(None, alias="as", description="The value as the source gives it (short).")
+    how: _code("derivation") = "stated"
+    status: _code("evidence_status") = "stated"
+    curated: bool = Field(True, description="False when the stored value does not follow this source.")
+    note: Text | None = Field(None, description="Why the stored value follows (or not) this source; derivation details.")
+
+
+class Missing(_Strict):
+    """Why a value is unknown."""
+
+    status: MissingStatus
+    pub: Key | None = None
+    at: ShortText | None = None
+    note: Text | None = None
+
+
+class _Record(_Strict):
+    src: list[Src] = Field(default_factory=list)
+    missing: dict[str, Missing] = Field(default_factory=dict, description="Why a key field of this record is unknown.")
+
+
+class Step(_Strict):
+    protocol_day: Annotated[int, Field(ge=1)]
+    dose_value: Positive
+    dose_unit: _code("dose_unit")
+    interval_minutes: NonNegativeInt | None = None
+    notes: Text | None = None
+
+
+class Challenge(_Record):
+    challenge_type: _code("challenge_type")
+    start_day: Day | None = None
+    premedication: Text | None = None
+    result: _code("challenge_result") | None = None
+    time_to_recurrence_days: NonNegativeInt | None = None
+    notes: Text | None = None
+    steps: list[Step] = Field(default_factory=list)
+
+
+class Dose(_Record):
+    dose_value: Positive | None = None
+    dose_unit: _code("dose_unit") | None = None
+    interval_value: Positive | None = None
+    interval_unit: _code("time_unit") | None = None
+    start_day: Day | None = None
+    stop_day: Day | None = None
+    reason: _code("dose_change_reason") | None = None
+    notes: Text | None = None
+
+    @model_validator(mode="after")
+    def _unit_with_value(self):
+        if (self.dose_value is None) != (self.dose_unit is None):
+            raise ValueError("dose_value and dose_unit go together")
+        return self
+
+
+class Exposure(_Record):
+    drug: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9 ()/-]*$", max_length=120)]
+    role: _code("exposure_role")
+    indication: Text | None = None
+    route: _code("route") | None = None
+    start_day: Day | None = None
+    stop_day: Day | None = None
+    action_taken: _code("action_taken") | None = None
+    dechallenge_result: _code("dechallenge_result") | None = None
+    notes: Text | None = None
+    doses: list[Dose] = Field(default_factory=list)
+    challenges: list[Challenge] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _ordered_days(self):
+        if self.start_day is not None and self.stop_day is not None and self.stop_day < self.start_day:
+            raise ValueError(f"stop_day {self.stop_day} is before start_day {self.start_day}")
+        return self
+
+
+class FindingIn(_Record):
+    finding: _code("finding")
+    status: _code("finding_status")
+    day: Day | None = None
+    detail: Text | None = None
+
+
+class InvestigationIn(_Record):
+    test: _code("investigation")
+    result: _code("test_result") | None = None
+    day: Day | None = None
+    detail: Text | None = None
+
+
+class Lab(_Record):
+    analyte: _code("analyte")
+    value: Annotated[float, Field(ge=0)]
+    comparator: _code("comparator") = "="
+    unit: _code("lab_unit")
+    ref_low: float | None = None
+    ref_high: float | None = None
+    day: Day | None = None
+    day_is_approximate: bool | None = None
+    time_point: Text | None = None
+
+
+class TreatmentIn(_Record):
+    drug: str | None = None
+    category: _code("treatment_category")
+    dose_value: Positive | None = None
+    dose_unit: _code("dose_unit") | None = None
+    route: _code("route") | None = None
+    start_day: Day | None = None
+    stop_day: Day | None = None
+    response: _code("treatment_response") | None = None
+    notes: Text | None = None
+
+
+class Outcome(_Record):
+    reaction_outcome: _code("reaction_outcome") | None = None
+    resolution_day: Day | None = None
+    time_to_resolution_days: NonNegativeInt | None = None
+    follow_up_days: NonNegativeInt | None = None
+    death: bool | None = None
+    therapy_fate: _code("therapy_fate") | None = None
+    switched_to: str | None = None
+    notes: Text | None = None
+
+
+class Item(_Strict):
+    item: Annotated[str, Field(min_length=1, max_length=60)]
+    answer: str | None = None
+    points: int | None = None
+    basis: Text | None = None
+
+
+class AssessmentIn(_Record):
+    instrument: _code("instrument")
+    exposure_drug: str | None = Field(None, description="Drug of the assessed exposure (Naranjo is per drug).")
+    total: int | None = None
+    category: str | None = None
+    notes: Text | None = None
+    items: list[Item] = Field(default_factory=list)
+
+
+class Link(_Strict):
+    pub: Key
+    role: _code("case_link_role")
+    label: ShortText | None = None
+
+
+class CaseIn(_Record):
+    key: Key
+    label_in_source: ShortText | None = None
+    unstated: MissingStatus = Field(
+        description="Status of every key fact this file leaves out: not_reported (the source was read) "
+        "or not_available (we could not read it)."
+    )
+    links: list[Link] = Field(default_factory=list, description="Other publications that report or summarise this case.")
+    age_value: Annotated[float, Field(ge=0)] | None = None
+    age_unit: _code("age_unit") | None = None
+    age_is_approximate: bool = False
+    sex: _code("sex") | None = None
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = None
+    diagnosis_as_reported: Text | None = None
+    registry_diagnosis: _code("registry_diagnosis") | None = None
+    day1_anchor: Text
+    onset_day: Day | None = None
+    onset_is_approximate: bool = False
+    summary: Text | None = None
+    exposures: list[Exposure] = Field(default_factory=list)
+    findings: list[FindingIn] = Field(default_factory=list)
+    investigations: list[InvestigationIn] = Field(default_factory=list)
+    labs: list[Lab] = Field(default_factory=list)
+    treatments: list[TreatmentIn] = Field(default_factory=list)
+    outcome: Outcome | None = None
+    assessments: list[AssessmentIn] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _age(self):
+        if (self.age_value is None) != (self.age_unit is None):
+            raise ValueError("age_value and age_unit go together")
+        if self.age_unit == "a" and self.age_value is not None and self.age_value > 120:
+            raise ValueError(f"age_value {self.age_value} years is over 120")
+        seen = set()
+        for f in self.findings:
+            if f.finding in seen:
+                raise ValueError(f"finding {f.finding!r} listed twice")
+            seen.add(f.finding)
+        return self
+
+
+class PublicationIn(_Strict):
+    key: Key
+    authors: Text
+    title: Text
+    title_english: Text | None = None
+    journal: ShortText
+    year: Annotated[int, Field(ge=1900, le=2100)]
+    volume: ShortText | None = None
+    issue: ShortText | None = None
+    pages: ShortText | None = None
+    doi: Annotated[str, Field(pattern=r"^10\.\d{4,9}/\S+$")] | None = None
+    pmid: Annotated[int, Field(gt=0)] | None = None
+    pmcid: Annotated[str, Field(pattern=r"^PMC\d+$")] | None = None
+    language: Annotated[str, Field(pattern=r"^[a-z]{2}$")] | None = None
+    article_type: _code("article_type")
+    url: ShortText | None = None
+    licence: ShortText | None = None
+    source_access: _code("source_access")
+    accessed_via: list[ShortText] = Field(default_factory=list)
+    notes: Text | None = None
+    src: list[Src] = Field(default_factory=list, description="Where the citation details were confirmed.")
+
+
+class CitationIn(_Strict):
+    pub: Key
+    reference_number: Annotated[int, Field(gt=0)]
+    context: Text | None = None
+
+
+class DrugIn(_Strict):
+    name: str
+    drug_class: Text | None = None
+
+
+class SeedDocument(_Strict):
+    """One file: a publication, what it cites, and the cases it first reports."""
+
+    publication: PublicationIn
+    cites: list[CitationIn] = Field(default_factory=list)
+    drugs: list[DrugIn] = Field(default_factory=list)
+    cases: list[CaseIn] = Field(default_factory=list)

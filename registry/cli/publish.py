@@ -1,0 +1,67 @@
+"""`dress-registry publish` and `dress-registry serve`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from registry.cli.base import engine_from
+from registry.core.progress import Progress
+from registry.outputs.publish.build import PUBLISH_STEPS
+from registry.outputs.publish.build import publish as build
+from registry.outputs.publish.serve import (
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    exec_datasette,
+    refresh_metadata,
+    serve_argv,
+    url_for,
+)
+from registry.outputs.publish.site import DB_NAME
+
+DEFAULT_OUT = "dist"
+
+
+@click.command("publish")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_OUT,
+              show_default=True, help="Folder for registry.db and metadata.json.")
+@click.option("--allow-synthetic", is_flag=True,
+              help="Include synthetic benchmark data (is_synthetic). Never for the public site.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar (none is drawn when stderr is not a terminal anyway).")
+@click.option("--timings", is_flag=True, help="Print the wall time of each step.")
+@click.pass_context
+def publish(ctx: click.Context, out_dir: Path, allow_synthetic: bool, quiet: bool, timings: bool) -> None:
+    """Build the read-only SQLite file that `serve` publishes, from the working database."""
+    with Progress("publishing", PUBLISH_STEPS, enabled=False if quiet else None) as progress:
+        result = build(engine_from(ctx), out_dir, allow_synthetic=allow_synthetic, progress=progress)
+    cases = result.row_counts.get("cases", 0)
+    pubs = result.row_counts.get("publications", 0)
+    click.echo(f"published {cases} cases from {pubs} publications to {result.path}")
+    if result.includes_synthetic:
+        click.echo("warning: --allow-synthetic: synthetic benchmark data are included; do not publish this build", err=True)
+    elif any(result.excluded.values()):
+        click.echo(
+            f"left out synthetic data: {result.excluded.get('cases', 0)} cases, "
+            f"{result.excluded.get('publications', 0)} publications (use --allow-synthetic for a benchmark build)"
+        )
+    click.echo(f"metadata: {result.metadata_path}")
+    if timings:
+        total = sum(result.timings.values())
+        click.echo("step timings: " + ", ".join(f"{k} {v:.2f} s" for k, v in result.timings.items()) + f"; total {total:.2f} s")
+
+
+@click.command("serve")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_OUT,
+              show_default=True, help="Folder that `publish` wrote.")
+@click.option("--host", default=DEFAULT_HOST, show_default=True, help="Address to listen on.")
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+def serve(out_dir: Path, host: str, port: int) -> None:
+    """Serve the published registry with datasette (immutable, read-only)."""
+    refresh_metadata(out_dir)
+    argv = serve_argv(out_dir, host, port)
+    click.echo(f"serving {out_dir / DB_NAME} at {url_for(host, port)} (Ctrl-C to stop)")
+    exec_datasette(argv)
+
+
+COMMANDS = (publish, serve)

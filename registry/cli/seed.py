@@ -1,0 +1,71 @@
+"""`dress-registry seed`: load seed/publications/*.yaml, or report completeness."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from registry.cases.completeness import case_completeness
+from registry.cases.documents import read_documents
+from registry.cli.base import engine_from
+from registry.core.db import writing
+from registry.core.errors import RegistryError
+from registry.core.resources import SEED_PUBLICATIONS_DIR
+from registry.ingest.seed import load_documents
+from registry.schema.migrate import require_head
+
+#: ./seed/publications when the current folder has one (a checkout, a curator's own registry), else the
+#: seed files shipped with the package.
+LOCAL_SEED_DIR = Path("seed/publications")
+
+
+def default_seed_dir() -> Path:
+    return LOCAL_SEED_DIR if LOCAL_SEED_DIR.is_dir() else SEED_PUBLICATIONS_DIR
+
+
+def seed_files(directory: Path) -> list[Path]:
+    if not directory.is_dir():
+        raise RegistryError(f"{directory}: no such seed directory")
+    files = sorted(directory.glob("*.yaml"))
+    if not files:
+        raise RegistryError(f"{directory}: no *.yaml seed files")
+    return files
+
+
+def format_report(rows) -> str:
+    head = f"{'case':<16} {'known':>5} {'not reported':>13} {'not available':>14} {'unrecorded':>10} {'known %':>8}"
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        lines.append(f"{r.case_key:<16} {r.known:>5} {r.not_reported:>13} {r.not_available:>14} {r.unrecorded:>10} {r.share_known:>8.0%}")
+    return "\n".join(lines)
+
+
+@click.command("seed")
+@click.option("--dir", "directory", type=click.Path(path_type=Path), default=None, show_default="./seed/publications, else the seed files shipped with the package",
+              help="Folder of seed files (one YAML file per publication).")
+@click.option("--report", is_flag=True, help="Only print, per case, how many key facts are known, not reported, not available.")
+@click.option("--check", is_flag=True, help="Validate the files without writing anything.")
+@click.pass_context
+def seed(ctx: click.Context, directory: Path | None, report: bool, check: bool) -> None:
+    """Load the seed files into the database (idempotent, all or nothing)."""
+    directory = directory or default_seed_dir()
+    engine = engine_from(ctx)
+    if not report:
+        docs = read_documents(seed_files(directory))
+        if check:
+            click.echo(f"{len(docs)} seed files valid ({sum(len(d.doc.cases) for d in docs)} cases)")
+            return
+        require_head(engine)
+        with writing(engine) as conn:
+            stats = load_documents(conn, docs)
+        click.echo(f"seeded {len(docs)} publications, {sum(len(d.doc.cases) for d in docs)} cases: {stats.summary()}")
+    else:
+        require_head(engine)
+    with engine.connect() as conn:
+        rows = case_completeness(conn)
+    if report:
+        click.echo(format_report(rows))
+
+
+COMMANDS = (seed,)

@@ -1,0 +1,27 @@
+"""What the published file holds beyond the model tables: the baked tables, the derived columns, the label columns.
+
+Declared here, once, for the builder (registry.outputs.publish.build) and the
+datasette metadata (registry.outputs.publish.metadata).
+"""
+
+from __future__ import annotations
+
+from registry.cases.baked import BakedTable, Col
+from registry.cases.summary import CASE_SUMMARY
+from registry.outputs.publish.discrepancies import DISCREPANCIES
+from registry.outputs.publish.timeline import CASE_TIMELINE, LAB_SERIES
+
+#: Baked tables in build order (case_summary first: the others point at it).
+BAKED_TABLES: tuple[BakedTable, ...] = (CASE_SUMMARY, CASE_TIMELINE, LAB_SERIES, DISCREPANCIES)
+
+#: Columns the published copy of a model table gains, so links and labels read well.
+DERIVED_COLUMNS: dict[str, tuple[Col, ...]] = {
+    "publications": (
+        Col("citation", str, "Short citation: first author year, journal (datasette shows it wherever a publication is referenced)."),
+        Col("doi_url", str, "Link to the publication through doi.org."),
+        Col("pubmed_url", str, "Link to the publication on PubMed."),
+    ),
+}
+
+#: Label column of model tables whose rows other tables point at (vocab tables use 'label').
+LABEL_COLUMNS = {"drugs": "name", "publications": "citation", "cases": "case_key"}

@@ -1,0 +1,200 @@
+"""datasette metadata for the published file, generated so it cannot drift from the schema.
+
+Descriptions come from the models' `comment=` (tables and columns), the
+vocabulary module (through the vocab tables' comments), the baked tables'
+declarations (publish.schema.BakedTable) and the FTS configuration; the list
+of sources comes from the publications table of the built file. Datasette
+0.65 keeps everything here, canned queries included (settings are passed on
+the command line, see publish.serve).
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+import registry.schema.models  # noqa: F401  (registers every table on the MetaData)
+from registry.core.db import metadata as model_metadata
+from registry.outputs.publish.canned import canned_queries
+from registry.outputs.publish.fts import FTS_COLUMNS, fts_description, fts_table
+from registry.outputs.publish.layout import BAKED_TABLES, DERIVED_COLUMNS, LABEL_COLUMNS
+from registry.outputs.publish.site import DATABASE, STATIC_MOUNT
+from registry.schema.models.vocab import VOCAB_TABLES
+
+TITLE = "DRESS case registry"
+LICENCE = "CC BY 4.0 (the registry's curated data)"
+LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
+FTS_SHADOW_SUFFIXES = ("_data", "_idx", "_docsize", "_config", "_content")
+#: The home page lists the sources up to this many; beyond it, it links to the publications table.
+SOURCES_LISTED = 100
+
+#: Facets shown on case_summary without asking. Each is a plain column the build
+#: indexes, so a facet reads an index, not the table: the array facet on
+#: suspect_drug_list (json_each over every row) grew with the registry and is
+#: only run when asked for (?_facet_array=suspect_drug_list).
+CASE_SUMMARY_FACETS: list[Any] = [
+    "indication", "main_suspect_drug", "reaction_outcome", "sex", "rechallenge_result", "year",
+]
+#: Rows per case_summary page: the table is wide, and rendering its cells, not
+#: the SQL, is most of a page's time (?_size= still asks for more).
+CASE_SUMMARY_PAGE_SIZE = 20
+
+TABLE_OPTIONS: dict[str, dict[str, Any]] = {
+    "case_summary": {
+        "facets": CASE_SUMMARY_FACETS,
+        "size": CASE_SUMMARY_PAGE_SIZE,
+        "sort_desc": "year",
+        "sortable_columns": [
+            "case_key", "year", "age_years", "onset_day", "latency_days", "peak_eosinophils_per_ul",
+            "authors_regiscar", "registry_regiscar", "completeness",
+        ],
+        "fts_table": "case_summary_fts",
+    },
+    "case_timeline": {"facets": ["kind", "case_key"], "sort": "id"},
+    "lab_series": {"facets": ["analyte", "case_key"], "sort": "id"},
+    "discrepancies": {"facets": ["subject_table", "field"], "sort": "id"},
+    "publications": {"sort_desc": "year", "fts_table": "publications_fts"},
+    "cases": {"sort": "case_key"},
+    "drugs": {"sort": "name"},
+    "evidence": {"facets": ["status", "is_curated", "subject_table"]},
+}
+
+
+def is_fts_shadow(name: str, names: set[str]) -> bool:
+    """FTS5 keeps its index in shadow tables (x_fts_data, ...); datasette hides them itself."""
+    return any(name.endswith(s) and name[: -len(s)] in names for s in FTS_SHADOW_SUFFIXES)
+
+
+def published_tables(db: Database) -> list[str]:
+    """Tables a reader can see: not SQLite's own (sqlite_stat1 from ANALYZE) nor FTS shadow tables."""
+    names = set(db.table_names())
+    return sorted(n for n in names if not n.startswith("sqlite_") and not is_fts_shadow(n, names))
+
+
+def _model_descriptions() -> dict[str, tuple[str, dict[str, str]]]:
+    """Descriptions keyed by plain str names: SQLAlchemy's names are quoted_name (a str
+    subclass), and datasette 0.65 deep-copies the whole metadata on every table permission
+    check, where those keys alone made each copy three times slower."""
+    out = {}
+    for table in model_metadata.sorted_tables:
+        cols = {str(c.name): c.comment or "" for c in table.columns}
+        cols.update({c.name: c.description for c in DERIVED_COLUMNS.get(table.name, ())})
+        out[str(table.name)] = (table.comment or "", cols)
+    for spec in BAKED_TABLES:
+        out[spec.name] = (spec.description, spec.descriptions)
+    return out
+
+
+def _table_entry(name: str, descriptions: dict[str, tuple[str, dict[str, str]]], licence_note: str) -> dict[str, Any]:
+    if name in FTS_TABLE_SOURCES:
+        source = FTS_TABLE_SOURCES[name]
+        cols = descriptions[source][1]
+        return {
+            "description": fts_description(source),
+            "hidden": True,
+            "columns": {c: f"Indexed copy of {source}.{c}: {cols[c]}" for c in FTS_COLUMNS[source]},
+        }
+    description, columns = descriptions[name]
+    entry: dict[str, Any] = {"description": description, "columns": dict(columns), "license": LICENCE,
+                             "license_url": LICENCE_URL}
+    if name in VOCAB_TABLE_NAMES:
+        entry.update({"label_column": "label", "sort": "sort_order"})
+    if name in LABEL_COLUMNS:
+        entry["label_column"] = LABEL_COLUMNS[name]
+    for spec in BAKED_TABLES:
+        if spec.name == name and spec.label_column:
+            entry["label_column"] = spec.label_column
+    entry.update(TABLE_OPTIONS.get(name, {}))
+    if name == "publications":
+        entry["description"] += " " + licence_note
+    return entry
+
+
+FTS_TABLE_SOURCES = {fts_table(t): t for t in FTS_COLUMNS}
+VOCAB_TABLE_NAMES = {t.name for t in VOCAB_TABLES.values()}
+
+
+def _sources(db: Database) -> list[dict[str, Any]]:
+    return list(db.query("select citation, title, doi, doi_url, pmid, pubmed_url from publications order by year, citation"))
+
+
+def _source_html(pub: dict[str, Any]) -> str:
+    e = html.escape
+    text = f"{e(pub['citation'])}: <em>{e(pub['title'])}</em>"
+    if pub.get("doi"):
+        text += f' <a href="{e(pub["doi_url"])}">doi:{e(pub["doi"])}</a>'
+    if pub.get("pmid"):
+        text += f' <a href="{e(pub["pubmed_url"])}">PMID {e(str(pub["pmid"]))}</a>'
+    return f"<li>{text}</li>"
+
+
+def _description_html(sources: list[dict[str, Any]], synthetic_cases: int, n_cases: int) -> str:
+    warning = ""
+    if synthetic_cases:
+        warning = (
+            f'<p><strong>Benchmark build: {synthetic_cases} of the {n_cases} cases are synthetic '
+            "(made by <code>dress-registry synth</code>), not real patients.</strong></p>"
+        )
+    return (
+        f"{warning}<p>An open registry of published cases of drug-induced DRESS (drug reaction with eosinophilia "
+        "and systemic symptoms). Each case is curated from the literature into structured facts &mdash; drugs and "
+        "doses on a relative-day axis, re-exposures and desensitisation, labs, treatments, outcome &mdash; and "
+        "every fact, or the reason it is missing, is traced to its source.</p>"
+        "<p><strong>What it is not:</strong> not clinical advice, not a pharmacovigilance database, and not a "
+        "measure of how often DRESS occurs: published cases are a selected, non-random sample. Check the original "
+        "articles before relying on any value.</p>"
+        "<p>Licence: the registry's curated data are CC BY 4.0. The source articles keep their own licences and "
+        "copyright; the registry stores paraphrases and short values, not their text.</p>"
+        f'<p>Start with <a href="/{DATABASE}/case_summary">the cases</a>; definitions and charts are on the '
+        '<a href="/about">about page</a>.</p>'
+        + _sources_html(sources)
+    )
+
+
+def _sources_html(sources: list[dict[str, Any]]) -> str:
+    """The sources on the home page, or (for a large registry) a link to them: the list
+    would grow with every publication, into megabytes of HTML on the first page."""
+    if len(sources) > SOURCES_LISTED:
+        return (f'<p>Sources: {len(sources)} publications, listed with their DOI and PubMed links in '
+                f'<a href="/{DATABASE}/publications">the publications table</a>.</p>')
+    return f"<p>Sources ({len(sources)} publications):</p><ul>" + "".join(_source_html(p) for p in sources) + "</ul>"
+
+
+def build_metadata(db_path: Path) -> dict[str, Any]:
+    """Metadata for datasette 0.65 (one document, canned queries included)."""
+    db = Database(db_path)
+    try:
+        sources = _sources(db)
+        n_cases = db["cases"].count
+        synthetic = db.execute("select count(*) from cases where is_synthetic").fetchone()[0]
+        descriptions = _model_descriptions()
+        licence_note = "Each article keeps its own licence (see the licence column); only the registry's curation is CC BY 4.0."
+        tables = {name: _table_entry(name, descriptions, licence_note) for name in published_tables(db)}
+    finally:
+        db.close()
+    source = f"{len(sources)} published case reports and reviews (see the publications table)"
+    return {
+        "title": TITLE + (" (benchmark build with synthetic data)" if synthetic else ""),
+        "description_html": _description_html(sources, synthetic, n_cases),
+        "license": LICENCE,
+        "license_url": LICENCE_URL,
+        "source": source,
+        "source_url": f"/{DATABASE}/publications",
+        "about": "definitions and charts",
+        "about_url": "/about",
+        "extra_css_urls": [f"/{STATIC_MOUNT}/registry.css"],
+        "databases": {
+            DATABASE: {
+                "description": "The published registry: normalised tables, vocabularies, and baked tables for reading.",
+                "license": LICENCE,
+                "license_url": LICENCE_URL,
+                "source": source,
+                "source_url": f"/{DATABASE}/publications",
+                "tables": tables,
+                "queries": {q.name: q.as_metadata() for q in canned_queries()},
+            }
+        },
+    }

@@ -1,0 +1,21 @@
+"""datasette plugin (loaded with --plugins-dir): how connections read the published file.
+
+The published file is immutable and only ever replaced whole (publish moves
+a new file into place), so its connections memory-map it: a page read is
+then a memory access rather than a read() system call. Facets of a filtered
+case_summary look up every matching row; at 100,000 cases this cut their
+CPU time by about 40%.
+"""
+
+from datasette import hookimpl
+
+from registry.outputs.publish.site import DATABASE
+
+#: Upper bound; SQLite caps it at its compile-time maximum (2 GiB in Debian's build).
+MMAP_BYTES = 2**31
+
+
+@hookimpl
+def prepare_connection(conn, database):
+    if database == DATABASE:
+        conn.execute(f"pragma mmap_size = {MMAP_BYTES}")

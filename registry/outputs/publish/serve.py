@@ -1,0 +1,108 @@
+"""How the published file is served: datasette settings, paths and the command line.
+
+One place defines the settings, templates and plugins so that
+`dress-registry serve` and the tests' in-process Datasette see the same
+site. Settings are passed with --setting (datasette 0.65 has no config
+file for them); metadata.json is regenerated next to the database on every
+serve so descriptions always match the installed code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from registry.core.errors import RegistryError
+from registry.outputs.publish.metadata import build_metadata
+from registry.outputs.publish.site import DB_NAME, METADATA_NAME, STATIC_MOUNT
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
+PLUGINS_DIR = PACKAGE_DIR / "plugins"
+STATIC_DIR = PACKAGE_DIR / "static"
+
+#: Chosen for a small, read-only registry (hundreds of cases):
+SETTINGS: dict[str, Any] = {
+    "sql_time_limit_ms": 3000,     # generous for ad-hoc SQL, still stops runaway queries
+    "max_returned_rows": 2000,     # above the registry's size for any baked table page
+    "allow_csv_stream": True,      # _stream=on exports every row, not just max_returned_rows
+    # case_summary as CSV is ~0.7 KB per case (~65 MB at 100,000 cases): the cap leaves room for
+    # ~300,000 cases and still stops a runaway export of the evidence table (~4 million rows at 100,000
+    # cases; `dress-registry export` is the way to take it whole).
+    "max_csv_mb": 200,
+    "suggest_facets": False,       # only the curated facets from metadata
+    "default_facet_size": 15,
+    "default_page_size": 50,
+    "facet_time_limit_ms": 500,
+    "allow_download": True,        # reviewers may take the whole immutable file
+    "default_cache_ttl": 3600,     # the data only change with a new publish
+    "truncate_cells_html": 120,    # long titles, summaries and notes shortened in table views (full text on the case page, JSON and CSV)
+}
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8001
+
+
+def setting_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return str(value)
+
+
+def published_paths(out_dir: Path) -> tuple[Path, Path]:
+    db_path = out_dir / DB_NAME
+    if not db_path.exists():
+        raise RegistryError(f"no published registry at {db_path}: run `dress-registry publish --out {out_dir}` first")
+    return db_path, out_dir / METADATA_NAME
+
+
+def refresh_metadata(out_dir: Path) -> dict[str, Any]:
+    db_path, metadata_path = published_paths(out_dir)
+    meta = build_metadata(db_path)
+    metadata_path.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return meta
+
+
+def datasette_kwargs(out_dir: Path) -> dict[str, Any]:
+    """Arguments for datasette.app.Datasette that reproduce `serve` in-process (tests)."""
+    db_path, _ = published_paths(out_dir)
+    return {
+        "immutables": [str(db_path)],
+        "metadata": refresh_metadata(out_dir),
+        "template_dir": str(TEMPLATES_DIR),
+        "plugins_dir": str(PLUGINS_DIR),
+        "static_mounts": [(STATIC_MOUNT, str(STATIC_DIR))],
+        "settings": dict(SETTINGS),
+    }
+
+
+def serve_argv(out_dir: Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> list[str]:
+    """The datasette command line that serves the published file."""
+    db_path, metadata_path = published_paths(out_dir)
+    argv = [
+        sys.executable, "-m", "datasette", "serve",
+        "-i", str(db_path),
+        "--metadata", str(metadata_path),
+        "--template-dir", str(TEMPLATES_DIR),
+        "--plugins-dir", str(PLUGINS_DIR),
+        "--static", f"{STATIC_MOUNT}:{STATIC_DIR}",
+        "--host", host,
+        "--port", str(port),
+    ]
+    for name, value in SETTINGS.items():
+        argv += ["--setting", name, setting_value(value)]
+    return argv
+
+
+def url_for(host: str, port: int) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/"
+
+
+def exec_datasette(argv: list[str]) -> None:
+    """Replace this process with datasette, so signals and the process id are datasette's own."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(argv[0], argv)

@@ -1,0 +1,67 @@
+"""What was observed: clinical findings, investigations and lab values."""
+
+from __future__ import annotations
+
+from sqlalchemy import CheckConstraint, Float, Integer, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from registry.core.db import Base
+from registry.core.types import intpk
+from registry.schema.models._columns import coded, day, day_checks, parent
+
+
+class Finding(Base):
+    __tablename__ = "findings"
+    __table_args__ = (
+        UniqueConstraint("case_id", "finding"),
+        *day_checks("findings", "day"),
+        {"comment": "Clinical features and organ involvement of the reaction, each with a status that keeps present, absent, not reported and source-not-available apart."},
+    )
+
+    id: Mapped[intpk]
+    case_id: Mapped[int] = parent("cases.id", "The case.")
+    finding: Mapped[str] = coded("finding", "The feature or organ.", nullable=False)
+    status: Mapped[str] = coded("finding_status", "Present, absent, not done, not reported, or source not available.", nullable=False)
+    day: Mapped[int | None] = day("When the finding was first noted.")
+    detail: Mapped[str | None] = mapped_column(Text, comment="Short paraphrase of what the source says (e.g. extent, morphology).")
+
+
+class Investigation(Base):
+    __tablename__ = "investigations"
+    __table_args__ = (
+        UniqueConstraint("case_id", "seq"),
+        *day_checks("investigations", "day"),
+        {"comment": "Tests for other causes (serology, cultures, ANA) and for viral reactivation, with their qualitative result (E2B F.r.3.1)."},
+    )
+
+    id: Mapped[intpk]
+    case_id: Mapped[int] = parent("cases.id", "The case.")
+    seq: Mapped[int] = mapped_column(Integer, comment="Order of the investigation within the case.")
+    test: Mapped[str] = coded("investigation", "What was tested.", nullable=False)
+    result: Mapped[str | None] = coded("test_result", "Qualitative result.")
+    day: Mapped[int | None] = day("When the test was done.")
+    detail: Mapped[str | None] = mapped_column(Text, comment="Short paraphrase (method, specimen).")
+
+
+class LabResult(Base):
+    __tablename__ = "lab_results"
+    __table_args__ = (
+        UniqueConstraint("case_id", "seq"),
+        CheckConstraint("value >= 0", name="value_nonnegative"),
+        CheckConstraint("ref_low IS NULL OR ref_high IS NULL OR ref_low <= ref_high", name="ref_range_ordered"),
+        *day_checks("lab_results", "day"),
+        {"comment": "Laboratory values in long form: one row per analyte per time point, with unit, comparator and reference range."},
+    )
+
+    id: Mapped[intpk]
+    case_id: Mapped[int] = parent("cases.id", "The case.")
+    seq: Mapped[int] = mapped_column(Integer, comment="Order of the measurement within the case (chronological where known).")
+    analyte: Mapped[str] = coded("analyte", "What was measured.", nullable=False)
+    value: Mapped[float] = mapped_column(Float, comment="Numeric value, in unit.")
+    comparator: Mapped[str] = coded("comparator", "Qualifier of the value (E2B F.r.3.2).", nullable=False, default="=")
+    unit: Mapped[str] = coded("lab_unit", "Unit of value.", nullable=False)
+    ref_low: Mapped[float | None] = mapped_column(Float, comment="Lower limit of the reference range, in unit.")
+    ref_high: Mapped[float | None] = mapped_column(Float, comment="Upper limit of the reference range, in unit.")
+    day: Mapped[int | None] = day("When the sample was taken.")
+    day_is_approximate: Mapped[bool | None] = mapped_column(comment="True when the day comes from an approximate statement.")
+    time_point: Mapped[str | None] = mapped_column(Text, comment="Labelled time point in words (e.g. 'admission for second flare').")

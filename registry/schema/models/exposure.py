@@ -1,0 +1,129 @@
+"""Drugs, exposures to them, dose regimens and challenge events.
+
+This is where a case's drug history lives: a suspect drug stopped,
+re-introduced through a desensitisation protocol (its steps in
+challenge_steps), escalated for progression, then replaced by another drug.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from registry.core.db import Base
+from registry.core.types import intpk
+from registry.schema.models._columns import coded, day, day_checks, parent
+
+
+class Drug(Base):
+    __tablename__ = "drugs"
+    __table_args__ = {"comment": "Substances, by normalised name (INN, lower case), with optional standard codes."}
+
+    id: Mapped[intpk]
+    name: Mapped[str] = mapped_column(String(120), unique=True, comment="Normalised substance name (INN, lower case), e.g. imatinib.")
+    atc_code: Mapped[str | None] = mapped_column(String(10), comment="WHO ATC code.")
+    unii: Mapped[str | None] = mapped_column(String(10), comment="FDA UNII.")
+    rxcui: Mapped[str | None] = mapped_column(String(12), comment="RxNorm concept id.")
+    drug_class: Mapped[str | None] = mapped_column(Text, comment="Pharmacological class, free text (e.g. BCR-ABL/KIT tyrosine kinase inhibitor).")
+
+
+class DrugExposure(Base):
+    __tablename__ = "drug_exposures"
+    __table_args__ = (
+        UniqueConstraint("case_id", "seq"),
+        *day_checks("drug_exposures", "start_day", "stop_day"),
+        CheckConstraint("stop_day IS NULL OR start_day IS NULL OR stop_day >= start_day", name="stop_after_start"),
+        {"comment": "A patient's exposure to one drug within a case: role, indication, route, when it started and stopped, and what was done because of the reaction."},
+    )
+
+    id: Mapped[intpk]
+    case_id: Mapped[int] = parent("cases.id", "The case.")
+    seq: Mapped[int] = mapped_column(Integer, comment="Order of the exposure within the case (1, 2, ...).")
+    drug_id: Mapped[int] = mapped_column(ForeignKey("drugs.id"), index=True, comment="The drug.")
+    role: Mapped[str] = coded("exposure_role", "Role of the drug in the case.", nullable=False)
+    indication: Mapped[str | None] = mapped_column(Text, index=True, comment="What the drug was given for (normalised disease name, e.g. chronic myeloid leukaemia).")
+    route: Mapped[str | None] = coded("route", "Route of administration.")
+    start_day: Mapped[int | None] = day("First dose of this exposure.")
+    stop_day: Mapped[int | None] = day("Last dose of this exposure (NULL if ongoing or unknown).")
+    action_taken: Mapped[str | None] = coded("action_taken", "What was done with the drug because of the reaction (E2B G.k.8).")
+    dechallenge_result: Mapped[str | None] = coded("dechallenge_result", "Whether the reaction abated after stopping or reducing the drug.")
+    notes: Mapped[str | None] = mapped_column(Text, comment="Curator's notes (paraphrased).")
+
+    case: Mapped["Case"] = relationship(back_populates="exposures")  # noqa: F821
+    drug: Mapped[Drug] = relationship()
+    doses: Mapped[list["DoseRegimen"]] = relationship(
+        back_populates="exposure", cascade="all, delete-orphan", passive_deletes=True, order_by="DoseRegimen.seq"
+    )
+    challenges: Mapped[list["ChallengeEvent"]] = relationship(
+        back_populates="exposure", cascade="all, delete-orphan", passive_deletes=True, order_by="ChallengeEvent.seq"
+    )
+
+
+class DoseRegimen(Base):
+    __tablename__ = "dose_regimens"
+    __table_args__ = (
+        UniqueConstraint("exposure_id", "seq"),
+        CheckConstraint("dose_value IS NULL OR dose_value > 0", name="dose_positive"),
+        CheckConstraint("interval_value IS NULL OR interval_value > 0", name="interval_positive"),
+        *day_checks("dose_regimens", "start_day", "stop_day"),
+        {"comment": "Ordered dose rows of one exposure (E2B G.k.4.r): each change of dose starts a new row."},
+    )
+
+    id: Mapped[intpk]
+    exposure_id: Mapped[int] = parent("drug_exposures.id", "The exposure.")
+    seq: Mapped[int] = mapped_column(Integer, comment="Order of the row within the exposure.")
+    dose_value: Mapped[float | None] = mapped_column(Float, comment="Dose per administration, in dose_unit.")
+    dose_unit: Mapped[str | None] = coded("dose_unit", "Unit of dose_value.")
+    interval_value: Mapped[float | None] = mapped_column(Float, comment="Number of interval_unit between doses (1 d = once daily).")
+    interval_unit: Mapped[str | None] = coded("time_unit", "Unit of interval_value.")
+    start_day: Mapped[int | None] = day("First day of this dose.")
+    stop_day: Mapped[int | None] = day("Last day of this dose.")
+    reason: Mapped[str | None] = coded("dose_change_reason", "Why this dose row starts.")
+    notes: Mapped[str | None] = mapped_column(Text, comment="Curator's notes (paraphrased).")
+
+    exposure: Mapped[DrugExposure] = relationship(back_populates="doses")
+
+
+class ChallengeEvent(Base):
+    __tablename__ = "challenge_events"
+    __table_args__ = (
+        UniqueConstraint("exposure_id", "seq"),
+        CheckConstraint("time_to_recurrence_days IS NULL OR time_to_recurrence_days >= 0", name="recurrence_nonnegative"),
+        *day_checks("challenge_events", "start_day"),
+        {"comment": "Re-exposures to a drug: rechallenge, deliberate re-introduction, desensitisation, or continuing through the reaction; with premedication and result."},
+    )
+
+    id: Mapped[intpk]
+    exposure_id: Mapped[int] = parent("drug_exposures.id", "The exposure re-started or continued.")
+    seq: Mapped[int] = mapped_column(Integer, comment="Order of the event within the exposure.")
+    challenge_type: Mapped[str] = coded("challenge_type", "Kind of re-exposure.", nullable=False)
+    start_day: Mapped[int | None] = day("First day of the re-exposure.")
+    premedication: Mapped[str | None] = mapped_column(Text, comment="Drugs given to cover the re-exposure (e.g. antihistamine, low-dose prednisolone).")
+    result: Mapped[str | None] = coded("challenge_result", "Result of the re-exposure. NULL when not reported (see evidence).")
+    time_to_recurrence_days: Mapped[int | None] = mapped_column(Integer, comment="Days from the start of the re-exposure to recurrence.")
+    notes: Mapped[str | None] = mapped_column(Text, comment="Curator's notes (paraphrased).")
+
+    exposure: Mapped[DrugExposure] = relationship(back_populates="challenges")
+    steps: Mapped[list["ChallengeStep"]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="ChallengeStep.step_number"
+    )
+
+
+class ChallengeStep(Base):
+    __tablename__ = "challenge_steps"
+    __table_args__ = (
+        UniqueConstraint("challenge_id", "step_number"),
+        CheckConstraint("dose_value > 0", name="dose_positive"),
+        CheckConstraint("protocol_day >= 1", name="protocol_day_positive"),
+        CheckConstraint("interval_minutes IS NULL OR interval_minutes >= 0", name="interval_nonnegative"),
+        {"comment": "Steps of a desensitisation or graded challenge: dose, protocol day and the interval after the previous step."},
+    )
+
+    id: Mapped[intpk]
+    challenge_id: Mapped[int] = parent("challenge_events.id", "The challenge event.")
+    step_number: Mapped[int] = mapped_column(Integer, comment="Order of the step (1, 2, ...).")
+    protocol_day: Mapped[int] = mapped_column(Integer, comment="Day of the protocol (day 1 = first step).")
+    dose_value: Mapped[float] = mapped_column(Float, comment="Dose of this step, in dose_unit.")
+    dose_unit: Mapped[str] = coded("dose_unit", "Unit of dose_value.", nullable=False)
+    interval_minutes: Mapped[int | None] = mapped_column(Integer, comment="Minutes after the previous step on the same protocol day.")
+    notes: Mapped[str | None] = mapped_column(Text, comment="Curator's notes (paraphrased).")

@@ -1,0 +1,57 @@
+"""What was done and how it ended: treatments of the reaction and the outcome."""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Integer, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from registry.core.db import Base
+from registry.core.types import intpk
+from registry.schema.models._columns import coded, day, day_checks, parent
+
+
+class Treatment(Base):
+    __tablename__ = "treatments"
+    __table_args__ = (
+        UniqueConstraint("case_id", "seq"),
+        CheckConstraint("dose_value IS NULL OR dose_value > 0", name="dose_positive"),
+        *day_checks("treatments", "start_day", "stop_day"),
+        {"comment": "Treatments given for the reaction (agent, dose, route, when, response)."},
+    )
+
+    id: Mapped[intpk]
+    case_id: Mapped[int] = parent("cases.id", "The case.")
+    seq: Mapped[int] = mapped_column(Integer, comment="Order of the treatment within the case.")
+    drug_id: Mapped[int | None] = mapped_column(ForeignKey("drugs.id"), index=True, comment="The agent, when it is a drug.")
+    category: Mapped[str] = coded("treatment_category", "Kind of treatment.", nullable=False)
+    dose_value: Mapped[float | None] = mapped_column(Float, comment="Dose per administration, in dose_unit.")
+    dose_unit: Mapped[str | None] = coded("dose_unit", "Unit of dose_value.")
+    route: Mapped[str | None] = coded("route", "Route of administration.")
+    start_day: Mapped[int | None] = day("First day of the treatment.")
+    stop_day: Mapped[int | None] = day("Last day of the treatment.")
+    response: Mapped[str | None] = coded("treatment_response", "How the reaction responded.")
+    notes: Mapped[str | None] = mapped_column(Text, comment="Curator's notes (paraphrased).")
+
+    drug: Mapped["Drug | None"] = relationship()  # noqa: F821
+
+
+class CaseOutcome(Base):
+    __tablename__ = "case_outcomes"
+    __table_args__ = (
+        CheckConstraint("time_to_resolution_days IS NULL OR time_to_resolution_days >= 0", name="resolution_nonnegative"),
+        CheckConstraint("follow_up_days IS NULL OR follow_up_days >= 0", name="follow_up_nonnegative"),
+        *day_checks("case_outcomes", "resolution_day"),
+        {"comment": "Outcome of the reaction at last follow-up (E2B E.i.7), time to resolution, death, and what became of the suspect therapy."},
+    )
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True, comment="The case.")
+    reaction_outcome: Mapped[str | None] = coded("reaction_outcome", "Outcome of the reaction at last follow-up.")
+    resolution_day: Mapped[int | None] = day("Day the reaction resolved.")
+    time_to_resolution_days: Mapped[int | None] = mapped_column(Integer, comment="Days from onset (or from withdrawal, see notes) to resolution.")
+    follow_up_days: Mapped[int | None] = mapped_column(Integer, comment="Days of follow-up after onset.")
+    death: Mapped[bool | None] = mapped_column(Boolean, comment="True if the patient died during follow-up, whatever the cause.")
+    therapy_fate: Mapped[str | None] = coded("therapy_fate", "What became of the suspect therapy.")
+    switched_to_drug_id: Mapped[int | None] = mapped_column(ForeignKey("drugs.id"), index=True, comment="Drug that replaced the suspect drug, if any.")
+    notes: Mapped[str | None] = mapped_column(Text, comment="Curator's notes (paraphrased).")
+
+    switched_to: Mapped["Drug | None"] = relationship()  # noqa: F821

@@ -1,0 +1,48 @@
+"""Short names for the model tables, for SQL Core queries (one set, shared by every module that writes SQL).
+
+    from registry.schema.models.tables import C, X
+    select(C.c.case_key).join(X, X.c.case_id == C.c.id)
+"""
+
+from __future__ import annotations
+
+from registry.schema.models import (
+    Assessment,
+    AssessmentItem,
+    Case,
+    CaseOutcome,
+    CasePublication,
+    ChallengeEvent,
+    ChallengeStep,
+    Citation,
+    DoseRegimen,
+    Drug,
+    DrugExposure,
+    Evidence,
+    Finding,
+    Investigation,
+    LabResult,
+    Publication,
+    Treatment,
+)
+
+C = Case.__table__
+CP = CasePublication.__table__
+P = Publication.__table__
+CI = Citation.__table__
+X = DrugExposure.__table__
+D = Drug.__table__
+DR = DoseRegimen.__table__
+CH = ChallengeEvent.__table__
+ST = ChallengeStep.__table__
+F = Finding.__table__
+INV = Investigation.__table__
+LAB = LabResult.__table__
+TR = Treatment.__table__
+O = CaseOutcome.__table__
+A = Assessment.__table__
+AI = AssessmentItem.__table__
+E = Evidence.__table__
+
+#: Every model table by name.
+BY_NAME = {t.name: t for t in (C, CP, P, CI, X, D, DR, CH, ST, F, INV, LAB, TR, O, A, AI, E)}
