@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Column as SAColumn
 
 from registry.cases.seedschema import CaseIn
+from registry.schema.fields import fact_names
 from registry.schema.models.tables import DR, C, D, E, O, P, X
 from registry.schema.vocabulary import VOCABULARIES
 
@@ -53,6 +54,16 @@ class ImportColumn:
         return " ".join(x for x in (base, self.note) if x)
 
 
+#: Fields of the suspect's exposure, its dose row and the outcome that a one-line case does not carry (the
+#: seed format holds them); every other fact column of those tables is a CSV column, in column order.
+FLAT_CSV_LEAVES_OUT = {
+    X.name: {"role", "notes"},  # the drug is always the suspect
+    DR.name: {"start_day", "stop_day", "reason", "notes"},  # one dose row, for the whole exposure
+    O.name: {"resolution_day", "follow_up_days", "notes"},
+}
+EXPOSURE_NOTES = {"start_day": "Of the suspect drug. Default: 1.", "stop_day": "Of the suspect drug."}
+
+
 def _pub(name: str, field_: str | None = None, **kw: Any) -> ImportColumn:
     return ImportColumn(name, "publication", field_ or name, P.c[field_ or name], **kw)
 
@@ -81,18 +92,11 @@ IMPORT_COLUMNS: tuple[ImportColumn, ...] = (
     ImportColumn("summary", "case", "summary", C.c.summary),
     ImportColumn("drug", "exposure", "drug", D.c.name, required=True,
                  note="The suspect drug of the case (stored lower case)."),
-    ImportColumn("indication", "exposure", "indication", X.c.indication),
-    ImportColumn("route", "exposure", "route", X.c.route),
-    ImportColumn("start_day", "exposure", "start_day", X.c.start_day, note="Of the suspect drug. Default: 1."),
-    ImportColumn("stop_day", "exposure", "stop_day", X.c.stop_day, note="Of the suspect drug."),
-    ImportColumn("action_taken", "exposure", "action_taken", X.c.action_taken),
-    ImportColumn("dechallenge_result", "exposure", "dechallenge_result", X.c.dechallenge_result),
-    *(ImportColumn(n, "dose", n, DR.c[n], note="Of the suspect drug's (single) dose row.") for n in (
-        "dose_value", "dose_unit", "interval_value", "interval_unit",
-    )),
-    *(ImportColumn(n, "outcome", n, O.c[n]) for n in (
-        "reaction_outcome", "time_to_resolution_days", "death", "therapy_fate",
-    )),
+    *(ImportColumn(n, "exposure", n, X.c[n], note=EXPOSURE_NOTES.get(n, ""))
+      for n in fact_names(X) if n not in FLAT_CSV_LEAVES_OUT[X.name]),
+    *(ImportColumn(n, "dose", n, DR.c[n], note="Of the suspect drug's (single) dose row.")
+      for n in fact_names(DR) if n not in FLAT_CSV_LEAVES_OUT[DR.name]),
+    *(ImportColumn(n, "outcome", n, O.c[n]) for n in fact_names(O) if n not in FLAT_CSV_LEAVES_OUT[O.name]),
     ImportColumn("source_locator", "src", "at", E.c.locator, required=True,
                  note="Cited as the source of every fact in the row (the case's publication)."),
 )

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import yaml
-from sqlalchemy import Select, or_, select, true
+from sqlalchemy import Select, Table, or_, select, true
 from sqlalchemy.engine import Connection
 
 from registry.cases.completeness import CASE_FIELDS, CORE_FINDINGS, EXPOSURE_FIELDS, OUTCOME_FIELDS, SUSPECT_ROLES
@@ -41,6 +41,7 @@ from registry.cases.documents import Document, cross_check, parse_document
 from registry.cases.missing import MISSING_STATUSES
 from registry.cases.query import case_ids_select, order_text
 from registry.cases.selection import Selection
+from registry.schema.fields import fact_names, record_fields
 from registry.schema.models import Citation
 from registry.schema.models.tables import AI, CH, CP, DR, INV, LAB, ST, TR, A, C, D, E, F, O, P, X
 
@@ -102,6 +103,19 @@ class _Context:
     def drug_name(self, drug_id: int | None) -> str | None:
         d = self.drug(drug_id)
         return d["name"] if d else None
+
+
+def _fields(row: dict[str, Any], table: Table, ctx: _Context) -> dict[str, Any]:
+    """A leaf record's fields in seed-document order (registry.schema.fields): drug references by name,
+    a value equal to the column's default left out (the loader puts it back)."""
+    out: dict[str, Any] = {}
+    for f in record_fields(table):
+        if f.is_reference:
+            out[f.name] = ctx.drug_name(row[f.column.name])
+        else:
+            value = row[f.name]
+            out[f.name] = None if f.default is not None and value == f.default else value
+    return out
 
 
 def _src(e: dict[str, Any], primary: str, ctx: _Context) -> dict[str, Any]:
@@ -295,22 +309,18 @@ def _case_dict(data: _CaseData, case: dict[str, Any], primary: dict[str, Any], c
         for h in data.challenges.get(x["id"], []):
             hs = h_splits[h["id"]]
             challenges.append(_clean({
-                **{k: h[k] for k in ("challenge_type", "start_day", "premedication", "result", "time_to_recurrence_days", "notes")},
+                **_fields(h, CH, ctx),
                 "src": hs.src(pkey, ctx),
                 "missing": hs.missing(unstated, pkey, ctx),
-                "steps": [_clean({k: s[k] for k in ("protocol_day", "dose_value", "dose_unit", "interval_minutes", "notes")})
-                          for s in data.steps.get(h["id"], [])],
+                "steps": [_clean(_fields(s, ST, ctx)) for s in data.steps.get(h["id"], [])],
             }))
         out_x.append(_clean({
-            "drug": ctx.drug_name(x["drug_id"]),
-            **{k: x[k] for k in ("role", "indication", "route", "start_day", "stop_day", "action_taken",
-                                 "dechallenge_result", "notes")},
+            **_fields(x, X, ctx),
             "src": split.src(pkey, ctx),
             "missing": split.missing(unstated, pkey, ctx),
             "doses": [
                 _clean({
-                    **{k: dose[k] for k in ("dose_value", "dose_unit", "interval_value", "interval_unit", "start_day",
-                                            "stop_day", "reason", "notes")},
+                    **_fields(dose, DR, ctx),
                     "src": [_src(e, pkey, ctx) for e in data.ev("dose_regimens", dose["id"])],
                 })
                 for dose in data.doses.get(x["id"], [])
@@ -323,42 +333,37 @@ def _case_dict(data: _CaseData, case: dict[str, Any], primary: dict[str, Any], c
     for f in findings:
         evs = data.ev("findings", f["id"])
         if f["id"] in auto_findings:
-            if f["finding"] in CORE_FINDINGS and f["status"] == unstated and f["day"] is None and f["detail"] is None:
+            if f["finding"] in CORE_FINDINGS and f["status"] == unstated and all(
+                    f[n] is None for n in fact_names(F) if n not in ("finding", "status")):
                 continue  # the loader adds it back as it is
             evs = []
         evs = [e for e in evs if not _auto_finding_row(f, e, primary["id"])]
-        out_f.append(_clean({**{k: f[k] for k in ("finding", "status", "day", "detail")},
+        out_f.append(_clean({**_fields(f, F, ctx),
                              "src": [_src(e, pkey, ctx) for e in evs]}))
     d["findings"] = out_f
 
     d["investigations"] = [
-        _clean({**{k: i[k] for k in ("test", "result", "day", "detail")},
+        _clean({**_fields(i, INV, ctx),
                 "src": [_src(e, pkey, ctx) for e in data.ev("investigations", i["id"])]})
         for i in data.investigations.get(cid, [])
     ]
     d["labs"] = [
         _clean({
-            **{k: lab[k] for k in ("analyte", "value")},
-            "comparator": lab["comparator"] if lab["comparator"] != "=" else None,
-            **{k: lab[k] for k in ("unit", "ref_low", "ref_high", "day", "day_is_approximate", "time_point")},
+            **_fields(lab, LAB, ctx),
             "src": [_src(e, pkey, ctx) for e in data.ev("lab_results", lab["id"])],
         })
         for lab in data.labs.get(cid, [])
     ]
     d["treatments"] = [
         _clean({
-            "drug": ctx.drug_name(t["drug_id"]),
-            **{k: t[k] for k in ("category", "dose_value", "dose_unit", "route", "start_day", "stop_day", "response", "notes")},
+            **_fields(t, TR, ctx),
             "src": [_src(e, pkey, ctx) for e in data.ev("treatments", t["id"])],
         })
         for t in data.treatments.get(cid, [])
     ]
     if outcome is not None:
         o = _clean({
-            **{k: outcome[k] for k in ("reaction_outcome", "resolution_day", "time_to_resolution_days", "follow_up_days",
-                                       "death", "therapy_fate")},
-            "switched_to": ctx.drug_name(outcome["switched_to_drug_id"]),
-            "notes": outcome["notes"],
+            **_fields(outcome, O, ctx),
             "src": o_split.src(pkey, ctx),
             "missing": o_split.missing(unstated, pkey, ctx),
         })

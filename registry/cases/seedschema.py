@@ -13,11 +13,15 @@ field (cases[0].exposures[0].doses[1].dose_value).
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, model_validator
+from sqlalchemy import Table
 
+from registry.schema.fields import Field as SchemaField
+from registry.schema.fields import record_fields
 from registry.schema.models._columns import DAY_MAX, DAY_MIN
+from registry.schema.models.tables import CH, DR, INV, LAB, ST, TR, F, O, X
 from registry.schema.vocabulary import VOCABULARIES
 
 
@@ -35,7 +39,9 @@ def _code(vocab: str):
 Day = Annotated[int, Field(ge=DAY_MIN, le=DAY_MAX)]
 Positive = Annotated[float, Field(gt=0)]
 NonNegativeInt = Annotated[int, Field(ge=0)]
-Text = Annotated[str, Field(min_length=1, max_length=4000)]
+#: Longest free text a seed file may hold in one field.
+TEXT_MAX = 4000
+Text = Annotated[str, Field(min_length=1, max_length=TEXT_MAX)]
 ShortText = Annotated[str, Field(min_length=1, max_length=300)]
 Key = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*[a-z0-9]$", max_length=80)]
 MissingStatus = Literal["not_reported", "not_available"]
@@ -72,34 +78,50 @@ class _Record(_Strict):
     missing: dict[str, Missing] = Field(default_factory=dict, description="Why a key field of this record is unknown.")
 
 
-class Step(_Strict):
-    protocol_day: Annotated[int, Field(ge=1)]
-    dose_value: Positive
-    dose_unit: _code("dose_unit")
-    interval_minutes: NonNegativeInt | None = None
-    notes: Text | None = None
+# Records of the leaf tables: their fields, types, bounds, defaults and required-ness come from the
+# models (registry.schema.fields), so a new column is validated here without being written here. The
+# classes add only what a table cannot say: nested lists and checks across fields.
 
 
-class Challenge(_Record):
-    challenge_type: _code("challenge_type")
-    start_day: Day | None = None
-    premedication: Text | None = None
-    result: _code("challenge_result") | None = None
-    time_to_recurrence_days: NonNegativeInt | None = None
-    notes: Text | None = None
+def _annotation(field: SchemaField) -> Any:
+    if field.vocabulary:
+        return _code(field.vocabulary)
+    base = {"boolean": bool, "integer": int, "number": float}.get(field.kind, str)
+    limits: dict[str, Any] = dict(field.bounds)
+    if field.kind == "text":
+        if field.pattern:
+            limits.update(pattern=field.pattern, max_length=field.max_length)
+        else:
+            limits.update(min_length=1, max_length=field.max_length or TEXT_MAX)
+    return Annotated[base, Field(**limits)] if limits else base
+
+
+def table_fields(table: Table) -> dict[str, Any]:
+    """pydantic field definitions for a table's record fields (registry.schema.fields.record_fields)."""
+    out: dict[str, Any] = {}
+    for field in record_fields(table):
+        annotation = _annotation(field)
+        if field.required:
+            out[field.name] = (annotation, ...)
+        elif field.default is not None:
+            out[field.name] = (annotation, field.default)
+        else:
+            out[field.name] = (annotation | None, None)
+    return out
+
+
+def _fields_of(name: str, table: Table, base: type[BaseModel] = None) -> type[BaseModel]:
+    return create_model(name, __base__=base or _Record, __module__=__name__, **table_fields(table))
+
+
+Step = _fields_of("Step", ST, _Strict)
+
+
+class Challenge(_fields_of("_ChallengeFields", CH)):
     steps: list[Step] = Field(default_factory=list)
 
 
-class Dose(_Record):
-    dose_value: Positive | None = None
-    dose_unit: _code("dose_unit") | None = None
-    interval_value: Positive | None = None
-    interval_unit: _code("time_unit") | None = None
-    start_day: Day | None = None
-    stop_day: Day | None = None
-    reason: _code("dose_change_reason") | None = None
-    notes: Text | None = None
-
+class Dose(_fields_of("_DoseFields", DR)):
     @model_validator(mode="after")
     def _unit_with_value(self):
         if (self.dose_value is None) != (self.dose_unit is None):
@@ -107,16 +129,7 @@ class Dose(_Record):
         return self
 
 
-class Exposure(_Record):
-    drug: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9 ()/-]*$", max_length=120)]
-    role: _code("exposure_role")
-    indication: Text | None = None
-    route: _code("route") | None = None
-    start_day: Day | None = None
-    stop_day: Day | None = None
-    action_taken: _code("action_taken") | None = None
-    dechallenge_result: _code("dechallenge_result") | None = None
-    notes: Text | None = None
+class Exposure(_fields_of("_ExposureFields", X)):
     doses: list[Dose] = Field(default_factory=list)
     challenges: list[Challenge] = Field(default_factory=list)
 
@@ -127,53 +140,11 @@ class Exposure(_Record):
         return self
 
 
-class FindingIn(_Record):
-    finding: _code("finding")
-    status: _code("finding_status")
-    day: Day | None = None
-    detail: Text | None = None
-
-
-class InvestigationIn(_Record):
-    test: _code("investigation")
-    result: _code("test_result") | None = None
-    day: Day | None = None
-    detail: Text | None = None
-
-
-class Lab(_Record):
-    analyte: _code("analyte")
-    value: Annotated[float, Field(ge=0)]
-    comparator: _code("comparator") = "="
-    unit: _code("lab_unit")
-    ref_low: float | None = None
-    ref_high: float | None = None
-    day: Day | None = None
-    day_is_approximate: bool | None = None
-    time_point: Text | None = None
-
-
-class TreatmentIn(_Record):
-    drug: str | None = None
-    category: _code("treatment_category")
-    dose_value: Positive | None = None
-    dose_unit: _code("dose_unit") | None = None
-    route: _code("route") | None = None
-    start_day: Day | None = None
-    stop_day: Day | None = None
-    response: _code("treatment_response") | None = None
-    notes: Text | None = None
-
-
-class Outcome(_Record):
-    reaction_outcome: _code("reaction_outcome") | None = None
-    resolution_day: Day | None = None
-    time_to_resolution_days: NonNegativeInt | None = None
-    follow_up_days: NonNegativeInt | None = None
-    death: bool | None = None
-    therapy_fate: _code("therapy_fate") | None = None
-    switched_to: str | None = None
-    notes: Text | None = None
+FindingIn = _fields_of("FindingIn", F)
+InvestigationIn = _fields_of("InvestigationIn", INV)
+Lab = _fields_of("Lab", LAB)
+TreatmentIn = _fields_of("TreatmentIn", TR)
+Outcome = _fields_of("Outcome", O)
 
 
 class Item(_Strict):

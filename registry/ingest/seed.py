@@ -26,14 +26,9 @@ from registry.cases.completeness import CASE_FIELDS, CORE_FINDINGS, EXPOSURE_FIE
 from registry.cases.documents import Document, source_pubs
 from registry.cases.seedschema import (
     CaseIn,
-    Challenge,
-    Dose,
-    Lab,
     Missing,
     PublicationIn,
     Src,
-    Step,
-    TreatmentIn,
 )
 from registry.core.errors import RegistryError
 from registry.core.sync import (
@@ -46,6 +41,7 @@ from registry.core.sync import (
     select_scope,
     sync_table,
 )
+from registry.schema.fields import fact_names
 from registry.schema.models import (
     Assessment,
     AssessmentItem,
@@ -96,13 +92,17 @@ _CASE_FIELDS = (
     "label_in_source", "age_value", "age_unit", "age_is_approximate", "sex", "country", "diagnosis_as_reported",
     "registry_diagnosis", "day1_anchor", "onset_day", "onset_is_approximate", "summary",
 )
-_DOSE_FIELDS = tuple(f for f in Dose.model_fields if f not in ("src", "missing"))
-_CHALLENGE_FIELDS = tuple(f for f in Challenge.model_fields if f not in ("src", "missing", "steps"))
-_STEP_FIELDS = tuple(Step.model_fields)
-_LAB_FIELDS = tuple(f for f in Lab.model_fields if f not in ("src", "missing"))
-_TREATMENT_FIELDS = tuple(f for f in TreatmentIn.model_fields if f not in ("src", "missing", "drug"))
-_OUTCOME_FIELDS = ("reaction_outcome", "resolution_day", "time_to_resolution_days", "follow_up_days", "death",
-                   "therapy_fate", "notes")
+# The fact columns of each leaf table (registry.schema.fields): a seed record field and a column of the same
+# name. Drug references (exposure and treatment `drug`, outcome `switched_to`) are resolved to drugs.id below.
+_EXPOSURE_FIELDS = fact_names(T["drug_exposures"])
+_DOSE_FIELDS = fact_names(T["dose_regimens"])
+_CHALLENGE_FIELDS = fact_names(T["challenge_events"])
+_STEP_FIELDS = fact_names(T["challenge_steps"])
+_FINDING_FIELDS = fact_names(T["findings"])
+_INVESTIGATION_FIELDS = fact_names(T["investigations"])
+_LAB_FIELDS = fact_names(T["lab_results"])
+_TREATMENT_FIELDS = fact_names(T["treatments"])
+_OUTCOME_FIELDS = fact_names(T["case_outcomes"])
 _EVIDENCE_KEY = ("subject_table", "subject_id", "field", "publication_id", "status", "locator", "value_as_stated")
 _EVIDENCE_COLUMNS = ("case_id", "subject_table", "subject_id", "field", "status", "locator", "derivation",
                      "value_as_stated", "is_curated", "curation_note", "publication_id")
@@ -253,19 +253,15 @@ class _Loader:
                           "label_in_publication": c.label_in_source})
             links += [{"case_id": cid, "publication_id": pub_ids[ln.pub], "role": ln.role,
                        "label_in_publication": ln.label} for ln in c.links]
-            b.exposures = [
-                {"case_id": cid, "seq": seq, "drug_id": drug_ids[x.drug], "role": x.role, "indication": x.indication,
-                 "route": x.route, "start_day": x.start_day, "stop_day": x.stop_day, "action_taken": x.action_taken,
-                 "dechallenge_result": x.dechallenge_result, "notes": x.notes}
-                for seq, x in enumerate(c.exposures, start=1)
-            ]
+            b.exposures = [{"case_id": cid, "seq": seq, "drug_id": drug_ids[x.drug], **{f: getattr(x, f) for f in _EXPOSURE_FIELDS}}
+                           for seq, x in enumerate(c.exposures, start=1)]
             exposures += b.exposures
             named = {f.finding for f in c.findings}
-            b.findings = [(f, {"case_id": cid, "finding": f.finding, "status": f.status, "day": f.day, "detail": f.detail})
+            b.findings = [(f, {"case_id": cid, **{n: getattr(f, n) for n in _FINDING_FIELDS}})
                           for f in [*c.findings, *(_Absent(f, c.unstated) for f in CORE_FINDINGS if f not in named)]]
             findings += [r for _, r in b.findings]
-            b.investigations = [{"case_id": cid, "seq": seq, "test": inv.test, "result": inv.result, "day": inv.day,
-                                 "detail": inv.detail} for seq, inv in enumerate(c.investigations, start=1)]
+            b.investigations = [{"case_id": cid, "seq": seq, **{f: getattr(inv, f) for f in _INVESTIGATION_FIELDS}}
+                                for seq, inv in enumerate(c.investigations, start=1)]
             investigations += b.investigations
             b.labs = [{"case_id": cid, "seq": seq, **{f: getattr(lab, f) for f in _LAB_FIELDS}}
                       for seq, lab in enumerate(c.labs, start=1)]
@@ -462,9 +458,14 @@ def _dedupe_evidence(rows: list[tuple]) -> list[tuple]:
 
 
 class _Absent:
-    """A core finding the file does not mention: its status is the case's `unstated`."""
+    """A core finding the file does not mention: its status is the case's `unstated`, every other field empty."""
 
-    __slots__ = ("finding", "status", "day", "detail", "src")
+    __slots__ = ("finding", "status", "src")
 
     def __init__(self, finding: str, status: str):
-        self.finding, self.status, self.day, self.detail, self.src = finding, status, None, None, ()
+        self.finding, self.status, self.src = finding, status, ()
+
+    def __getattr__(self, name: str) -> None:
+        if name in _FINDING_FIELDS:
+            return None
+        raise AttributeError(name)

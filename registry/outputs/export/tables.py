@@ -38,6 +38,7 @@ from registry.cases.scoring.flags import score_disagreements
 from registry.cases.snapshot import Snapshot
 from registry.cases.summary import CASE_SUMMARY, case_summary_rows
 from registry.core.db import metadata
+from registry.schema.fields import fact_names, record_fields
 from registry.schema.models.tables import AI, CH, CP, DR, INV, LAB, ST, TR, A, C, D, E, F, O, P, X
 from registry.schema.models.vocab import VOCAB_TABLES
 from registry.schema.vocabulary import VOCABULARIES
@@ -248,9 +249,7 @@ def _exposures() -> ExportTable:
         KEY(), _c("exposure_seq", X.c.seq), _c("drug", D.c.name), _c("drug_class", D.c.drug_class),
         _c("atc_code", D.c.atc_code),
     ] + [
-        _c(n, X.c[n]) for n in (
-            "role", "indication", "route", "start_day", "stop_day", "action_taken", "dechallenge_result", "notes",
-        )
+        _c(n, X.c[n]) for n in fact_names(X)
     ]
     return _table(
         "exposures", X.comment, "drug_exposures", cols,
@@ -262,9 +261,7 @@ def _exposures() -> ExportTable:
 
 def _doses() -> ExportTable:
     cols = [KEY(), XSEQ(), XDRUG(), _c("dose_seq", DR.c.seq)] + [
-        _c(n, DR.c[n]) for n in (
-            "dose_value", "dose_unit", "interval_value", "interval_unit", "start_day", "stop_day", "reason", "notes",
-        )
+        _c(n, DR.c[n]) for n in fact_names(DR)
     ]
     return _table(
         "dose_regimens", DR.comment, "dose_regimens", cols,
@@ -277,9 +274,7 @@ def _doses() -> ExportTable:
 
 def _challenges() -> ExportTable:
     cols = [KEY(), XSEQ(), XDRUG(), _c("challenge_seq", CH.c.seq)] + [
-        _c(n, CH.c[n]) for n in (
-            "challenge_type", "start_day", "premedication", "result", "time_to_recurrence_days", "notes",
-        )
+        _c(n, CH.c[n]) for n in fact_names(CH)
     ]
     return _table(
         "challenge_events", CH.comment, "challenge_events", cols,
@@ -292,7 +287,7 @@ def _challenges() -> ExportTable:
 
 def _steps() -> ExportTable:
     cols = [KEY(), XSEQ(), XDRUG(), _c("challenge_seq", CH.c.seq, nested_key=True), _c("step_number", ST.c.step_number)] + [
-        _c(n, ST.c[n]) for n in ("protocol_day", "dose_value", "dose_unit", "interval_minutes", "notes")
+        _c(n, ST.c[n]) for n in fact_names(ST)
     ]
     return _table(
         "challenge_steps", ST.comment, "challenge_steps", cols,
@@ -306,7 +301,7 @@ def _steps() -> ExportTable:
 
 def _findings() -> ExportTable:
     vf = VOCAB_TABLES["finding"]
-    cols = [KEY()] + [_c(n, F.c[n]) for n in ("finding", "status", "day", "detail")]
+    cols = [KEY()] + [_c(n, F.c[n]) for n in fact_names(F)]
     return _table(
         "findings", F.comment, "findings", cols,
         lambda s, ids, dl: s.select_from(F.join(C, C.c.id == F.c.case_id).join(vf, vf.c.code == F.c.finding))
@@ -316,7 +311,7 @@ def _findings() -> ExportTable:
 
 
 def _investigations() -> ExportTable:
-    cols = [KEY(), _c("investigation_seq", INV.c.seq)] + [_c(n, INV.c[n]) for n in ("test", "result", "day", "detail")]
+    cols = [KEY(), _c("investigation_seq", INV.c.seq)] + [_c(n, INV.c[n]) for n in fact_names(INV)]
     return _table(
         "investigations", INV.comment, "investigations", cols,
         lambda s, ids, dl: s.select_from(INV.join(C, C.c.id == INV.c.case_id))
@@ -327,9 +322,7 @@ def _investigations() -> ExportTable:
 
 def _labs() -> ExportTable:
     cols = [KEY(), _c("lab_seq", LAB.c.seq)] + [
-        _c(n, LAB.c[n]) for n in (
-            "analyte", "value", "comparator", "unit", "ref_low", "ref_high", "day", "day_is_approximate", "time_point",
-        )
+        _c(n, LAB.c[n]) for n in fact_names(LAB)
     ]
     return _table(
         "lab_results", LAB.comment, "lab_results", cols,
@@ -339,13 +332,18 @@ def _labs() -> ExportTable:
     )
 
 
-def _treatments() -> ExportTable:
-    cols = [KEY(), _c("treatment_seq", TR.c.seq), _c("drug", D.c.name, doc=TR.c.drug_id, type="text",
-                                                     source="drugs.name (via treatments.drug_id)")] + [
-        _c(n, TR.c[n]) for n in (
-            "category", "dose_value", "dose_unit", "route", "start_day", "stop_day", "response", "notes",
-        )
+def _record_columns(table, drugs) -> list[tuple[Column, ColumnElement]]:
+    """A leaf table's record fields in column order (registry.schema.fields): facts as they are, a drug
+    reference as the drug's name (read from `drugs`, the table or alias the query joins)."""
+    return [
+        _c(f.name, drugs.c.name, doc=f.column, type="text", source=f"drugs.name (via {table.name}.{f.column.name})")
+        if f.is_reference else _c(f.name, table.c[f.name])
+        for f in record_fields(table)
     ]
+
+
+def _treatments() -> ExportTable:
+    cols = [KEY(), _c("treatment_seq", TR.c.seq), *_record_columns(TR, D)]
     return _table(
         "treatments", TR.comment, "treatments", cols,
         lambda s, ids, dl: s.select_from(TR.join(C, C.c.id == TR.c.case_id).outerjoin(D, D.c.id == TR.c.drug_id))
@@ -356,15 +354,7 @@ def _treatments() -> ExportTable:
 
 def _outcomes() -> ExportTable:
     sw = D.alias("switched")
-    cols = [KEY()] + [
-        _c(n, O.c[n]) for n in (
-            "reaction_outcome", "resolution_day", "time_to_resolution_days", "follow_up_days", "death", "therapy_fate",
-        )
-    ] + [
-        _c("switched_to", sw.c.name, doc=O.c.switched_to_drug_id, type="text",
-           source="drugs.name (via case_outcomes.switched_to_drug_id)"),
-        _c("notes", O.c.notes),
-    ]
+    cols = [KEY(), *_record_columns(O, sw)]
     return _table(
         "outcomes", O.comment, "case_outcomes", cols,
         lambda s, ids, dl: s.select_from(O.join(C, C.c.id == O.c.case_id).outerjoin(sw, sw.c.id == O.c.switched_to_drug_id))

@@ -1,4 +1,13 @@
-"""Column builders shared by the model modules."""
+"""Column builders shared by the model modules.
+
+What a column accepts beyond its SQL type is declared here too, in the
+column's `info` (read by registry.schema.fields, the field dictionary):
+bounds (`ge`, `gt`, `le`), a `pattern`, the name a seed document gives a
+reference to another row (`field`), and whether the column only orders a
+record among its siblings (`order`). The CHECK constraints that enforce the
+bounds in the database stand beside them in each model; a test holds the two
+together.
+"""
 
 from __future__ import annotations
 
@@ -36,7 +45,20 @@ def parent(table_col: str, comment: str, *, nullable: bool = False) -> Any:
 
 
 def day(comment: str) -> Any:
-    return mapped_column(Integer, nullable=True, comment=f"{comment} Relative day (day 1 = first dose of the suspect drug).")
+    return mapped_column(Integer, nullable=True, comment=f"{comment} Relative day (day 1 = first dose of the suspect drug).",
+                         info={"ge": DAY_MIN, "le": DAY_MAX})
+
+
+def order(comment: str) -> Any:
+    """The position of a record among its siblings (1, 2, ...): given by the order of the list in a seed
+    document, never written in one."""
+    return mapped_column(Integer, comment=comment, info={"order": True})
+
+
+def drug_reference(comment: str, *, field: str, nullable: bool, **kw: Any) -> Any:
+    """A drug named in a seed document by its name (`field`), stored as drugs.id."""
+    return mapped_column(Integer, ForeignKey("drugs.id"), nullable=nullable, index=True, comment=comment,
+                         info={"field": field}, **kw)
 
 
 def day_checks(table: str, *cols: str) -> list[CheckConstraint]:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, Float, Integer, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Float, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.core.db import Base
 from registry.core.types import intpk
-from registry.schema.models._columns import coded, day, day_checks, parent
+from registry.schema.models._columns import coded, day, day_checks, order, parent
 
 
 class Finding(Base):
@@ -36,7 +36,7 @@ class Investigation(Base):
 
     id: Mapped[intpk]
     case_id: Mapped[int] = parent("cases.id", "The case.")
-    seq: Mapped[int] = mapped_column(Integer, comment="Order of the investigation within the case.")
+    seq: Mapped[int] = order("Order of the investigation within the case.")
     test: Mapped[str] = coded("investigation", "What was tested.", nullable=False)
     result: Mapped[str | None] = coded("test_result", "Qualitative result.")
     day: Mapped[int | None] = day("When the test was done.")
@@ -55,9 +55,9 @@ class LabResult(Base):
 
     id: Mapped[intpk]
     case_id: Mapped[int] = parent("cases.id", "The case.")
-    seq: Mapped[int] = mapped_column(Integer, comment="Order of the measurement within the case (chronological where known).")
+    seq: Mapped[int] = order("Order of the measurement within the case (chronological where known).")
     analyte: Mapped[str] = coded("analyte", "What was measured.", nullable=False)
-    value: Mapped[float] = mapped_column(Float, comment="Numeric value, in unit.")
+    value: Mapped[float] = mapped_column(Float, comment="Numeric value, in unit.", info={"ge": 0})
     comparator: Mapped[str] = coded("comparator", "Qualifier of the value (E2B F.r.3.2).", nullable=False, default="=")
     unit: Mapped[str] = coded("lab_unit", "Unit of value.", nullable=False)
     ref_low: Mapped[float | None] = mapped_column(Float, comment="Lower limit of the reference range, in unit.")

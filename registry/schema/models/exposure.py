@@ -7,12 +7,12 @@ challenge_steps), escalated for progression, then replaced by another drug.
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Float, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.core.db import Base
 from registry.core.types import intpk
-from registry.schema.models._columns import coded, day, day_checks, parent
+from registry.schema.models._columns import coded, day, day_checks, drug_reference, order, parent
 
 
 class Drug(Base):
@@ -20,7 +20,8 @@ class Drug(Base):
     __table_args__ = {"comment": "Substances, by normalised name (INN, lower case), with optional standard codes."}
 
     id: Mapped[intpk]
-    name: Mapped[str] = mapped_column(String(120), unique=True, comment="Normalised substance name (INN, lower case), e.g. imatinib.")
+    name: Mapped[str] = mapped_column(String(120), unique=True, comment="Normalised substance name (INN, lower case), e.g. imatinib.",
+                                      info={"pattern": r"^[a-z0-9][a-z0-9 ()/-]*$"})
     atc_code: Mapped[str | None] = mapped_column(String(10), comment="WHO ATC code.")
     unii: Mapped[str | None] = mapped_column(String(10), comment="FDA UNII.")
     rxcui: Mapped[str | None] = mapped_column(String(12), comment="RxNorm concept id.")
@@ -38,8 +39,8 @@ class DrugExposure(Base):
 
     id: Mapped[intpk]
     case_id: Mapped[int] = parent("cases.id", "The case.")
-    seq: Mapped[int] = mapped_column(Integer, comment="Order of the exposure within the case (1, 2, ...).")
-    drug_id: Mapped[int] = mapped_column(ForeignKey("drugs.id"), index=True, comment="The drug.")
+    seq: Mapped[int] = order("Order of the exposure within the case (1, 2, ...).")
+    drug_id: Mapped[int] = drug_reference("The drug.", field="drug", nullable=False)
     role: Mapped[str] = coded("exposure_role", "Role of the drug in the case.", nullable=False)
     indication: Mapped[str | None] = mapped_column(Text, index=True, comment="What the drug was given for (normalised disease name, e.g. chronic myeloid leukaemia).")
     route: Mapped[str | None] = coded("route", "Route of administration.")
@@ -71,10 +72,11 @@ class DoseRegimen(Base):
 
     id: Mapped[intpk]
     exposure_id: Mapped[int] = parent("drug_exposures.id", "The exposure.")
-    seq: Mapped[int] = mapped_column(Integer, comment="Order of the row within the exposure.")
-    dose_value: Mapped[float | None] = mapped_column(Float, comment="Dose per administration, in dose_unit.")
+    seq: Mapped[int] = order("Order of the row within the exposure.")
+    dose_value: Mapped[float | None] = mapped_column(Float, comment="Dose per administration, in dose_unit.", info={"gt": 0})
     dose_unit: Mapped[str | None] = coded("dose_unit", "Unit of dose_value.")
-    interval_value: Mapped[float | None] = mapped_column(Float, comment="Number of interval_unit between doses (1 d = once daily).")
+    interval_value: Mapped[float | None] = mapped_column(Float, comment="Number of interval_unit between doses (1 d = once daily).",
+                                                          info={"gt": 0})
     interval_unit: Mapped[str | None] = coded("time_unit", "Unit of interval_value.")
     start_day: Mapped[int | None] = day("First day of this dose.")
     stop_day: Mapped[int | None] = day("Last day of this dose.")
@@ -95,12 +97,13 @@ class ChallengeEvent(Base):
 
     id: Mapped[intpk]
     exposure_id: Mapped[int] = parent("drug_exposures.id", "The exposure re-started or continued.")
-    seq: Mapped[int] = mapped_column(Integer, comment="Order of the event within the exposure.")
+    seq: Mapped[int] = order("Order of the event within the exposure.")
     challenge_type: Mapped[str] = coded("challenge_type", "Kind of re-exposure.", nullable=False)
     start_day: Mapped[int | None] = day("First day of the re-exposure.")
     premedication: Mapped[str | None] = mapped_column(Text, comment="Drugs given to cover the re-exposure (e.g. antihistamine, low-dose prednisolone).")
     result: Mapped[str | None] = coded("challenge_result", "Result of the re-exposure. NULL when not reported (see evidence).")
-    time_to_recurrence_days: Mapped[int | None] = mapped_column(Integer, comment="Days from the start of the re-exposure to recurrence.")
+    time_to_recurrence_days: Mapped[int | None] = mapped_column(Integer, comment="Days from the start of the re-exposure to recurrence.",
+                                                                   info={"ge": 0})
     notes: Mapped[str | None] = mapped_column(Text, comment="Curator's notes (paraphrased).")
 
     exposure: Mapped[DrugExposure] = relationship(back_populates="challenges")
@@ -121,9 +124,10 @@ class ChallengeStep(Base):
 
     id: Mapped[intpk]
     challenge_id: Mapped[int] = parent("challenge_events.id", "The challenge event.")
-    step_number: Mapped[int] = mapped_column(Integer, comment="Order of the step (1, 2, ...).")
-    protocol_day: Mapped[int] = mapped_column(Integer, comment="Day of the protocol (day 1 = first step).")
-    dose_value: Mapped[float] = mapped_column(Float, comment="Dose of this step, in dose_unit.")
+    step_number: Mapped[int] = order("Order of the step (1, 2, ...).")
+    protocol_day: Mapped[int] = mapped_column(Integer, comment="Day of the protocol (day 1 = first step).", info={"ge": 1})
+    dose_value: Mapped[float] = mapped_column(Float, comment="Dose of this step, in dose_unit.", info={"gt": 0})
     dose_unit: Mapped[str] = coded("dose_unit", "Unit of dose_value.", nullable=False)
-    interval_minutes: Mapped[int | None] = mapped_column(Integer, comment="Minutes after the previous step on the same protocol day.")
+    interval_minutes: Mapped[int | None] = mapped_column(Integer, comment="Minutes after the previous step on the same protocol day.",
+                                                            info={"ge": 0})
     notes: Mapped[str | None] = mapped_column(Text, comment="Curator's notes (paraphrased).")

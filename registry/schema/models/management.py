@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.core.db import Base
 from registry.core.types import intpk
-from registry.schema.models._columns import coded, day, day_checks, parent
+from registry.schema.models._columns import coded, day, day_checks, drug_reference, order, parent
 
 
 class Treatment(Base):
@@ -21,10 +21,10 @@ class Treatment(Base):
 
     id: Mapped[intpk]
     case_id: Mapped[int] = parent("cases.id", "The case.")
-    seq: Mapped[int] = mapped_column(Integer, comment="Order of the treatment within the case.")
-    drug_id: Mapped[int | None] = mapped_column(ForeignKey("drugs.id"), index=True, comment="The agent, when it is a drug.")
+    seq: Mapped[int] = order("Order of the treatment within the case.")
+    drug_id: Mapped[int | None] = drug_reference("The agent, when it is a drug.", field="drug", nullable=True)
     category: Mapped[str] = coded("treatment_category", "Kind of treatment.", nullable=False)
-    dose_value: Mapped[float | None] = mapped_column(Float, comment="Dose per administration, in dose_unit.")
+    dose_value: Mapped[float | None] = mapped_column(Float, comment="Dose per administration, in dose_unit.", info={"gt": 0})
     dose_unit: Mapped[str | None] = coded("dose_unit", "Unit of dose_value.")
     route: Mapped[str | None] = coded("route", "Route of administration.")
     start_day: Mapped[int | None] = day("First day of the treatment.")
@@ -47,11 +47,13 @@ class CaseOutcome(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True, comment="The case.")
     reaction_outcome: Mapped[str | None] = coded("reaction_outcome", "Outcome of the reaction at last follow-up.")
     resolution_day: Mapped[int | None] = day("Day the reaction resolved.")
-    time_to_resolution_days: Mapped[int | None] = mapped_column(Integer, comment="Days from onset (or from withdrawal, see notes) to resolution.")
-    follow_up_days: Mapped[int | None] = mapped_column(Integer, comment="Days of follow-up after onset.")
+    time_to_resolution_days: Mapped[int | None] = mapped_column(Integer, comment="Days from onset (or from withdrawal, see notes) to resolution.",
+                                                                   info={"ge": 0})
+    follow_up_days: Mapped[int | None] = mapped_column(Integer, comment="Days of follow-up after onset.", info={"ge": 0})
     death: Mapped[bool | None] = mapped_column(Boolean, comment="True if the patient died during follow-up, whatever the cause.")
     therapy_fate: Mapped[str | None] = coded("therapy_fate", "What became of the suspect therapy.")
-    switched_to_drug_id: Mapped[int | None] = mapped_column(ForeignKey("drugs.id"), index=True, comment="Drug that replaced the suspect drug, if any.")
+    switched_to_drug_id: Mapped[int | None] = drug_reference("Drug that replaced the suspect drug, if any.", field="switched_to",
+                                                               nullable=True)
     notes: Mapped[str | None] = mapped_column(Text, comment="Curator's notes (paraphrased).")
 
     switched_to: Mapped["Drug | None"] = relationship()  # noqa: F821
