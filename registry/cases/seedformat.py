@@ -41,9 +41,10 @@ from registry.cases.documents import Document, cross_check, parse_document
 from registry.cases.missing import MISSING_STATUSES
 from registry.cases.query import case_ids_select, order_text
 from registry.cases.selection import Selection
+from registry.cases.snapshot import load_cases
 from registry.schema.fields import fact_names, record_fields
 from registry.schema.models import Citation
-from registry.schema.models.tables import AI, CH, CP, DR, INV, LAB, ST, TR, A, C, D, E, F, O, P, X
+from registry.schema.models.tables import CH, CP, DR, INV, LAB, ST, TR, D, E, F, O, P, X
 
 CI = Citation.__table__
 SEED_SUBDIR = "seed"
@@ -181,9 +182,10 @@ def _rows(conn: Connection, stmt: Select) -> list[dict[str, Any]]:
     return [dict(r) for r in conn.execute(stmt).mappings()]
 
 
-def _by(rows: list[dict[str, Any]], key: str) -> dict[Any, list[dict[str, Any]]]:
+def _by(rows: list[dict[str, Any]], key: str, order: str | None = None) -> dict[Any, list[dict[str, Any]]]:
+    """Rows grouped by `key`; within a group in `order` (a sibling order column), else as read (row id)."""
     out: dict[Any, list[dict[str, Any]]] = {}
-    for r in rows:
+    for r in sorted(rows, key=lambda r: r[order]) if order else rows:
         out.setdefault(r[key], []).append(r)
     return out
 
@@ -203,32 +205,35 @@ def publication_dict(conn: Connection, pub: dict[str, Any], ctx: _Context | None
     return _clean(d)
 
 
+#: What a seed document holds of a case (registry.cases.snapshot.load_cases).
+DOCUMENT_TABLES = (
+    "cases", "case_publications", "drug_exposures", "dose_regimens", "challenge_events", "challenge_steps", "findings",
+    "investigations", "lab_results", "treatments", "case_outcomes", "assessments", "assessment_items", "evidence",
+)
+
+
 class _CaseData:
-    """Every row of a set of cases, grouped for writing documents."""
+    """Every row of a set of cases (registry.cases.snapshot.load_cases), grouped for writing documents."""
 
     def __init__(self, conn: Connection, case_ids: list[int]) -> None:
-        q = lambda stmt: _rows(conn, stmt)  # noqa: E731
-        self.cases = q(select(C).where(C.c.id.in_(case_ids)))
-        self.links = _by(q(select(CP).where(CP.c.case_id.in_(case_ids))), "case_id")
-        exposures = q(select(X).where(X.c.case_id.in_(case_ids)).order_by(X.c.case_id, X.c.seq))
-        self.exposures = _by(exposures, "case_id")
-        xids = [x["id"] for x in exposures]
-        self.doses = _by(q(select(DR).where(DR.c.exposure_id.in_(xids)).order_by(DR.c.exposure_id, DR.c.seq)), "exposure_id")
-        challenges = q(select(CH).where(CH.c.exposure_id.in_(xids)).order_by(CH.c.exposure_id, CH.c.seq))
-        self.challenges = _by(challenges, "exposure_id")
-        self.steps = _by(q(select(ST).where(ST.c.challenge_id.in_([h["id"] for h in challenges]))
-                           .order_by(ST.c.challenge_id, ST.c.step_number)), "challenge_id")
-        self.findings = _by(q(select(F).where(F.c.case_id.in_(case_ids)).order_by(F.c.id)), "case_id")
-        self.investigations = _by(q(select(INV).where(INV.c.case_id.in_(case_ids)).order_by(INV.c.case_id, INV.c.seq)), "case_id")
-        self.labs = _by(q(select(LAB).where(LAB.c.case_id.in_(case_ids)).order_by(LAB.c.case_id, LAB.c.seq)), "case_id")
-        self.treatments = _by(q(select(TR).where(TR.c.case_id.in_(case_ids)).order_by(TR.c.case_id, TR.c.seq)), "case_id")
-        self.outcomes = {o["case_id"]: o for o in q(select(O).where(O.c.case_id.in_(case_ids)))}
-        assessments = q(select(A).where(A.c.case_id.in_(case_ids), A.c.assessor == "authors").order_by(A.c.id))
-        self.assessments = _by(assessments, "case_id")
-        self.items = _by(q(select(AI).where(AI.c.assessment_id.in_([a["id"] for a in assessments])).order_by(AI.c.id)),
-                         "assessment_id")
+        snap = load_cases(conn, case_ids, DOCUMENT_TABLES)
+        self.cases = snap["cases"]
+        self.links = _by(snap["case_publications"], "case_id")
+        self.exposures = _by(snap["drug_exposures"], "case_id", "seq")
+        self.doses = _by(snap["dose_regimens"], "exposure_id", "seq")
+        self.challenges = _by(snap["challenge_events"], "exposure_id", "seq")
+        self.steps = _by(snap["challenge_steps"], "challenge_id", "step_number")
+        self.findings = _by(snap["findings"], "case_id")
+        self.investigations = _by(snap["investigations"], "case_id", "seq")
+        self.labs = _by(snap["lab_results"], "case_id", "seq")
+        self.treatments = _by(snap["treatments"], "case_id", "seq")
+        self.outcomes = {o["case_id"]: o for o in snap["case_outcomes"]}
+        authors = [a for a in snap["assessments"] if a["assessor"] == "authors"]
+        self.assessments = _by(authors, "case_id")
+        ids = {a["id"] for a in authors}
+        self.items = _by([i for i in snap["assessment_items"] if i["assessment_id"] in ids], "assessment_id")
         self.evidence: dict[tuple[str, int], list[dict[str, Any]]] = {}
-        for e in q(select(E).where(E.c.case_id.in_(case_ids)).order_by(E.c.id)):
+        for e in snap["evidence"]:
             self.evidence.setdefault((e["subject_table"], e["subject_id"]), []).append(e)
 
     def ev(self, table: str, subject_id: int) -> list[dict[str, Any]]:

@@ -24,7 +24,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Table, literal, select
+from sqlalchemy.engine import Connection
 
 import registry.schema.models  # noqa: F401  (registers every table on the MetaData)
 from registry.core.db import metadata
@@ -88,3 +89,71 @@ def group_by(rows: Iterable[Row], key: str) -> dict[Any, list[Row]]:
     for r in rows:
         out.setdefault(r[key], []).append(r)
     return out
+
+
+# ---------------------------------------------------------------------------
+# The one reader of cases with their children, from any database with the model tables
+
+
+#: Every table a case's record spans, with the publications and drugs it refers to.
+CASE_TABLES = (
+    "cases", "case_publications", "publications", "drug_exposures", "dose_regimens", "challenge_events",
+    "challenge_steps", "findings", "investigations", "lab_results", "treatments", "case_outcomes", "assessments",
+    "assessment_items", "evidence", "drugs",
+)
+#: How each child table is reached: (table, column, table whose ids it holds).
+_REACHED_BY = {
+    "case_publications": ("case_id", "cases"),
+    "drug_exposures": ("case_id", "cases"),
+    "findings": ("case_id", "cases"),
+    "investigations": ("case_id", "cases"),
+    "lab_results": ("case_id", "cases"),
+    "treatments": ("case_id", "cases"),
+    "case_outcomes": ("case_id", "cases"),
+    "assessments": ("case_id", "cases"),
+    "evidence": ("case_id", "cases"),
+    "dose_regimens": ("exposure_id", "drug_exposures"),
+    "challenge_events": ("exposure_id", "drug_exposures"),
+    "challenge_steps": ("challenge_id", "challenge_events"),
+    "assessment_items": ("assessment_id", "assessments"),
+}
+#: Columns that point at a drug, per table (publications and drugs are read for the ids the cases use).
+_DRUG_COLUMNS = {"drug_exposures": ("drug_id",), "treatments": ("drug_id",), "case_outcomes": ("switched_to_drug_id",)}
+
+
+def _ids(rows: list[Row], column: str = "id") -> list[Any]:
+    return sorted({r[column] for r in rows if r[column] is not None})
+
+
+def load_cases(conn: Connection, case_ids: Iterable[int], tables: Iterable[str] = CASE_TABLES) -> Snapshot:
+    """The rows of these cases in `tables` (a subset of CASE_TABLES), as a Snapshot in primary-key order.
+
+    Used wherever a batch of cases is read with its children from a database with the model tables: the
+    export's case table, the YAML writer. A parent table a wanted child is reached through is read too.
+    """
+    wanted = set(tables)
+    for name in list(wanted):
+        while name in _REACHED_BY:
+            name = _REACHED_BY[name][1]
+            wanted.add(name)
+    if "publications" in wanted:
+        wanted.add("case_publications")
+    if "drugs" in wanted:
+        wanted.update(t for t in _DRUG_COLUMNS)
+    rows: dict[str, list[Row]] = {"cases": _select(conn, "cases", "id", sorted(set(case_ids)))}
+    for name in CASE_TABLES:
+        if name in wanted and name in _REACHED_BY:
+            column, parent = _REACHED_BY[name]
+            rows[name] = _select(conn, name, column, _ids(rows[parent]))
+    if "publications" in wanted:
+        rows["publications"] = _select(conn, "publications", "id", _ids(rows["case_publications"], "publication_id"))
+    if "drugs" in wanted:
+        drug_ids = {i for t, cols in _DRUG_COLUMNS.items() for c in cols for i in _ids(rows[t], c)}
+        rows["drugs"] = _select(conn, "drugs", "id", sorted(drug_ids))
+    return Snapshot(tables={n: metadata.tables[n] for n in rows}, rows=rows)
+
+
+def _select(conn: Connection, name: str, column: str, ids: list[Any]) -> list[Row]:
+    t = metadata.tables[name]
+    cond = t.c[column].in_(ids) if ids else literal(False)
+    return [dict(r) for r in conn.execute(select(t).where(cond).order_by(*t.primary_key.columns)).mappings()]

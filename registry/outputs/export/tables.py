@@ -35,7 +35,7 @@ from registry.cases.lookups import Lookups
 from registry.cases.missing import MISSING_STATUSES, SUBJECT_TABLES, SUMMARY_MISSING_SOURCES, missing_code, pick_status
 from registry.cases.query import order_text
 from registry.cases.scoring.flags import score_disagreements
-from registry.cases.snapshot import Snapshot
+from registry.cases.snapshot import Snapshot, load_cases
 from registry.cases.summary import CASE_SUMMARY, case_summary_rows
 from registry.core.db import metadata
 from registry.schema.fields import fact_names, record_fields
@@ -639,39 +639,11 @@ def read_partitions(conn: Connection, table: ExportTable, case_ids: Select, *, c
 # The case table, built by registry/cases/summary.py one partition of cases at a time
 
 
-_SNAPSHOT_TABLES = (
+#: What the case summary reads of a batch of cases (registry.cases.snapshot.load_cases).
+SUMMARY_TABLES = (
     "cases", "case_publications", "publications", "drug_exposures", "dose_regimens", "challenge_events",
     "challenge_steps", "treatments", "lab_results", "findings", "case_outcomes", "assessments", "drugs",
 )
-
-
-def _rows(conn: Connection, table_name: str, cond: ColumnElement[bool]) -> list[dict[str, Any]]:
-    t = metadata.tables[table_name]
-    order = list(t.primary_key.columns)
-    return [dict(r) for r in conn.execute(select(t).where(cond).order_by(*order)).mappings()]
-
-
-def _in(col: SAColumn, ids: list[Any]) -> ColumnElement[bool]:
-    return col.in_(ids) if ids else literal(False)
-
-
-def partial_snapshot(conn: Connection, case_ids: list[int]) -> Snapshot:
-    """The rows the case summary needs for these cases, in the shape registry.outputs.publish reads."""
-    rows: dict[str, list[dict[str, Any]]] = {}
-    rows["cases"] = _rows(conn, "cases", _in(C.c.id, case_ids))
-    rows["case_publications"] = _rows(conn, "case_publications", _in(CP.c.case_id, case_ids))
-    rows["publications"] = _rows(conn, "publications", _in(P.c.id, sorted({r["publication_id"] for r in rows["case_publications"]})))
-    rows["drug_exposures"] = _rows(conn, "drug_exposures", _in(X.c.case_id, case_ids))
-    xids = [r["id"] for r in rows["drug_exposures"]]
-    rows["dose_regimens"] = _rows(conn, "dose_regimens", _in(DR.c.exposure_id, xids))
-    rows["challenge_events"] = _rows(conn, "challenge_events", _in(CH.c.exposure_id, xids))
-    rows["challenge_steps"] = _rows(conn, "challenge_steps", _in(ST.c.challenge_id, [r["id"] for r in rows["challenge_events"]]))
-    for name, t in (("treatments", TR), ("lab_results", LAB), ("findings", F), ("case_outcomes", O), ("assessments", A)):
-        rows[name] = _rows(conn, name, _in(t.c.case_id, case_ids))
-    drug_ids = {r["drug_id"] for r in rows["drug_exposures"]} | {r["drug_id"] for r in rows["treatments"]}
-    drug_ids |= {r["switched_to_drug_id"] for r in rows["case_outcomes"]}
-    rows["drugs"] = _rows(conn, "drugs", _in(D.c.id, sorted(i for i in drug_ids if i is not None)))
-    return Snapshot(tables={n: metadata.tables[n] for n in _SNAPSHOT_TABLES}, rows=rows)
 
 
 def _case_reasons(conn: Connection, snap: Snapshot) -> dict[tuple[str, int], dict[str, str]]:
@@ -724,7 +696,7 @@ def case_table_partitions(conn: Connection, case_ids: Select, *, chunk: int = CA
     counts = _completeness_stream(conn, case_ids, chunk)
     for part in result.partitions():
         ids = [r.id for r in part]
-        snap = partial_snapshot(conn, ids)
+        snap = load_cases(conn, ids, SUMMARY_TABLES)
         lk = Lookups(snap)
         completeness = {}
         for r in part:
