@@ -8,9 +8,9 @@ For the seed, and for the seed plus a synthetic registry (`--synth N`, default
 2,000 cases), it runs the real commands in a scratch folder (db upgrade, seed,
 synth, score --store, publish, export in every format from the working
 database and from the published file) and records a SHA-256 per published
-table (every row, in a fixed order, with its column names) and per export
-file. Only the `dress-registry` executable is used, so the same script
-fingerprints any version of the code. SOURCE_DATE_EPOCH pins the one
+table (every row, in a fixed order, with its column names), of the datasette
+metadata.json beside it, and per export file. Only the `dress-registry`
+executable is used, so the same script fingerprints any version of the code. SOURCE_DATE_EPOCH pins the one
 timestamp an export writes.
 """
 
@@ -76,9 +76,9 @@ def _xlsx_cells(path: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def _folder_hashes(folder: Path) -> dict[str, str]:
+def _folder_hashes(folder: Path, pattern: str = "*") -> dict[str, str]:
     out = {}
-    for f in sorted(p for p in folder.rglob("*") if p.is_file()):
+    for f in sorted(p for p in folder.rglob(pattern) if p.is_file()):
         rel = str(f.relative_to(folder))
         out[rel] = _xlsx_cells(f) if f.suffix == XLSX else hashlib.sha256(f.read_bytes()).hexdigest()[:16]
     return out
@@ -97,7 +97,8 @@ def fingerprint(cli: str, synth: int, seed_dir: Path) -> dict:
                 extra = ["--include-synthetic"]
             _run(cli, work, "score", "--store")
             _run(cli, work, "publish", "--quiet", *(["--allow-synthetic"] if n else []))
-            part: dict = {"published": _table_hashes(work / "dist" / "registry.db")}
+            part: dict = {"published": _table_hashes(work / "dist" / "registry.db"),
+                          "published metadata": _folder_hashes(work / "dist", "metadata.json")}
             for name, args in EXPORTS:
                 _run(cli, work, "export", *args, *extra, "--out", f"x-{name}", "--quiet")
                 part[f"export {name}"] = _folder_hashes(work / f"x-{name}")

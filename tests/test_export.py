@@ -253,7 +253,7 @@ def test_codebook_entries_come_from_models_and_vocabularies(seeded, tmp_path):
     dose = row_of(book, table="dose_regimens", column="dose_value")
     assert dose["unit"] == "given in dose_unit" and dose["type"] == "number"
     onset = row_of(book, table="case_summary", column="onset_day")
-    assert onset["unit"].startswith("relative day") and onset["source"].startswith("registry/publish/summary.py")
+    assert onset["unit"].startswith("relative day") and onset["source"].startswith("registry/cases/summary.py")
     label = row_of(book, table="lab_results", column="unit_label")
     assert "µmol/L" in label["allowed_values"]
 

@@ -40,7 +40,7 @@ AGE_UNIT_YEARS = {"a": 1.0, "mo": 1 / 12, "wk": 7 / 365.25, "d": 1 / 365.25}
 
 def _completeness_text() -> str:
     return (
-        "Share of key facts known (0-1), counted by registry/completeness.py: case fields "
+        "Share of key facts known (0-1), counted by registry/cases/completeness.py: case fields "
         f"{', '.join(key_facts.CASE_FIELDS)}; for each suspect exposure {', '.join(key_facts.EXPOSURE_FIELDS)}; "
         f"outcome fields {', '.join(key_facts.OUTCOME_FIELDS)}; and a status for each of the findings "
         f"{', '.join(key_facts.CORE_FINDINGS)} (present, absent or not done counts as known)."

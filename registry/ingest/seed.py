@@ -42,30 +42,7 @@ from registry.core.sync import (
     sync_table,
 )
 from registry.schema.fields import fact_names
-from registry.schema.models import (
-    Assessment,
-    AssessmentItem,
-    Case,
-    CaseOutcome,
-    CasePublication,
-    ChallengeEvent,
-    ChallengeStep,
-    Citation,
-    DoseRegimen,
-    Drug,
-    DrugExposure,
-    Evidence,
-    Finding,
-    Investigation,
-    LabResult,
-    Publication,
-    Treatment,
-)
-
-T = {m.__tablename__: m.__table__ for m in (
-    Assessment, AssessmentItem, Case, CaseOutcome, CasePublication, ChallengeEvent, ChallengeStep, Citation,
-    DoseRegimen, Drug, DrugExposure, Evidence, Finding, Investigation, LabResult, Publication, Treatment,
-)}
+from registry.schema.models.tables import BY_NAME as T
 
 # --------------------------------------------------------------------------
 # Loading

@@ -321,7 +321,7 @@ VOCABULARIES: dict[str, Vocabulary] = {
             T("switched", "Switched", "Replaced by another drug (see switched_to_drug)."),
         ),
         _v(
-            "instrument", "Assessment instrument", "Diagnostic or causality instrument.", "see registry/scoring/instruments",
+            "instrument", "Assessment instrument", "Diagnostic or causality instrument.", "see registry/cases/scoring/instruments",
             T("regiscar_dress", "RegiSCAR DRESS score", "Kardaun et al. 2007/2013; total -4..9."),
             T("naranjo", "Naranjo ADR probability scale", "Naranjo et al. 1981; total -4..13."),
             T("who_umc", "WHO-UMC causality", "Categorical causality assessment."),

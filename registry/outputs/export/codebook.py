@@ -189,7 +189,7 @@ def import_entries() -> list[Entry]:
             allowed_values=allowed, missing_codes="",
             definition=("Required. " if c.required else "") + c.definition,
             e2b_r3=e2b, openfda=fda,
-            source=f"{c.doc.table.name}.{c.doc.name}" if c.doc is not None else "registry/seedfile/schema.py (CaseIn.unstated)",
+            source=f"{c.doc.table.name}.{c.doc.name}" if c.doc is not None else "registry/cases/seedschema.py (CaseIn.unstated)",
         ))
     return out
 
@@ -213,7 +213,7 @@ def codebook_markdown() -> str:
         "# Codebook",
         "",
         "Every column of every exported table, generated from the registry's model comments "
-        "and controlled vocabularies (registry/models, registry/vocabulary.py, registry/publish/summary.py).",
+        "and controlled vocabularies (registry/schema/models, registry/schema/vocabulary.py, registry/cases/summary.py).",
         "",
         missing_section(),
         "",

@@ -468,7 +468,7 @@ def _summary_columns() -> tuple[Column, ...]:
         cols.append(Column(
             col.name, definition=col.description, vocab=vocab,
             type="code" if vocab else _PY_KIND.get(col.type, "text"),
-            source=f"registry/publish/summary.py ({CASE_SUMMARY.name}.{col.name})",
+            source=f"registry/cases/summary.py ({CASE_SUMMARY.name}.{col.name})",
         ))
     return with_labels(cols)
 
