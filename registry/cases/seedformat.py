@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterator
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Callable
 
@@ -43,6 +44,7 @@ from registry.cases.query import case_ids_select, order_text
 from registry.cases.selection import Selection
 from registry.schema.models import Citation
 from registry.schema.models.tables import AI, CH, CP, DR, INV, LAB, ST, TR, A, C, D, E, F, O, P, X
+from registry.schema.vocabulary import Assessor, CaseLinkRole, Comparator, Derivation, EvidenceStatus
 
 CI = Citation.__table__
 SEED_SUBDIR = "seed"
@@ -74,6 +76,7 @@ def _str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
 
 
 _Dumper.add_representer(str, _str)
+_Dumper.add_multi_representer(StrEnum, _str)  # vocabulary constants, written as the codes they are
 
 
 def dump_yaml(doc: dict[str, Any]) -> str:
@@ -114,9 +117,9 @@ def _src(e: dict[str, Any], primary: str, ctx: _Context) -> dict[str, Any]:
         s["field"] = e["field"]
     if e["value_as_stated"] is not None:
         s["as"] = e["value_as_stated"]
-    if e["status"] == "stated" and e["derivation"] not in (None, "stated"):
+    if e["status"] == EvidenceStatus.STATED and e["derivation"] not in (None, Derivation.STATED):
         s["how"] = e["derivation"]
-    if e["status"] != "stated":
+    if e["status"] != EvidenceStatus.STATED:
         s["status"] = e["status"]
     if not e["is_curated"]:
         s["curated"] = False
@@ -209,7 +212,7 @@ class _CaseData:
         self.labs = _by(q(select(LAB).where(LAB.c.case_id.in_(case_ids)).order_by(LAB.c.case_id, LAB.c.seq)), "case_id")
         self.treatments = _by(q(select(TR).where(TR.c.case_id.in_(case_ids)).order_by(TR.c.case_id, TR.c.seq)), "case_id")
         self.outcomes = {o["case_id"]: o for o in q(select(O).where(O.c.case_id.in_(case_ids)))}
-        assessments = q(select(A).where(A.c.case_id.in_(case_ids), A.c.assessor == "authors").order_by(A.c.id))
+        assessments = q(select(A).where(A.c.case_id.in_(case_ids), A.c.assessor == Assessor.AUTHORS).order_by(A.c.id))
         self.assessments = _by(assessments, "case_id")
         self.items = _by(q(select(AI).where(AI.c.assessment_id.in_([a["id"] for a in assessments])).order_by(AI.c.id)),
                          "assessment_id")
@@ -263,7 +266,7 @@ def _case_dict(data: _CaseData, case: dict[str, Any], primary: dict[str, Any], c
         e["status"] for s in (case_split, *x_splits, *h_splits.values(), o_split) for e in s.generated.values()
     )
     statuses.update(f["status"] for f in findings if f["id"] in auto_findings)
-    unstated = "not_available" if statuses["not_available"] > statuses["not_reported"] else "not_reported"
+    unstated = EvidenceStatus.NOT_AVAILABLE if statuses[EvidenceStatus.NOT_AVAILABLE] > statuses[EvidenceStatus.NOT_REPORTED] else EvidenceStatus.NOT_REPORTED
 
     d: dict[str, Any] = {
         "key": case["case_key"],
@@ -272,7 +275,7 @@ def _case_dict(data: _CaseData, case: dict[str, Any], primary: dict[str, Any], c
         "links": [
             _clean({"pub": ctx.pub_keys[ln["publication_id"]], "role": ln["role"], "label": ln["label_in_publication"]})
             for ln in sorted(data.links.get(cid, []), key=lambda ln: ctx.pub_keys[ln["publication_id"]])
-            if not (ln["role"] == "primary_report" and ln["publication_id"] == primary["id"])
+            if not (ln["role"] == CaseLinkRole.PRIMARY_REPORT and ln["publication_id"] == primary["id"])
         ],
         "age_value": case["age_value"],
         "age_unit": case["age_unit"],
@@ -339,7 +342,7 @@ def _case_dict(data: _CaseData, case: dict[str, Any], primary: dict[str, Any], c
     d["labs"] = [
         _clean({
             **{k: lab[k] for k in ("analyte", "value")},
-            "comparator": lab["comparator"] if lab["comparator"] != "=" else None,
+            "comparator": lab["comparator"] if lab["comparator"] != Comparator.EQ else None,
             **{k: lab[k] for k in ("unit", "ref_low", "ref_high", "day", "day_is_approximate", "time_point")},
             "src": [_src(e, pkey, ctx) for e in data.ev("lab_results", lab["id"])],
         })
@@ -418,7 +421,7 @@ def iter_documents(conn: Connection, sel: Selection) -> Iterator[tuple[str, dict
     chosen = case_ids_select(sel)
     primary = {}
     for cid, pid in conn.execute(select(CP.c.case_id, CP.c.publication_id).where(
-            CP.c.role == "primary_report", CP.c.case_id.in_(chosen))):
+            CP.c.role == CaseLinkRole.PRIMARY_REPORT, CP.c.case_id.in_(chosen))):
         primary.setdefault(pid, []).append(cid)
     if sel.filtered:
         wanted = set(primary)
