@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from registry.schema.vocabulary import SUSPECT_ROLES
+from registry.schema.vocabulary import SUSPECT_ROLES, EvidenceStatus, FindingCode, FindingStatus
 
 #: Key facts on the case row.
 CASE_FIELDS = ("age_value", "sex", "country", "onset_day")
@@ -23,9 +23,12 @@ EXPOSURE_FIELDS = ("indication", "start_day", "action_taken", "dechallenge_resul
 OUTCOME_FIELDS = ("reaction_outcome", "time_to_resolution_days", "therapy_fate")
 #: Findings every case records a status for (the RegiSCAR-relevant ones).
 CORE_FINDINGS = (
-    "fever", "rash", "rash_extent_gt50", "facial_oedema", "infiltration", "purpura", "desquamation",
-    "lymphadenopathy", "mucosal_involvement", "atypical_lymphocytes", "skin_biopsy_suggestive",
-    "organ_liver", "organ_kidney", "organ_lung", "organ_heart", "organ_pancreas",
+    FindingCode.FEVER, FindingCode.RASH, FindingCode.RASH_EXTENT_GT50, FindingCode.FACIAL_OEDEMA,
+    FindingCode.INFILTRATION, FindingCode.PURPURA, FindingCode.DESQUAMATION,
+    FindingCode.LYMPHADENOPATHY, FindingCode.MUCOSAL_INVOLVEMENT, FindingCode.ATYPICAL_LYMPHOCYTES,
+    FindingCode.SKIN_BIOPSY_SUGGESTIVE,
+    FindingCode.ORGAN_LIVER, FindingCode.ORGAN_KIDNEY, FindingCode.ORGAN_LUNG, FindingCode.ORGAN_HEART,
+    FindingCode.ORGAN_PANCREAS,
 )
 
 
@@ -63,7 +66,7 @@ missing AS (
     SELECT f.case_id, MIN(e.status) AS status
     FROM facts f
     JOIN evidence e ON e.subject_table = f.subject_table AND e.subject_id = f.subject_id
-         AND e.field = f.field AND e.status IN ('not_reported', 'not_available')
+         AND e.field = f.field AND e.status IN ('{nr}', '{na}')
     WHERE NOT f.is_known
     GROUP BY f.case_id, f.subject_table, f.subject_id, f.field
 ),
@@ -75,16 +78,16 @@ fact_counts AS (
 ),
 missing_counts AS (
     SELECT case_id,
-           SUM(CASE WHEN status = 'not_reported' THEN 1 ELSE 0 END) AS not_reported,
-           SUM(CASE WHEN status = 'not_available' THEN 1 ELSE 0 END) AS not_available,
+           SUM(CASE WHEN status = '{nr}' THEN 1 ELSE 0 END) AS not_reported,
+           SUM(CASE WHEN status = '{na}' THEN 1 ELSE 0 END) AS not_available,
            COUNT(*) AS n
     FROM missing GROUP BY case_id
 ),
 finding_counts AS (
     SELECT case_id,
-           SUM(CASE WHEN status IN ('present', 'absent', 'not_done') THEN 1 ELSE 0 END) AS known,
-           SUM(CASE WHEN status = 'not_reported' THEN 1 ELSE 0 END) AS not_reported,
-           SUM(CASE WHEN status = 'not_available' THEN 1 ELSE 0 END) AS not_available,
+           SUM(CASE WHEN status IN ('{present}', '{absent}', '{not_done}') THEN 1 ELSE 0 END) AS known,
+           SUM(CASE WHEN status = '{finding_nr}' THEN 1 ELSE 0 END) AS not_reported,
+           SUM(CASE WHEN status = '{finding_na}' THEN 1 ELSE 0 END) AS not_available,
            COUNT(*) AS n
     FROM findings WHERE finding IN ({core}) GROUP BY case_id
 )
@@ -128,6 +131,13 @@ def completeness_sql(where: str = "") -> str:
         core=", ".join(f"'{f}'" for f in CORE_FINDINGS),
         n_core=len(CORE_FINDINGS),
         where=where,
+        nr=EvidenceStatus.NOT_REPORTED,
+        na=EvidenceStatus.NOT_AVAILABLE,
+        present=FindingStatus.PRESENT,
+        absent=FindingStatus.ABSENT,
+        not_done=FindingStatus.NOT_DONE,
+        finding_nr=FindingStatus.NOT_REPORTED,
+        finding_na=FindingStatus.NOT_AVAILABLE,
     )
 
 

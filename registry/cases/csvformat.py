@@ -14,7 +14,7 @@ from sqlalchemy import Column as SAColumn
 from registry.cases.seedschema import CaseIn
 from registry.schema.fields import fact_names
 from registry.schema.models.tables import DR, C, D, E, O, P, X
-from registry.schema.vocabulary import VOCABULARIES
+from registry.schema.vocabulary import VOCABULARIES, EvidenceStatus
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class ImportColumn:
         """Allowed values, for error messages."""
         if self.vocabulary is None:
             return ""
-        codes = [c for c in VOCABULARIES[self.vocabulary].codes if not (self.field == "unstated" and c == "stated")]
+        codes = [c for c in VOCABULARIES[self.vocabulary].codes if not (self.field == "unstated" and c == EvidenceStatus.STATED)]
         return ", ".join(codes)
 
     @property

@@ -20,6 +20,7 @@ from registry.cases.completeness import CASE_FIELDS
 from registry.cases.seedschema import CaseIn, SeedDocument
 from registry.core.errors import RegistryError
 from registry.core.sync import gc_paused
+from registry.schema.vocabulary import EvidenceStatus, FindingStatus
 
 #: Case-row fields that need evidence naming their source when set.
 SOURCED_CASE_FIELDS = ("age_value", "sex", "country", "onset_day", "diagnosis_as_reported")
@@ -124,7 +125,7 @@ def _cross_check(docs: list[Document], known_publications: set[str]) -> None:
             for li, link in enumerate(case.links):
                 if link.pub not in all_pubs:
                     problems.append(f"{where}.links[{li}].pub: unknown publication {link.pub!r}")
-            sourced = {s.field for s in case.src if s.status == "stated"}
+            sourced = {s.field for s in case.src if s.status == EvidenceStatus.STATED}
             for f in SOURCED_CASE_FIELDS:
                 if getattr(case, f) is not None and f not in sourced:
                     problems.append(f"{where}.{f}: value has no source (add a src entry with field: {f})")
@@ -146,7 +147,7 @@ def _sourced_records(case: CaseIn):
         for hi, h in enumerate(x.challenges):
             yield f"exposures[{xi}].challenges[{hi}]", h
     for fi, f in enumerate(case.findings):
-        if f.status in ("present", "absent", "not_done"):
+        if f.status in (FindingStatus.PRESENT, FindingStatus.ABSENT, FindingStatus.NOT_DONE):
             yield f"findings[{fi}]", f
     for name in ("investigations", "labs", "treatments", "assessments"):
         for i, r in enumerate(getattr(case, name)):
@@ -162,7 +163,7 @@ def _records(case: CaseIn):
         yield from x.doses
         yield from x.challenges
     for f in case.findings:
-        if f.status in ("present", "absent", "not_done"):
+        if f.status in (FindingStatus.PRESENT, FindingStatus.ABSENT, FindingStatus.NOT_DONE):
             yield f
     yield from case.investigations
     yield from case.labs
@@ -194,7 +195,7 @@ def _case_refs_ok(case: CaseIn, all_pubs: set[str]) -> bool:
     for link in case.links:
         if link.pub not in all_pubs:
             return False
-    sourced = {s.field for s in case.src if s.status == "stated"}
+    sourced = {s.field for s in case.src if s.status == EvidenceStatus.STATED}
     for f in SOURCED_CASE_FIELDS:
         if getattr(case, f) is not None and f not in sourced:
             return False

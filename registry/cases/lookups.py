@@ -11,7 +11,7 @@ from functools import cached_property
 from urllib.parse import quote
 
 from registry.cases.snapshot import Row, Snapshot, group_by, index_by
-from registry.schema.vocabulary import SUSPECT_ROLES, VOCABULARIES
+from registry.schema.vocabulary import SUSPECT_ROLES, VOCABULARIES, CaseLinkRole, TimeUnit
 
 _INITIALS = re.compile(r"^[A-Z]{1,3}$")
 
@@ -124,7 +124,7 @@ class Lookups:
         """The primary report of a case; else the first linked publication."""
         links = sorted(
             self.links_by_case.get(case_id, []),
-            key=lambda l: (l["role"] != "primary_report", l["publication_id"]),
+            key=lambda l: (l["role"] != CaseLinkRole.PRIMARY_REPORT, l["publication_id"]),
         )
         return self.publications.get(links[0]["publication_id"]) if links else None
 
@@ -141,5 +141,5 @@ class Lookups:
         if dose.get("interval_value") is not None:
             every = fmt_number(dose["interval_value"])
             unit = label("time_unit", dose.get("interval_unit")) or ""
-            text += " daily" if (every, dose.get("interval_unit")) == ("1", "d") else f" every {every} {unit}"
+            text += " daily" if (every, dose.get("interval_unit")) == ("1", TimeUnit.DAYS) else f" every {every} {unit}"
         return text

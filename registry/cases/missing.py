@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from registry.schema.vocabulary import VOCABULARIES
 
-#: Evidence status -> cell code.
-MISSING_CODES: dict[str, str] = {"not_reported": "NR", "not_available": "NA-SRC"}
+#: Evidence status -> cell code (the statuses that have one).
+MISSING_CODES: dict[str, str] = {
+    t.code: t.missing_code for t in VOCABULARIES["evidence_status"].terms if t.missing_code is not None
+}
 MISSING_STATUSES = tuple(MISSING_CODES)
 
 

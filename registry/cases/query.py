@@ -7,7 +7,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from registry.cases.selection import Selection
 from registry.schema.models.tables import CP, C, D, P, X
-from registry.schema.vocabulary import SUSPECT_ROLES
+from registry.schema.vocabulary import SUSPECT_ROLES, CaseLinkRole
 
 
 def order_text(expr: ColumnElement, dialect: str) -> ColumnElement:
@@ -30,7 +30,7 @@ def case_ids_select(sel: Selection) -> Select:
         conds.append(exists(select(X.c.id).where(
             suspect, func.lower(X.c.indication).contains(sel.indication.strip().lower(), autoescape=True))))
     if sel.year_from is not None or sel.year_to is not None:
-        year = [CP.c.case_id == C.c.id, CP.c.role == "primary_report"]
+        year = [CP.c.case_id == C.c.id, CP.c.role == CaseLinkRole.PRIMARY_REPORT]
         if sel.year_from is not None:
             year.append(P.c.year >= sel.year_from)
         if sel.year_to is not None:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterator
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Callable
 
@@ -45,6 +46,7 @@ from registry.cases.snapshot import load_cases
 from registry.schema.fields import fact_names, record_fields
 from registry.schema.models import Citation
 from registry.schema.models.tables import CH, CP, DR, INV, LAB, ST, TR, D, E, F, O, P, X
+from registry.schema.vocabulary import Assessor, CaseLinkRole, Derivation, EvidenceStatus
 
 CI = Citation.__table__
 SEED_SUBDIR = "seed"
@@ -76,6 +78,7 @@ def _str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
 
 
 _Dumper.add_representer(str, _str)
+_Dumper.add_multi_representer(StrEnum, _str)  # vocabulary constants, written as the codes they are
 
 
 def dump_yaml(doc: dict[str, Any]) -> str:
@@ -129,9 +132,9 @@ def _src(e: dict[str, Any], primary: str, ctx: _Context) -> dict[str, Any]:
         s["field"] = e["field"]
     if e["value_as_stated"] is not None:
         s["as"] = e["value_as_stated"]
-    if e["status"] == "stated" and e["derivation"] not in (None, "stated"):
+    if e["status"] == EvidenceStatus.STATED and e["derivation"] not in (None, Derivation.STATED):
         s["how"] = e["derivation"]
-    if e["status"] != "stated":
+    if e["status"] != EvidenceStatus.STATED:
         s["status"] = e["status"]
     if not e["is_curated"]:
         s["curated"] = False
@@ -228,7 +231,7 @@ class _CaseData:
         self.labs = _by(snap["lab_results"], "case_id", "seq")
         self.treatments = _by(snap["treatments"], "case_id", "seq")
         self.outcomes = {o["case_id"]: o for o in snap["case_outcomes"]}
-        authors = [a for a in snap["assessments"] if a["assessor"] == "authors"]
+        authors = [a for a in snap["assessments"] if a["assessor"] == Assessor.AUTHORS]
         self.assessments = _by(authors, "case_id")
         ids = {a["id"] for a in authors}
         self.items = _by([i for i in snap["assessment_items"] if i["assessment_id"] in ids], "assessment_id")
@@ -282,7 +285,7 @@ def _case_dict(data: _CaseData, case: dict[str, Any], primary: dict[str, Any], c
         e["status"] for s in (case_split, *x_splits, *h_splits.values(), o_split) for e in s.generated.values()
     )
     statuses.update(f["status"] for f in findings if f["id"] in auto_findings)
-    unstated = "not_available" if statuses["not_available"] > statuses["not_reported"] else "not_reported"
+    unstated = EvidenceStatus.NOT_AVAILABLE if statuses[EvidenceStatus.NOT_AVAILABLE] > statuses[EvidenceStatus.NOT_REPORTED] else EvidenceStatus.NOT_REPORTED
 
     d: dict[str, Any] = {
         "key": case["case_key"],
@@ -291,7 +294,7 @@ def _case_dict(data: _CaseData, case: dict[str, Any], primary: dict[str, Any], c
         "links": [
             _clean({"pub": ctx.pub_keys[ln["publication_id"]], "role": ln["role"], "label": ln["label_in_publication"]})
             for ln in sorted(data.links.get(cid, []), key=lambda ln: ctx.pub_keys[ln["publication_id"]])
-            if not (ln["role"] == "primary_report" and ln["publication_id"] == primary["id"])
+            if not (ln["role"] == CaseLinkRole.PRIMARY_REPORT and ln["publication_id"] == primary["id"])
         ],
         "age_value": case["age_value"],
         "age_unit": case["age_unit"],
@@ -428,7 +431,7 @@ def iter_documents(conn: Connection, sel: Selection) -> Iterator[tuple[str, dict
     chosen = case_ids_select(sel)
     primary = {}
     for cid, pid in conn.execute(select(CP.c.case_id, CP.c.publication_id).where(
-            CP.c.role == "primary_report", CP.c.case_id.in_(chosen))):
+            CP.c.role == CaseLinkRole.PRIMARY_REPORT, CP.c.case_id.in_(chosen))):
         primary.setdefault(pid, []).append(cid)
     if sel.filtered:
         wanted = set(primary)

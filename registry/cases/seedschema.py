@@ -18,11 +18,12 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, model_validator
 from sqlalchemy import Table
 
+from registry.cases.missing import MISSING_STATUSES
 from registry.schema.fields import Field as SchemaField
 from registry.schema.fields import record_fields
-from registry.schema.models._columns import DAY_MAX, DAY_MIN
+from registry.schema.models._columns import AGE_MAX_YEARS, DAY_MAX, DAY_MIN
 from registry.schema.models.tables import CH, DR, INV, LAB, ST, TR, F, O, X
-from registry.schema.vocabulary import VOCABULARIES
+from registry.schema.vocabulary import VOCABULARIES, AgeUnit, Derivation, EvidenceStatus
 
 
 def _code(vocab: str):
@@ -44,7 +45,8 @@ TEXT_MAX = 4000
 Text = Annotated[str, Field(min_length=1, max_length=TEXT_MAX)]
 ShortText = Annotated[str, Field(min_length=1, max_length=300)]
 Key = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*[a-z0-9]$", max_length=80)]
-MissingStatus = Literal["not_reported", "not_available"]
+# A Literal of plain strings (the missing evidence statuses), so that the schema and the errors list the codes.
+MissingStatus = Literal[MISSING_STATUSES]  # type: ignore[valid-type]
 
 
 class _Strict(BaseModel):
@@ -58,8 +60,8 @@ class Src(_Strict):
     at: ShortText = Field(description="Locator: section, paragraph, page, figure or table.")
     field: str | None = Field(None, description="Column the evidence is for; omit when it covers the whole record.")
     stated: ShortText | None = Field(None, alias="as", description="The value as the source gives it (short).")
-    how: _code("derivation") = "stated"
-    status: _code("evidence_status") = "stated"
+    how: _code("derivation") = Derivation.STATED
+    status: _code("evidence_status") = EvidenceStatus.STATED
     curated: bool = Field(True, description="False when the stored value does not follow this source.")
     note: Text | None = Field(None, description="Why the stored value follows (or not) this source; derivation details.")
 
@@ -200,8 +202,8 @@ class CaseIn(_Record):
     def _age(self):
         if (self.age_value is None) != (self.age_unit is None):
             raise ValueError("age_value and age_unit go together")
-        if self.age_unit == "a" and self.age_value is not None and self.age_value > 120:
-            raise ValueError(f"age_value {self.age_value} years is over 120")
+        if self.age_unit == AgeUnit.YEARS and self.age_value is not None and self.age_value > AGE_MAX_YEARS:
+            raise ValueError(f"age_value {self.age_value} years is over {AGE_MAX_YEARS}")
         seen = set()
         for f in self.findings:
             if f.finding in seen:

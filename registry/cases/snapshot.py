@@ -29,6 +29,7 @@ from sqlalchemy.engine import Connection
 
 import registry.schema.models  # noqa: F401  (registers every table on the MetaData)
 from registry.core.db import metadata
+from registry.schema.vocabulary import Analyte, EvidenceStatus, FindingStatus
 
 Row = dict[str, Any]
 
@@ -40,8 +41,8 @@ BAKED_FROM = (
 
 #: The one finding status and the one analyte case_summary shows; the bakers
 #: use these names too, so what is loaded and what is shown cannot drift apart.
-SHOWN_FINDING_STATUS = "present"
-PEAK_ANALYTE = "eosinophils_abs"
+SHOWN_FINDING_STATUS = FindingStatus.PRESENT
+PEAK_ANALYTE = Analyte.EOSINOPHILS_ABS
 
 #: Row filters (SQL) for tables only partly needed; see the module docstring.
 PARTIAL = {
@@ -50,7 +51,7 @@ PARTIAL = {
     "evidence": (
         "(subject_table, subject_id, coalesce(field, '')) IN ("
         "SELECT subject_table, subject_id, coalesce(field, '') FROM evidence "
-        "WHERE status = 'stated' AND NOT is_curated)"
+        f"WHERE status = '{EvidenceStatus.STATED}' AND NOT is_curated)"
     ),
 }
 

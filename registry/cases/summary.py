@@ -29,13 +29,18 @@ from registry.cases import completeness as key_facts
 from registry.cases.baked import BakedTable, Col
 from registry.cases.lookups import Lookups, doi_url, label, pubmed_url, short_citation
 from registry.cases.snapshot import PEAK_ANALYTE, SHOWN_FINDING_STATUS, Row
+from registry.schema.vocabulary import (
+    AGE_UNIT_YEARS,
+    PER_UL_FACTORS,
+    Assessor,
+    ChallengeResult,
+    Comparator,
+    InstrumentCode,
+)
 
 #: Re-exposure results from worst to best: a case's rechallenge_result is the worst it had.
-RESULT_SEVERITY = ("recurrence", "inconclusive", "tolerated")
-#: Lab units that are cell counts, with the factor to /µL.
-PER_UL_FACTORS = {"/uL": 1.0, "10*9/L": 1000.0}
-UPPER_BOUND_COMPARATORS = ("<", "<=")
-AGE_UNIT_YEARS = {"a": 1.0, "mo": 1 / 12, "wk": 7 / 365.25, "d": 1 / 365.25}
+RESULT_SEVERITY = (ChallengeResult.RECURRENCE, ChallengeResult.INCONCLUSIVE, ChallengeResult.TOLERATED)
+UPPER_BOUND_COMPARATORS = (Comparator.LT, Comparator.LE)
 
 
 def _completeness_text() -> str:
@@ -190,7 +195,7 @@ def regiscar_disagreement(authors: Row | None, registry: Row | None) -> int | No
 
 
 def _regiscar(assessments: list[Row], assessor: str) -> Row | None:
-    rows = [a for a in assessments if a["instrument"] == "regiscar_dress" and a["assessor"] == assessor]
+    rows = [a for a in assessments if a["instrument"] == InstrumentCode.REGISCAR_DRESS and a["assessor"] == assessor]
     # Prefer the case-level score (exposure_id NULL), then the earliest.
     return min(rows, key=lambda a: (a["exposure_id"] is not None, a["id"])) if rows else None
 
@@ -261,7 +266,7 @@ def case_summary_rows(lk: Lookups, completeness: dict[str, Any], score_flags: di
         onset_dose = dose_at_onset(doses, case.get("onset_day"))
         outcome = lk.outcomes.get(cid) or {}
         assessments = lk.assessments_by_case.get(cid, [])
-        authors, registry = _regiscar(assessments, "authors"), _regiscar(assessments, "registry")
+        authors, registry = _regiscar(assessments, Assessor.AUTHORS), _regiscar(assessments, Assessor.REGISTRY)
         continued, cover, challenges = _continuation(lk, case, exposures)
         drugs = _distinct([lk.drug_name(e["drug_id"]) for e in exposures])
         comp = completeness.get(case["case_key"])

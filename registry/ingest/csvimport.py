@@ -39,6 +39,7 @@ from registry.cases.csvformat import (
 )
 from registry.cases.documents import SOURCED_CASE_FIELDS, DocumentErrors
 from registry.cases.seedschema import CaseIn, PublicationIn
+from registry.schema.vocabulary import DoseChangeReason, EvidenceStatus, ExposureRole
 
 # The csv module's default field limit (128 KiB) would hide the schema's own
 # length message behind a parser error; the schema's limits apply instead.
@@ -190,13 +191,13 @@ def _case_raw(row: CsvRow) -> dict[str, Any]:
     if "drug" in exposure:
         exposure["drug"] = exposure["drug"].strip().lower()
     exposure.setdefault("start_day", "1")
-    exposure["role"] = "suspect"
+    exposure["role"] = ExposureRole.SUSPECT
     exposure["src"] = [dict(src)]
     if dose:
-        dose["reason"] = "initial"
+        dose["reason"] = DoseChangeReason.INITIAL
         dose["src"] = [dict(src)]
         exposure["doses"] = [dose]
-    case.setdefault("unstated", "not_reported")
+    case.setdefault("unstated", EvidenceStatus.NOT_REPORTED)
     case.setdefault("day1_anchor", f"first dose of {exposure.get('drug', 'the suspect drug')} (day 1)")
     case["src"] = [{**src, "field": f} for f in SOURCED_CASE_FIELDS if f in case]
     case["exposures"] = [exposure]

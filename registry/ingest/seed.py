@@ -43,6 +43,7 @@ from registry.core.sync import (
 )
 from registry.schema.fields import fact_names
 from registry.schema.models.tables import BY_NAME as T
+from registry.schema.vocabulary import ArticleType, Assessor, CaseLinkRole, EvidenceStatus, FindingStatus
 
 # --------------------------------------------------------------------------
 # Loading
@@ -122,7 +123,7 @@ class _Loader:
             row = {f: getattr(p, f) for f in _PUBLICATION_FIELDS}
             row["accessed_via"] = "\n".join(p.accessed_via) or None
             row["doi"] = p.doi.lower() if p.doi else None
-            row["is_synthetic"] = p.article_type == "synthetic"
+            row["is_synthetic"] = p.article_type == ArticleType.SYNTHETIC
             rows.append(row)
         synced = self._sync("publications", ("key",), rows, None, prune=False)
         self.pub_existed = synced.existed
@@ -201,7 +202,7 @@ class _Loader:
         t, cp = T["cases"], T["case_publications"]
         built: list[_Built] = []
         for d in self.docs:
-            synthetic = d.doc.publication.article_type == "synthetic"
+            synthetic = d.doc.publication.article_type == ArticleType.SYNTHETIC
             primary = d.doc.publication.key
             for c in d.doc.cases:
                 row = {f: getattr(c, f) for f in _CASE_FIELDS}
@@ -213,7 +214,7 @@ class _Loader:
         if self.prune:
             # Cases whose primary report is one of these publications, even if a file dropped them.
             scope.append(In(lambda chunk: t.c.id.in_(
-                select(cp.c.case_id).where(cp.c.role == "primary_report", cp.c.publication_id.in_(chunk))
+                select(cp.c.case_id).where(cp.c.role == CaseLinkRole.PRIMARY_REPORT, cp.c.publication_id.in_(chunk))
             ), self.pub_existed))
         synced = self._sync("cases", ("case_key",), rows, scope, prune=self.prune,
                             on_update={"row_version": t.c.row_version + 1})
@@ -226,7 +227,7 @@ class _Loader:
         links, exposures, findings, investigations, labs, treatments, outcomes = [], [], [], [], [], [], []
         for b in built:
             c, cid = b.case, b.row["id"]
-            links.append({"case_id": cid, "publication_id": pub_ids[b.primary], "role": "primary_report",
+            links.append({"case_id": cid, "publication_id": pub_ids[b.primary], "role": CaseLinkRole.PRIMARY_REPORT,
                           "label_in_publication": c.label_in_source})
             links += [{"case_id": cid, "publication_id": pub_ids[ln.pub], "role": ln.role,
                        "label_in_publication": ln.label} for ln in c.links]
@@ -308,13 +309,13 @@ class _Loader:
                     if not seqs:
                         raise RegistryError(f"case {c.key}: assessment names drug {a.exposure_drug!r}, which has no exposure")
                     xid = b.exposures[seqs[0]]["id"]
-                row = {"case_id": cid, "exposure_id": xid, "instrument": a.instrument, "assessor": "authors",
+                row = {"case_id": cid, "exposure_id": xid, "instrument": a.instrument, "assessor": Assessor.AUTHORS,
                        "total": a.total, "category": a.category, "notes": a.notes}
                 b.assessments.append(row)
                 rows.append(row)
         # Only the authors' assessments belong to the seed; registry-computed ones are left alone.
         synced = self._sync("assessments", ("case_id", "instrument", "assessor", "exposure_id"), rows,
-                            In.column(t.c.case_id, self.case_existed, t.c.assessor == "authors"))
+                            In.column(t.c.case_id, self.case_existed, t.c.assessor == Assessor.AUTHORS))
         items = []
         for b in built:
             for row, a in zip(b.assessments, b.case.assessments):
@@ -360,7 +361,7 @@ class _Loader:
 
     def _ev(self, case_id: int | None, table: str, subject_id: int, src: Src, default_pub: str) -> tuple:
         return (case_id, table, subject_id, src.field, src.status, src.at,
-                src.how if src.status == "stated" else None, src.stated, src.curated, src.note,
+                src.how if src.status == EvidenceStatus.STATED else None, src.stated, src.curated, src.note,
                 self.pub_ids[src.pub or default_pub])
 
     def _missing(self, case_id: int, table: str, subject_id: int, field: str, why: Missing | None,
@@ -402,7 +403,7 @@ class _Loader:
         for f, frow in b.findings:
             for s in f.src:
                 out.append(ev(cid, "findings", frow["id"], s, primary))
-            if f.status in ("not_reported", "not_available") and not f.src:
+            if f.status in (FindingStatus.NOT_REPORTED, FindingStatus.NOT_AVAILABLE) and not f.src:
                 out.append(missing(cid, "findings", frow["id"], "status", None, f.status, primary))
         for name, coll, rws in (("investigations", c.investigations, b.investigations), ("lab_results", c.labs, b.labs),
                                 ("treatments", c.treatments, b.treatments)):

@@ -25,6 +25,7 @@ import json
 import math
 import random
 from collections.abc import Iterator
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -35,77 +36,107 @@ from registry.cases.documents import validate_documents
 from registry.core.errors import RegistryError
 from registry.ingest.seed import load_documents
 from registry.schema.models import Publication
+from registry.schema.vocabulary import (
+    ActionTaken,
+    AgeUnit,
+    Analyte,
+    ArticleType,
+    CaseLinkRole,
+    ChallengeResult,
+    ChallengeType,
+    DechallengeResult,
+    Derivation,
+    DoseChangeReason,
+    DoseUnit,
+    EvidenceStatus,
+    ExposureRole,
+    FindingCode,
+    FindingStatus,
+    InstrumentCode,
+    InvestigationCode,
+    LabUnit,
+    ReactionOutcome,
+    RegistryDiagnosis,
+    Route,
+    Sex,
+    SourceAccess,
+    TestResult,
+    TherapyFate,
+    TimeUnit,
+    TreatmentCategory,
+    TreatmentResponse,
+)
 
 # (name, class, route, (typical dose, unit, interval days), indications with weights)
 CULPRITS: tuple[tuple[str, str, str, tuple[float, str, float], tuple[tuple[str, int], ...]], ...] = (
-    ("allopurinol", "xanthine oxidase inhibitor", "oral", (300, "mg", 1), (("hyperuricaemia", 5), ("gout", 4), ("tumour lysis prophylaxis", 1))),
-    ("carbamazepine", "aromatic anticonvulsant", "oral", (200, "mg", 1), (("epilepsy", 6), ("trigeminal neuralgia", 2), ("bipolar disorder", 1))),
-    ("vancomycin", "glycopeptide antibiotic", "intravenous", (1, "g", 0.5), (("osteomyelitis", 4), ("MRSA bacteraemia", 3), ("prosthetic joint infection", 2), ("endocarditis", 1))),
-    ("lamotrigine", "aromatic anticonvulsant", "oral", (50, "mg", 1), (("epilepsy", 5), ("bipolar disorder", 4))),
-    ("phenytoin", "aromatic anticonvulsant", "oral", (300, "mg", 1), (("epilepsy", 6), ("seizure prophylaxis after neurosurgery", 3))),
-    ("sulfasalazine", "aminosalicylate (sulfonamide)", "oral", (1, "g", 0.5), (("rheumatoid arthritis", 5), ("ulcerative colitis", 3), ("spondyloarthritis", 1))),
-    ("minocycline", "tetracycline antibiotic", "oral", (100, "mg", 1), (("acne vulgaris", 8), ("rosacea", 1))),
-    ("sulfamethoxazole/trimethoprim", "sulfonamide antibiotic combination", "oral", (960, "mg", 0.5), (("urinary tract infection", 4), ("pneumocystis prophylaxis", 3), ("MRSA skin infection", 2))),
-    ("dapsone", "sulfone antibacterial", "oral", (100, "mg", 1), (("leprosy", 3), ("dermatitis herpetiformis", 2), ("pneumocystis prophylaxis", 2))),
-    ("phenobarbital", "barbiturate anticonvulsant", "oral", (100, "mg", 1), (("epilepsy", 8),)),
-    ("oxcarbazepine", "aromatic anticonvulsant", "oral", (300, "mg", 0.5), (("epilepsy", 6), ("trigeminal neuralgia", 1))),
-    ("piperacillin/tazobactam", "beta-lactam antibiotic combination", "intravenous", (4.5, "g", 0.33), (("pneumonia", 4), ("intra-abdominal infection", 3), ("febrile neutropenia", 2))),
-    ("ceftriaxone", "cephalosporin antibiotic", "intravenous", (2, "g", 1), (("pneumonia", 4), ("meningitis", 2), ("osteomyelitis", 1))),
-    ("rifampicin", "rifamycin antituberculous", "oral", (600, "mg", 1), (("tuberculosis", 8), ("prosthetic joint infection", 1))),
-    ("isoniazid", "antituberculous", "oral", (300, "mg", 1), (("tuberculosis", 6), ("latent tuberculosis", 3))),
-    ("ethambutol", "antituberculous", "oral", (1200, "mg", 1), (("tuberculosis", 8),)),
-    ("nevirapine", "non-nucleoside reverse transcriptase inhibitor", "oral", (200, "mg", 1), (("HIV infection", 9),)),
-    ("raltegravir", "integrase inhibitor", "oral", (400, "mg", 0.5), (("HIV infection", 9),)),
-    ("abacavir", "nucleoside reverse transcriptase inhibitor", "oral", (600, "mg", 1), (("HIV infection", 9),)),
-    ("mexiletine", "class IB antiarrhythmic", "oral", (300, "mg", 1), (("ventricular arrhythmia", 8),)),
-    ("strontium ranelate", "anti-osteoporotic", "oral", (2, "g", 1), (("osteoporosis", 9),)),
-    ("leflunomide", "pyrimidine synthesis inhibitor", "oral", (20, "mg", 1), (("rheumatoid arthritis", 8), ("psoriatic arthritis", 1))),
-    ("imatinib", "BCR-ABL/KIT tyrosine kinase inhibitor", "oral", (400, "mg", 1), (("chronic myeloid leukaemia", 5), ("gastrointestinal stromal tumour", 4))),
-    ("sorafenib", "multi-target tyrosine kinase inhibitor", "oral", (400, "mg", 0.5), (("hepatocellular carcinoma", 6), ("renal cell carcinoma", 2))),
-    ("vemurafenib", "BRAF inhibitor", "oral", (960, "mg", 0.5), (("metastatic melanoma", 9),)),
-    ("amoxicillin", "penicillin antibiotic", "oral", (500, "mg", 0.33), (("otitis media", 3), ("sinusitis", 3), ("pneumonia", 2))),
-    ("levetiracetam", "anticonvulsant", "oral", (500, "mg", 0.5), (("epilepsy", 8),)),
-    ("zonisamide", "sulfonamide anticonvulsant", "oral", (100, "mg", 1), (("epilepsy", 8),)),
-    ("celecoxib", "COX-2 inhibitor", "oral", (200, "mg", 1), (("osteoarthritis", 6), ("rheumatoid arthritis", 2))),
-    ("ibuprofen", "non-steroidal anti-inflammatory drug", "oral", (400, "mg", 0.33), (("pain", 5), ("fever", 2))),
-    ("valproic acid", "anticonvulsant", "oral", (500, "mg", 0.5), (("epilepsy", 6), ("bipolar disorder", 3))),
-    ("olanzapine", "atypical antipsychotic", "oral", (10, "mg", 1), (("schizophrenia", 6), ("bipolar disorder", 3))),
-    ("hydroxychloroquine", "antimalarial", "oral", (200, "mg", 0.5), (("systemic lupus erythematosus", 5), ("rheumatoid arthritis", 4))),
-    ("sulfadiazine", "sulfonamide antibiotic", "oral", (1, "g", 0.25), (("toxoplasmosis", 9),)),
-    ("meropenem", "carbapenem antibiotic", "intravenous", (1, "g", 0.33), (("febrile neutropenia", 4), ("intra-abdominal infection", 3))),
-    ("cefepime", "cephalosporin antibiotic", "intravenous", (2, "g", 0.5), (("febrile neutropenia", 5), ("pneumonia", 3))),
-    ("linezolid", "oxazolidinone antibiotic", "oral", (600, "mg", 0.5), (("MRSA pneumonia", 5), ("osteomyelitis", 3))),
-    ("daptomycin", "lipopeptide antibiotic", "intravenous", (6, "mg/kg", 1), (("MRSA bacteraemia", 5), ("endocarditis", 3))),
-    ("omeprazole", "proton pump inhibitor", "oral", (20, "mg", 1), (("gastro-oesophageal reflux", 6), ("peptic ulcer", 3))),
-    ("spironolactone", "aldosterone antagonist", "oral", (25, "mg", 1), (("heart failure", 6), ("hypertension", 2))),
+    ("allopurinol", "xanthine oxidase inhibitor", Route.ORAL, (300, DoseUnit.MG, 1), (("hyperuricaemia", 5), ("gout", 4), ("tumour lysis prophylaxis", 1))),
+    ("carbamazepine", "aromatic anticonvulsant", Route.ORAL, (200, DoseUnit.MG, 1), (("epilepsy", 6), ("trigeminal neuralgia", 2), ("bipolar disorder", 1))),
+    ("vancomycin", "glycopeptide antibiotic", Route.INTRAVENOUS, (1, DoseUnit.G, 0.5), (("osteomyelitis", 4), ("MRSA bacteraemia", 3), ("prosthetic joint infection", 2), ("endocarditis", 1))),
+    ("lamotrigine", "aromatic anticonvulsant", Route.ORAL, (50, DoseUnit.MG, 1), (("epilepsy", 5), ("bipolar disorder", 4))),
+    ("phenytoin", "aromatic anticonvulsant", Route.ORAL, (300, DoseUnit.MG, 1), (("epilepsy", 6), ("seizure prophylaxis after neurosurgery", 3))),
+    ("sulfasalazine", "aminosalicylate (sulfonamide)", Route.ORAL, (1, DoseUnit.G, 0.5), (("rheumatoid arthritis", 5), ("ulcerative colitis", 3), ("spondyloarthritis", 1))),
+    ("minocycline", "tetracycline antibiotic", Route.ORAL, (100, DoseUnit.MG, 1), (("acne vulgaris", 8), ("rosacea", 1))),
+    ("sulfamethoxazole/trimethoprim", "sulfonamide antibiotic combination", Route.ORAL, (960, DoseUnit.MG, 0.5), (("urinary tract infection", 4), ("pneumocystis prophylaxis", 3), ("MRSA skin infection", 2))),
+    ("dapsone", "sulfone antibacterial", Route.ORAL, (100, DoseUnit.MG, 1), (("leprosy", 3), ("dermatitis herpetiformis", 2), ("pneumocystis prophylaxis", 2))),
+    ("phenobarbital", "barbiturate anticonvulsant", Route.ORAL, (100, DoseUnit.MG, 1), (("epilepsy", 8),)),
+    ("oxcarbazepine", "aromatic anticonvulsant", Route.ORAL, (300, DoseUnit.MG, 0.5), (("epilepsy", 6), ("trigeminal neuralgia", 1))),
+    ("piperacillin/tazobactam", "beta-lactam antibiotic combination", Route.INTRAVENOUS, (4.5, DoseUnit.G, 0.33), (("pneumonia", 4), ("intra-abdominal infection", 3), ("febrile neutropenia", 2))),
+    ("ceftriaxone", "cephalosporin antibiotic", Route.INTRAVENOUS, (2, DoseUnit.G, 1), (("pneumonia", 4), ("meningitis", 2), ("osteomyelitis", 1))),
+    ("rifampicin", "rifamycin antituberculous", Route.ORAL, (600, DoseUnit.MG, 1), (("tuberculosis", 8), ("prosthetic joint infection", 1))),
+    ("isoniazid", "antituberculous", Route.ORAL, (300, DoseUnit.MG, 1), (("tuberculosis", 6), ("latent tuberculosis", 3))),
+    ("ethambutol", "antituberculous", Route.ORAL, (1200, DoseUnit.MG, 1), (("tuberculosis", 8),)),
+    ("nevirapine", "non-nucleoside reverse transcriptase inhibitor", Route.ORAL, (200, DoseUnit.MG, 1), (("HIV infection", 9),)),
+    ("raltegravir", "integrase inhibitor", Route.ORAL, (400, DoseUnit.MG, 0.5), (("HIV infection", 9),)),
+    ("abacavir", "nucleoside reverse transcriptase inhibitor", Route.ORAL, (600, DoseUnit.MG, 1), (("HIV infection", 9),)),
+    ("mexiletine", "class IB antiarrhythmic", Route.ORAL, (300, DoseUnit.MG, 1), (("ventricular arrhythmia", 8),)),
+    ("strontium ranelate", "anti-osteoporotic", Route.ORAL, (2, DoseUnit.G, 1), (("osteoporosis", 9),)),
+    ("leflunomide", "pyrimidine synthesis inhibitor", Route.ORAL, (20, DoseUnit.MG, 1), (("rheumatoid arthritis", 8), ("psoriatic arthritis", 1))),
+    ("imatinib", "BCR-ABL/KIT tyrosine kinase inhibitor", Route.ORAL, (400, DoseUnit.MG, 1), (("chronic myeloid leukaemia", 5), ("gastrointestinal stromal tumour", 4))),
+    ("sorafenib", "multi-target tyrosine kinase inhibitor", Route.ORAL, (400, DoseUnit.MG, 0.5), (("hepatocellular carcinoma", 6), ("renal cell carcinoma", 2))),
+    ("vemurafenib", "BRAF inhibitor", Route.ORAL, (960, DoseUnit.MG, 0.5), (("metastatic melanoma", 9),)),
+    ("amoxicillin", "penicillin antibiotic", Route.ORAL, (500, DoseUnit.MG, 0.33), (("otitis media", 3), ("sinusitis", 3), ("pneumonia", 2))),
+    ("levetiracetam", "anticonvulsant", Route.ORAL, (500, DoseUnit.MG, 0.5), (("epilepsy", 8),)),
+    ("zonisamide", "sulfonamide anticonvulsant", Route.ORAL, (100, DoseUnit.MG, 1), (("epilepsy", 8),)),
+    ("celecoxib", "COX-2 inhibitor", Route.ORAL, (200, DoseUnit.MG, 1), (("osteoarthritis", 6), ("rheumatoid arthritis", 2))),
+    ("ibuprofen", "non-steroidal anti-inflammatory drug", Route.ORAL, (400, DoseUnit.MG, 0.33), (("pain", 5), ("fever", 2))),
+    ("valproic acid", "anticonvulsant", Route.ORAL, (500, DoseUnit.MG, 0.5), (("epilepsy", 6), ("bipolar disorder", 3))),
+    ("olanzapine", "atypical antipsychotic", Route.ORAL, (10, DoseUnit.MG, 1), (("schizophrenia", 6), ("bipolar disorder", 3))),
+    ("hydroxychloroquine", "antimalarial", Route.ORAL, (200, DoseUnit.MG, 0.5), (("systemic lupus erythematosus", 5), ("rheumatoid arthritis", 4))),
+    ("sulfadiazine", "sulfonamide antibiotic", Route.ORAL, (1, DoseUnit.G, 0.25), (("toxoplasmosis", 9),)),
+    ("meropenem", "carbapenem antibiotic", Route.INTRAVENOUS, (1, DoseUnit.G, 0.33), (("febrile neutropenia", 4), ("intra-abdominal infection", 3))),
+    ("cefepime", "cephalosporin antibiotic", Route.INTRAVENOUS, (2, DoseUnit.G, 0.5), (("febrile neutropenia", 5), ("pneumonia", 3))),
+    ("linezolid", "oxazolidinone antibiotic", Route.ORAL, (600, DoseUnit.MG, 0.5), (("MRSA pneumonia", 5), ("osteomyelitis", 3))),
+    ("daptomycin", "lipopeptide antibiotic", Route.INTRAVENOUS, (6, DoseUnit.MG_PER_KG, 1), (("MRSA bacteraemia", 5), ("endocarditis", 3))),
+    ("omeprazole", "proton pump inhibitor", Route.ORAL, (20, DoseUnit.MG, 1), (("gastro-oesophageal reflux", 6), ("peptic ulcer", 3))),
+    ("spironolactone", "aldosterone antagonist", Route.ORAL, (25, DoseUnit.MG, 1), (("heart failure", 6), ("hypertension", 2))),
 )
 ZIPF_S = 1.1
 
 CONCOMITANTS: tuple[tuple[str, str, str, tuple[float, str, float], str], ...] = (
-    ("amlodipine", "calcium channel blocker", "oral", (5, "mg", 1), "hypertension"),
-    ("metformin", "biguanide", "oral", (500, "mg", 0.5), "type 2 diabetes"),
-    ("atorvastatin", "statin", "oral", (20, "mg", 1), "hyperlipidaemia"),
-    ("aspirin", "antiplatelet", "oral", (100, "mg", 1), "secondary prevention"),
-    ("lisinopril", "ACE inhibitor", "oral", (10, "mg", 1), "hypertension"),
-    ("levothyroxine", "thyroid hormone", "oral", (50, "ug", 1), "hypothyroidism"),
-    ("paracetamol", "analgesic", "oral", (1, "g", 0.25), "pain"),
-    ("furosemide", "loop diuretic", "oral", (40, "mg", 1), "oedema"),
-    ("pantoprazole", "proton pump inhibitor", "oral", (40, "mg", 1), "gastric protection"),
-    ("enoxaparin", "low-molecular-weight heparin", "subcutaneous", (40, "mg", 1), "thromboprophylaxis"),
-    ("insulin glargine", "long-acting insulin", "subcutaneous", (20, "[iU]", 1), "diabetes mellitus"),
-    ("bisoprolol", "beta blocker", "oral", (5, "mg", 1), "atrial fibrillation"),
+    ("amlodipine", "calcium channel blocker", Route.ORAL, (5, DoseUnit.MG, 1), "hypertension"),
+    ("metformin", "biguanide", Route.ORAL, (500, DoseUnit.MG, 0.5), "type 2 diabetes"),
+    ("atorvastatin", "statin", Route.ORAL, (20, DoseUnit.MG, 1), "hyperlipidaemia"),
+    ("aspirin", "antiplatelet", Route.ORAL, (100, DoseUnit.MG, 1), "secondary prevention"),
+    ("lisinopril", "ACE inhibitor", Route.ORAL, (10, DoseUnit.MG, 1), "hypertension"),
+    ("levothyroxine", "thyroid hormone", Route.ORAL, (50, DoseUnit.UG, 1), "hypothyroidism"),
+    ("paracetamol", "analgesic", Route.ORAL, (1, DoseUnit.G, 0.25), "pain"),
+    ("furosemide", "loop diuretic", Route.ORAL, (40, DoseUnit.MG, 1), "oedema"),
+    ("pantoprazole", "proton pump inhibitor", Route.ORAL, (40, DoseUnit.MG, 1), "gastric protection"),
+    ("enoxaparin", "low-molecular-weight heparin", Route.SUBCUTANEOUS, (40, DoseUnit.MG, 1), "thromboprophylaxis"),
+    ("insulin glargine", "long-acting insulin", Route.SUBCUTANEOUS, (20, DoseUnit.IU, 1), "diabetes mellitus"),
+    ("bisoprolol", "beta blocker", Route.ORAL, (5, DoseUnit.MG, 1), "atrial fibrillation"),
 )
 
 TREATMENTS: tuple[tuple[str | None, str, str, float, str, float, str], ...] = (
     # drug, class, category, probability, route, typical dose, dose unit
-    ("prednisolone", "systemic corticosteroid", "systemic_corticosteroid", 0.70, "oral", 60, "mg"),
-    ("methylprednisolone", "systemic corticosteroid", "systemic_corticosteroid", 0.18, "intravenous", 500, "mg"),
-    ("clobetasol", "topical corticosteroid", "topical_corticosteroid", 0.30, "topical", 0, ""),
-    ("cetirizine", "H1 antihistamine", "antihistamine", 0.20, "oral", 10, "mg"),
-    ("immunoglobulin", "intravenous immunoglobulin", "ivig", 0.04, "intravenous", 2, "g"),
-    ("cyclosporine", "calcineurin inhibitor", "immunosuppressant", 0.03, "oral", 3, "mg/kg"),
-    ("mepolizumab", "anti-IL-5 monoclonal antibody", "anti_il5", 0.02, "subcutaneous", 100, "mg"),
-    (None, "", "supportive", 0.15, "", 0, ""),
+    ("prednisolone", "systemic corticosteroid", TreatmentCategory.SYSTEMIC_CORTICOSTEROID, 0.70, Route.ORAL, 60, DoseUnit.MG),
+    ("methylprednisolone", "systemic corticosteroid", TreatmentCategory.SYSTEMIC_CORTICOSTEROID, 0.18, Route.INTRAVENOUS, 500, DoseUnit.MG),
+    ("clobetasol", "topical corticosteroid", TreatmentCategory.TOPICAL_CORTICOSTEROID, 0.30, Route.TOPICAL, 0, ""),
+    ("cetirizine", "H1 antihistamine", TreatmentCategory.ANTIHISTAMINE, 0.20, Route.ORAL, 10, DoseUnit.MG),
+    ("immunoglobulin", "intravenous immunoglobulin", TreatmentCategory.IVIG, 0.04, Route.INTRAVENOUS, 2, DoseUnit.G),
+    ("cyclosporine", "calcineurin inhibitor", TreatmentCategory.IMMUNOSUPPRESSANT, 0.03, Route.ORAL, 3, DoseUnit.MG_PER_KG),
+    ("mepolizumab", "anti-IL-5 monoclonal antibody", TreatmentCategory.ANTI_IL5, 0.02, Route.SUBCUTANEOUS, 100, DoseUnit.MG),
+    (None, "", TreatmentCategory.SUPPORTIVE, 0.15, "", 0, ""),
 )
 
 COUNTRIES = (("US", 20), ("FR", 12), ("JP", 11), ("KR", 9), ("CN", 8), ("IN", 8), ("ES", 5), ("IT", 5),
@@ -118,24 +149,24 @@ SURNAMES = ("Smith", "Martin", "Kim", "Lee", "Park", "Wang", "Li", "Tanaka", "Su
 
 # (analyte, unit, ref range, log-normal median and spread of the value)
 LABS = (
-    ("eosinophils_abs", "/uL", (0, 500), 2200, 0.6),
-    ("alt", "U/L", (0, 40), 180, 0.9),
-    ("ast", "U/L", (0, 40), 140, 0.9),
-    ("creatinine", "mg/dL", (0.5, 1.2), 1.4, 0.5),
-    ("crp", "mg/L", (0, 5), 60, 0.8),
-    ("leukocytes", "10*9/L", (4, 10), 14, 0.4),
-    ("eosinophils_pct", "%", (0, 5), 18, 0.5),
-    ("atypical_lymphocytes_pct", "%", (0, 0), 6, 0.5),
-    ("alp", "U/L", (40, 130), 220, 0.6),
-    ("ldh", "U/L", (120, 250), 480, 0.5),
+    (Analyte.EOSINOPHILS_ABS, LabUnit.PER_UL, (0, 500), 2200, 0.6),
+    (Analyte.ALT, LabUnit.U_PER_L, (0, 40), 180, 0.9),
+    (Analyte.AST, LabUnit.U_PER_L, (0, 40), 140, 0.9),
+    (Analyte.CREATININE, LabUnit.MG_PER_DL, (0.5, 1.2), 1.4, 0.5),
+    (Analyte.CRP, LabUnit.MG_PER_L, (0, 5), 60, 0.8),
+    (Analyte.LEUKOCYTES, LabUnit.E9_PER_L, (4, 10), 14, 0.4),
+    (Analyte.EOSINOPHILS_PCT, LabUnit.PERCENT, (0, 5), 18, 0.5),
+    (Analyte.ATYPICAL_LYMPHOCYTES_PCT, LabUnit.PERCENT, (0, 0), 6, 0.5),
+    (Analyte.ALP, LabUnit.U_PER_L, (40, 130), 220, 0.6),
+    (Analyte.LDH, LabUnit.U_PER_L, (120, 250), 480, 0.5),
 )
 LAB_WEIGHTS = (10, 8, 7, 5, 5, 4, 3, 2, 2, 1)
 
 FINDINGS = (  # finding, probability it is stated, probability present when stated
-    ("rash", 0.97, 0.99), ("fever", 0.90, 0.88), ("facial_oedema", 0.55, 0.75), ("lymphadenopathy", 0.60, 0.65),
-    ("organ_liver", 0.80, 0.85), ("organ_kidney", 0.45, 0.55), ("eosinophilia", 0.70, 0.95),
-    ("atypical_lymphocytes", 0.25, 0.7), ("organ_lung", 0.2, 0.4), ("skin_biopsy_suggestive", 0.3, 0.8),
-    ("pruritus", 0.2, 0.9),
+    (FindingCode.RASH, 0.97, 0.99), (FindingCode.FEVER, 0.90, 0.88), (FindingCode.FACIAL_OEDEMA, 0.55, 0.75), (FindingCode.LYMPHADENOPATHY, 0.60, 0.65),
+    (FindingCode.ORGAN_LIVER, 0.80, 0.85), (FindingCode.ORGAN_KIDNEY, 0.45, 0.55), (FindingCode.EOSINOPHILIA, 0.70, 0.95),
+    (FindingCode.ATYPICAL_LYMPHOCYTES, 0.25, 0.7), (FindingCode.ORGAN_LUNG, 0.2, 0.4), (FindingCode.SKIN_BIOPSY_SUGGESTIVE, 0.3, 0.8),
+    (FindingCode.PRURITUS, 0.2, 0.9),
 )
 DIAGNOSES = (("DRESS", 8), ("DRESS syndrome", 5), ("DIHS", 2), ("drug-induced hypersensitivity syndrome", 1),
              ("DRESS, probable by RegiSCAR", 2))
@@ -195,9 +226,9 @@ def _dose(rng: random.Random, typical: tuple[float, str, float], start: int | No
         v = _num(value * factor * rng.choice((0.5, 1, 1, 1, 1, 2)))
         d.update(dose_value=v, dose_unit=unit)
         if interval >= 1:
-            d.update(interval_value=interval, interval_unit="d")
+            d.update(interval_value=interval, interval_unit=TimeUnit.DAYS)
         else:
-            d.update(interval_value=round(interval * 24), interval_unit="h")
+            d.update(interval_value=round(interval * 24), interval_unit=TimeUnit.HOURS)
         label = f"{v:g} {unit}"
     else:
         label = "dose not given"
@@ -224,26 +255,26 @@ def _case(rng: random.Random, key: str, unstated: str, year: int) -> dict[str, A
             age = rng.randint(2, 17)
         else:
             age = max(18, min(95, int(rng.gauss(52, 17))))
-        c.update(age_value=age, age_unit="a")
+        c.update(age_value=age, age_unit=AgeUnit.YEARS)
         if rng.random() < 0.05:
             c["age_is_approximate"] = True
         src.append(_src(rng, "age_value", f"{age}-year-old"))
     elif rng.random() < 0.3:
-        missing["age_value"] = {"status": "not_available", "note": "Age is in the part of the article we could not read."}
+        missing["age_value"] = {"status": EvidenceStatus.NOT_AVAILABLE, "note": "Age is in the part of the article we could not read."}
     sex = None
     if rng.random() < 0.92:
-        sex = "female" if rng.random() < 0.53 else "male"
+        sex = Sex.FEMALE if rng.random() < 0.53 else Sex.MALE
         c["sex"] = sex
         src.append(_src(rng, "sex", sex))
     if rng.random() < 0.85:
         country = _pick(rng, COUNTRIES)
         c["country"] = country
-        src.append(_src(rng, "country", country, how="inferred", note="From the authors' hospital."))
+        src.append(_src(rng, "country", country, how=Derivation.INFERRED, note="From the authors' hospital."))
     if rng.random() < 0.9:
         dx = _pick(rng, DIAGNOSES)
         c["diagnosis_as_reported"] = f"{drug}-induced {dx}"
         src.append(_src(rng, "diagnosis_as_reported", dx))
-    c["registry_diagnosis"] = rng.choices(("dress", "dress_overlap", "uncertain", None), weights=(80, 5, 10, 5))[0]
+    c["registry_diagnosis"] = rng.choices((RegistryDiagnosis.DRESS, RegistryDiagnosis.DRESS_OVERLAP, RegistryDiagnosis.UNCERTAIN, None), weights=(80, 5, 10, 5))[0]
     c["day1_anchor"] = f"first dose of {drug}"
     if onset is not None:
         c["onset_day"] = onset
@@ -251,13 +282,13 @@ def _case(rng: random.Random, key: str, unstated: str, year: int) -> dict[str, A
         if approx:
             c["onset_is_approximate"] = True
         src.append(_src(rng, "onset_day", f"{latency} days after starting {drug}" if not approx else f"about {round(latency / 7)} weeks later",
-                        **({"how": "calculated"} if approx else {})))
+                        **({"how": Derivation.CALCULATED} if approx else {})))
 
     # -- exposures -----------------------------------------------------------------
     stop = (onset or latency) + rng.randint(0, 4)
-    action = rng.choices(("withdrawn", "dose_reduced", "dose_not_changed", None), weights=(85, 5, 4, 6))[0]
-    dechallenge = rng.choices(("positive", "partial", "negative", None), weights=(70, 10, 4, 16))[0]
-    suspect: dict[str, Any] = {"drug": drug, "role": "suspect", "route": route}
+    action = rng.choices((ActionTaken.WITHDRAWN, ActionTaken.DOSE_REDUCED, ActionTaken.DOSE_NOT_CHANGED, None), weights=(85, 5, 4, 6))[0]
+    dechallenge = rng.choices((DechallengeResult.POSITIVE, DechallengeResult.PARTIAL, DechallengeResult.NEGATIVE, None), weights=(70, 10, 4, 16))[0]
+    suspect: dict[str, Any] = {"drug": drug, "role": ExposureRole.SUSPECT, "route": route}
     if rng.random() < 0.9:
         suspect["indication"] = indication
     if rng.random() < 0.9:
@@ -266,14 +297,14 @@ def _case(rng: random.Random, key: str, unstated: str, year: int) -> dict[str, A
         suspect["action_taken"] = action
     if dechallenge:
         suspect["dechallenge_result"] = dechallenge
-    if action == "withdrawn" and "start_day" in suspect:
+    if action == ActionTaken.WITHDRAWN and "start_day" in suspect:
         suspect["stop_day"] = stop
     suspect["src"] = _srcs(rng, None, f"{drug} for {indication}")
-    doses = [_dose(rng, typical, suspect.get("start_day"), suspect.get("stop_day") if rng.random() < 0.6 else None, "initial")]
+    doses = [_dose(rng, typical, suspect.get("start_day"), suspect.get("stop_day") if rng.random() < 0.6 else None, DoseChangeReason.INITIAL)]
     if rng.random() < 0.35:
-        doses.append(_dose(rng, typical, None, None, rng.choice(("escalation_progression", "reduction_toxicity", "restart")), 1.5))
+        doses.append(_dose(rng, typical, None, None, rng.choice((DoseChangeReason.ESCALATION_PROGRESSION, DoseChangeReason.REDUCTION_TOXICITY, DoseChangeReason.RESTART)), 1.5))
     if rng.random() < 0.10:
-        doses.append(_dose(rng, typical, None, None, "other", 2))
+        doses.append(_dose(rng, typical, None, None, DoseChangeReason.OTHER, 2))
     suspect["doses"] = doses
     if rng.random() < 0.12:
         suspect["challenges"] = [_challenge(rng, typical, stop)]
@@ -284,20 +315,20 @@ def _case(rng: random.Random, key: str, unstated: str, year: int) -> dict[str, A
         co = CULPRITS[cj]
         if co[0] not in used:
             used.add(co[0])
-            x = {"drug": co[0], "role": "co_suspect", "route": co[2], "indication": _pick(rng, co[4]),
+            x = {"drug": co[0], "role": ExposureRole.CO_SUSPECT, "route": co[2], "indication": _pick(rng, co[4]),
                  "start_day": rng.randint(-30, 10), "src": _srcs(rng, None, co[0])}
-            x["doses"] = [_dose(rng, co[3], x["start_day"], None, "initial")]
+            x["doses"] = [_dose(rng, co[3], x["start_day"], None, DoseChangeReason.INITIAL)]
             if rng.random() < 0.8:
-                x["action_taken"] = "withdrawn"
+                x["action_taken"] = ActionTaken.WITHDRAWN
             exposures.append(x)
     n_con = rng.choices((0, 1, 2, 3, 4), weights=(25, 30, 22, 15, 8))[0]
     for cm in rng.sample(CONCOMITANTS, n_con):
         if cm[0] in used:
             continue
         used.add(cm[0])
-        x = {"drug": cm[0], "role": "concomitant", "route": cm[2], "indication": cm[4], "src": _srcs(rng, None, cm[0])}
+        x = {"drug": cm[0], "role": ExposureRole.CONCOMITANT, "route": cm[2], "indication": cm[4], "src": _srcs(rng, None, cm[0])}
         if rng.random() < 0.6:
-            x["doses"] = [_dose(rng, cm[3], None, None, "initial")]
+            x["doses"] = [_dose(rng, cm[3], None, None, DoseChangeReason.INITIAL)]
         exposures.append(x)
     c["exposures"] = exposures
 
@@ -305,16 +336,16 @@ def _case(rng: random.Random, key: str, unstated: str, year: int) -> dict[str, A
     findings = []
     for name, p_stated, p_present in FINDINGS:
         if rng.random() < p_stated:
-            status = "present" if rng.random() < p_present else "absent"
+            status = FindingStatus.PRESENT if rng.random() < p_present else FindingStatus.ABSENT
             f: dict[str, Any] = {"finding": name, "status": status}
-            if status == "present" and name in ("rash", "fever", "facial_oedema") and onset is not None:
+            if status == FindingStatus.PRESENT and name in (FindingCode.RASH, FindingCode.FEVER, FindingCode.FACIAL_OEDEMA) and onset is not None:
                 f["day"] = onset + rng.randint(0, 2)
             f["src"] = [_src(rng, None, status)]
             findings.append(f)
     c["findings"] = findings
     invs = []
-    for test in rng.sample(("hhv6", "ebv", "cmv", "hbv", "hcv", "ana", "hiv"), rng.choices((0, 1, 2, 3), weights=(40, 25, 20, 15))[0]):
-        result = rng.choices(("positive", "negative"), weights=(35 if test == "hhv6" else 8, 65))[0]
+    for test in rng.sample((InvestigationCode.HHV6, InvestigationCode.EBV, InvestigationCode.CMV, InvestigationCode.HBV, InvestigationCode.HCV, InvestigationCode.ANA, InvestigationCode.HIV), rng.choices((0, 1, 2, 3), weights=(40, 25, 20, 15))[0]):
+        result = rng.choices((TestResult.POSITIVE, TestResult.NEGATIVE), weights=(35 if test == InvestigationCode.HHV6 else 8, 65))[0]
         invs.append({"test": test, "result": result, "src": [_src(rng, None, result)]})
     c["investigations"] = invs
     labs = []
@@ -335,10 +366,10 @@ def _case(rng: random.Random, key: str, unstated: str, year: int) -> dict[str, A
     treatments = []
     steroid = False
     for tdrug, _cls, cat, p, troute, tdose, tunit in TREATMENTS:
-        if cat == "systemic_corticosteroid" and steroid:
+        if cat == TreatmentCategory.SYSTEMIC_CORTICOSTEROID and steroid:
             continue
         if rng.random() < p:
-            steroid |= cat == "systemic_corticosteroid"
+            steroid |= cat == TreatmentCategory.SYSTEMIC_CORTICOSTEROID
             t: dict[str, Any] = {"category": cat}
             if tdrug:
                 t["drug"] = tdrug
@@ -348,25 +379,25 @@ def _case(rng: random.Random, key: str, unstated: str, year: int) -> dict[str, A
                 t["route"] = troute
             if onset is not None and rng.random() < 0.6:
                 t["start_day"] = onset + rng.randint(1, 7)
-            t["response"] = rng.choices(("resolved", "improved", "no_change", "relapsed", None), weights=(40, 35, 5, 8, 12))[0]
+            t["response"] = rng.choices((TreatmentResponse.RESOLVED, TreatmentResponse.IMPROVED, TreatmentResponse.NO_CHANGE, TreatmentResponse.RELAPSED, None), weights=(40, 35, 5, 8, 12))[0]
             t["src"] = [_src(rng, None, tdrug or cat)]
             treatments.append(t)
     c["treatments"] = treatments
     if rng.random() < 0.93:
-        oc = rng.choices(("recovered", "recovering", "recovered_with_sequelae", "not_recovered", "fatal", "unknown", None),
+        oc = rng.choices((ReactionOutcome.RECOVERED, ReactionOutcome.RECOVERING, ReactionOutcome.RECOVERED_WITH_SEQUELAE, ReactionOutcome.NOT_RECOVERED, ReactionOutcome.FATAL, ReactionOutcome.UNKNOWN, None),
                          weights=(70, 8, 5, 2, 5, 2, 8))[0]
         out: dict[str, Any] = {}
         if oc:
             out["reaction_outcome"] = oc
-            out["death"] = oc == "fatal"
-        if oc in ("recovered", "recovered_with_sequelae") and rng.random() < 0.6:
+            out["death"] = oc == ReactionOutcome.FATAL
+        if oc in (ReactionOutcome.RECOVERED, ReactionOutcome.RECOVERED_WITH_SEQUELAE) and rng.random() < 0.6:
             out["time_to_resolution_days"] = max(3, int(_lognormal(rng, 30, 0.6)))
         if rng.random() < 0.5:
             out["follow_up_days"] = int(_lognormal(rng, 120, 0.7))
-        fate = rng.choices(("stopped", "switched", "continued", "resumed_reduced_dose", None), weights=(65, 15, 4, 3, 13))[0]
+        fate = rng.choices((TherapyFate.STOPPED, TherapyFate.SWITCHED, TherapyFate.CONTINUED, TherapyFate.RESUMED_REDUCED_DOSE, None), weights=(65, 15, 4, 3, 13))[0]
         if fate:
             out["therapy_fate"] = fate
-        if fate == "switched":
+        if fate == TherapyFate.SWITCHED:
             alt = CULPRITS[rng.randrange(len(CULPRITS))][0]
             if alt != drug:
                 out["switched_to"] = alt
@@ -378,7 +409,7 @@ def _case(rng: random.Random, key: str, unstated: str, year: int) -> dict[str, A
     if rng.random() < 0.5:
         total = rng.choices(range(-1, 10), weights=(1, 1, 3, 5, 8, 10, 10, 8, 6, 3, 1))[0]
         cat = "no case" if total < 2 else "possible" if total < 4 else "probable" if total < 6 else "definite"
-        a: dict[str, Any] = {"instrument": "regiscar_dress", "total": total, "category": cat,
+        a: dict[str, Any] = {"instrument": InstrumentCode.REGISCAR_DRESS, "total": total, "category": cat,
                              "src": [_src(rng, None, f"{cat}, score {total}")]}
         if rng.random() < 0.3:
             a["items"] = [{"item": "fever", "answer": "yes", "points": 0}, {"item": "eosinophilia", "answer": ">=1500", "points": 2}]
@@ -386,7 +417,7 @@ def _case(rng: random.Random, key: str, unstated: str, year: int) -> dict[str, A
     if rng.random() < 0.15:
         total = rng.randint(1, 10)
         cat = "possible" if total < 5 else "probable" if total < 9 else "definite"
-        assessments.append({"instrument": "naranjo", "exposure_drug": drug, "total": total, "category": cat,
+        assessments.append({"instrument": InstrumentCode.NARANJO, "exposure_drug": drug, "total": total, "category": cat,
                             "src": [_src(rng, None, f"Naranjo {total}")]})
     c["assessments"] = assessments
     if src:
@@ -401,22 +432,22 @@ def _case(rng: random.Random, key: str, unstated: str, year: int) -> dict[str, A
 
 
 def _challenge(rng: random.Random, typical: tuple[float, str, float], stop: int) -> dict[str, Any]:
-    kind = rng.choices(("rechallenge", "desensitisation", "reintroduction", "continued_through"), weights=(50, 25, 15, 10))[0]
+    kind = rng.choices((ChallengeType.RECHALLENGE, ChallengeType.DESENSITISATION, ChallengeType.REINTRODUCTION, ChallengeType.CONTINUED_THROUGH), weights=(50, 25, 15, 10))[0]
     h: dict[str, Any] = {"challenge_type": kind}
     if rng.random() < 0.6:
         h["start_day"] = stop + rng.randint(14, 120)
-    if kind == "desensitisation":
+    if kind == ChallengeType.DESENSITISATION:
         h["premedication"] = "antihistamine and low-dose prednisolone"
         value, unit, _ = typical
         fractions = (0.0625, 0.125, 0.25, 0.5, 1.0)
         h["steps"] = [{"protocol_day": 1 + i // 3, "dose_value": _num(value * f), "dose_unit": unit,
                        **({"interval_minutes": 30} if i % 3 else {})} for i, f in enumerate(fractions)]
-        result = rng.choices(("tolerated", "recurrence", None), weights=(60, 30, 10))[0]
+        result = rng.choices((ChallengeResult.TOLERATED, ChallengeResult.RECURRENCE, None), weights=(60, 30, 10))[0]
     else:
-        result = rng.choices(("recurrence", "tolerated", "inconclusive", None), weights=(70, 15, 5, 10))[0]
+        result = rng.choices((ChallengeResult.RECURRENCE, ChallengeResult.TOLERATED, ChallengeResult.INCONCLUSIVE, None), weights=(70, 15, 5, 10))[0]
     if result:
         h["result"] = result
-        if result == "recurrence" and rng.random() < 0.7:
+        if result == ChallengeResult.RECURRENCE and rng.random() < 0.7:
             h["time_to_recurrence_days"] = rng.randint(0, 14)
     h["src"] = [_src(rng, "result" if result else None, result or kind)]
     return h
@@ -430,8 +461,8 @@ def _publication(seed: int, index: int, n_cases: int) -> dict[str, Any]:
     rng = random.Random(seed * 1_000_003 + index)
     key = publication_key(seed, index)
     year = min(2025, max(1995, int(2025 - abs(rng.gauss(0, 8)))))
-    access = "full_text" if rng.random() < 0.8 else "abstract_only"
-    unstated = "not_reported" if access == "full_text" else "not_available"
+    access = SourceAccess.FULL_TEXT if rng.random() < 0.8 else SourceAccess.ABSTRACT_ONLY
+    unstated = EvidenceStatus.NOT_REPORTED if access == SourceAccess.FULL_TEXT else EvidenceStatus.NOT_AVAILABLE
     n_authors = rng.randint(1, 6)
     authors = ", ".join(f"{rng.choice(SURNAMES)} {rng.choice('ABCDEFGHJKLMNPRST')}{rng.choice('ABCDEFGHJKLMNPRST')}" for _ in range(n_authors))
     kind = "series" if n_cases > 1 else "report"
@@ -440,7 +471,7 @@ def _publication(seed: int, index: int, n_cases: int) -> dict[str, Any]:
         "title": f"Synthetic DRESS case {kind} {index}: not real patients",
         "journal": _pick(rng, JOURNALS), "year": year, "volume": str(rng.randint(1, 80)),
         "pages": f"{(p := rng.randint(1, 2000))}-{p + rng.randint(2, 9)}",
-        "doi": f"10.5555/synth.{seed}.{index}", "language": "en", "article_type": "synthetic",
+        "doi": f"10.5555/synth.{seed}.{index}", "language": "en", "article_type": ArticleType.SYNTHETIC,
         "source_access": access,
         "notes": "Generated by `dress-registry synth` for benchmarks; never real data.",
         "src": [{"at": "generator", "field": "doi", "as": f"10.5555/synth.{seed}.{index}"}],
@@ -452,7 +483,7 @@ def _publication(seed: int, index: int, n_cases: int) -> dict[str, Any]:
                         for n, j in enumerate(cited, start=1)]
     cases = [_case(rng, f"{key}-{k}", unstated, year) for k in range(1, n_cases + 1)]
     if index > 1 and rng.random() < 0.03:
-        cases[0]["links"] = [{"pub": publication_key(seed, rng.randint(1, index - 1)), "role": "later_report",
+        cases[0]["links"] = [{"pub": publication_key(seed, rng.randint(1, index - 1)), "role": CaseLinkRole.LATER_REPORT,
                               "label": "earlier report of the same patient"}]
     doc["cases"] = cases
     # No `drugs:` list: drug classes are curated facts, and synthetic data must never change
@@ -480,6 +511,13 @@ def synth_documents(n_cases: int, seed: int = 0) -> list:
     return validate_documents((f"synth:{raw['publication']['key']}", raw) for raw in synth_raw(n_cases, seed))
 
 
+class _YamlDumper(yaml.SafeDumper):
+    """safe_dump's dumper, writing vocabulary constants (StrEnum members) as the plain codes they are."""
+
+
+_YamlDumper.add_multi_representer(StrEnum, yaml.SafeDumper.represent_str)
+
+
 def write_documents(raws: Iterator[dict[str, Any]], out: Path) -> int:
     """Write raw documents: .jsonl (one per line), .json (a list) or .yaml/.yml (a YAML stream)."""
     n = 0
@@ -498,7 +536,7 @@ def write_documents(raws: Iterator[dict[str, Any]], out: Path) -> int:
         elif suffix in (".yaml", ".yml"):
             for raw in raws:
                 fh.write("---\n")
-                yaml.safe_dump(raw, fh, allow_unicode=True, sort_keys=False)
+                yaml.dump(raw, fh, Dumper=_YamlDumper, allow_unicode=True, sort_keys=False)
                 n += 1
         else:
             raise RegistryError(f"{out}: unknown format {suffix!r} (use .jsonl, .json, .yaml or .yml)")

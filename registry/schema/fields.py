@@ -85,7 +85,10 @@ class Field:
     @property
     def default(self) -> Any:
         d = self.column.default
-        return d.arg if d is not None and not callable(d.arg) else None
+        if d is None or callable(d.arg):
+            return None
+        # A vocabulary constant (a StrEnum member) as the plain code it stands for: documents and writers take str.
+        return str(d.arg) if isinstance(d.arg, str) else d.arg
 
     @property
     def bounds(self) -> dict[str, Any]:

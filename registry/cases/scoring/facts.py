@@ -27,14 +27,12 @@ from registry.schema.models import (
     Investigation,
     LabResult,
 )
-from registry.schema.vocabulary import SUSPECT_ROLES, VOCABULARIES
+from registry.schema.vocabulary import PER_UL_FACTORS, SUSPECT_ROLES, VOCABULARIES, Analyte, Comparator, LabUnit
 
-UNKNOWN_STATUSES = frozenset({"not_reported", "not_available"})
+UNKNOWN_STATUSES = frozenset(t.code for t in VOCABULARIES["finding_status"].terms if t.missing)
 """Finding statuses that say nothing about the finding itself."""
 
 """Exposure roles a causality instrument (Naranjo) is scored for."""
-
-_PER_UL_FACTOR = {"/uL": 1.0, "10*9/L": 1000.0}
 
 _INVESTIGATION_CATEGORY = {t.code: t.category for t in VOCABULARIES["investigation"].terms}
 """Test code -> vocabulary category, looked up once: rules ask it of every test of every case."""
@@ -62,21 +60,21 @@ class LabFact(NamedTuple):
     analyte: str
     value: float
     unit: str
-    comparator: str = "="
+    comparator: str = Comparator.EQ
     day: int | None = None
     day_is_approximate: bool | None = False
     time_point: str | None = None
     seq: int | None = None
 
     def describe(self) -> str:
-        comp = "" if self.comparator == "=" else self.comparator
+        comp = "" if self.comparator == Comparator.EQ else self.comparator
         ref = f"lab_results #{self.id}" if self.id is not None else "lab_results"
         where = _day_text(self.day, self.day_is_approximate) or (f" ({self.time_point})" if self.time_point else "")
         return f"{ref} {self.analyte} {comp}{self.value:g} {self.unit}{where}"
 
     def per_ul(self) -> float | None:
         """The value in cells per µL, or None when the unit is not a count."""
-        factor = _PER_UL_FACTOR.get(self.unit)
+        factor = PER_UL_FACTORS.get(self.unit)
         # Rounding absorbs float noise such as 1.499 * 1000 = 1498.9999999999998.
         return None if factor is None else round(self.value * factor, 6)
 
@@ -167,7 +165,7 @@ class CaseFacts:
 
 def peak_eosinophils(facts: CaseFacts) -> tuple[LabFact, float] | None:
     """The highest absolute eosinophil count, in /µL, with its row."""
-    counts = [(lab, v) for lab in facts.labs_of("eosinophils_abs") if (v := lab.per_ul()) is not None]
+    counts = [(lab, v) for lab in facts.labs_of(Analyte.EOSINOPHILS_ABS) if (v := lab.per_ul()) is not None]
     return max(counts, key=lambda lv: lv[1]) if counts else None
 
 
@@ -176,9 +174,9 @@ def leukocytes_below(lab: LabFact, limit_per_ul: float) -> bool:
     v = lab.per_ul()
     if v is None:
         return False
-    if lab.comparator in ("=", "<="):
+    if lab.comparator in (Comparator.EQ, Comparator.LE):
         return v < limit_per_ul
-    if lab.comparator == "<":
+    if lab.comparator == Comparator.LT:
         return v <= limit_per_ul
     return False  # ">" or ">=": could be anything above
 
@@ -190,10 +188,10 @@ def eosinophil_percentages(facts: CaseFacts) -> list[tuple[LabFact, LabFact | No
     when no count was recorded there; whether the percentage route applies is
     the caller's rule to decide.
     """
-    leukocytes = [lab for lab in facts.labs_of("leukocytes") if lab.per_ul() is not None]
+    leukocytes = [lab for lab in facts.labs_of(Analyte.LEUKOCYTES) if lab.per_ul() is not None]
     out: list[tuple[LabFact, LabFact | None]] = []
-    for pct in facts.labs_of("eosinophils_pct"):
-        if pct.unit != "%":
+    for pct in facts.labs_of(Analyte.EOSINOPHILS_PCT):
+        if pct.unit != LabUnit.PERCENT:
             continue
         same = [w for w in leukocytes if w.same_time_point(pct)]
         out.append((pct, min(same, key=lambda w: w.per_ul() or 0.0) if same else None))
@@ -253,7 +251,7 @@ def _load(conn: Connection, ids: Sequence[int] | None, out: dict[int, CaseFacts]
     ).order_by(lab.c.case_id, lab.c.seq)
     rows = _rows(conn, stmt, lab.c.case_id, ids)
     for case_id, id_, analyte, value, unit, comparator, day, approximate, time_point, seq in rows:
-        out[case_id].labs.append(LabFact(id_, analyte, value, unit, comparator or "=", day, approximate, time_point, seq))
+        out[case_id].labs.append(LabFact(id_, analyte, value, unit, comparator or Comparator.EQ, day, approximate, time_point, seq))
 
     inv = Investigation.__table__
     stmt = select(inv.c.case_id, inv.c.id, inv.c.test, inv.c.result, inv.c.day).order_by(inv.c.case_id, inv.c.id)

@@ -27,8 +27,7 @@ from registry.cases.scoring.store import (
 )
 from registry.core.sync import gc_paused
 from registry.schema.models import Assessment, AssessmentItem, Case
-
-AUTHORS = "authors"
+from registry.schema.vocabulary import Assessor
 
 
 def _norm(text: str | None) -> str | None:
@@ -47,10 +46,10 @@ def _authors_rows(conn: Connection, case_ids: Iterable[int] | None) -> list[dict
     q = (
         select(a, c.c.case_key)
         .join(c, c.c.id == a.c.case_id)
-        .where(a.c.assessor == AUTHORS)
+        .where(a.c.assessor == Assessor.AUTHORS)
         .order_by(c.c.case_key, a.c.instrument, a.c.exposure_id, a.c.id)
     )
-    items = select(it).join(a, a.c.id == it.c.assessment_id).where(a.c.assessor == AUTHORS).order_by(it.c.assessment_id, it.c.id)
+    items = select(it).join(a, a.c.id == it.c.assessment_id).where(a.c.assessor == Assessor.AUTHORS).order_by(it.c.assessment_id, it.c.id)
     if ids is not None:
         q = q.where(a.c.case_id.in_(ids))
         items = items.where(a.c.case_id.in_(ids))

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from registry.cases.scoring.engine import Answer
 from registry.cases.scoring.facts import CaseFacts, ExposureFact
+from registry.schema.vocabulary import ChallengeResult, ChallengeType, DechallengeResult, TestResult
 
 DONT_KNOW = "dont_know"
 
@@ -65,21 +66,21 @@ def q2_event_after_drug(facts: CaseFacts, exposure: ExposureFact) -> Answer:
 def q3_dechallenge(exposure: ExposureFact) -> Answer:
     result = exposure.dechallenge_result
     basis = f"{exposure.describe()} dechallenge_result = {result or 'not recorded'}"
-    if result in ("positive", "partial"):
+    if result in (DechallengeResult.POSITIVE, DechallengeResult.PARTIAL):
         return Answer("yes", basis)
-    if result == "negative":
+    if result == DechallengeResult.NEGATIVE:
         return Answer("no", basis)
     return Answer(DONT_KNOW, basis)
 
 
 def q4_rechallenge(exposure: ExposureFact) -> Answer:
-    events = [c for c in exposure.challenges if c.challenge_type != "continued_through"]
+    events = [c for c in exposure.challenges if c.challenge_type != ChallengeType.CONTINUED_THROUGH]
     if not events:
         return Answer(DONT_KNOW, f"no re-administration of {exposure.describe()} recorded")
     basis = "; ".join(c.describe() for c in events)
-    if any(c.result == "recurrence" for c in events):
+    if any(c.result == ChallengeResult.RECURRENCE for c in events):
         return Answer("yes", basis)
-    if any(c.result == "tolerated" for c in events):
+    if any(c.result == ChallengeResult.TOLERATED for c in events):
         return Answer("no", basis)
     return Answer(DONT_KNOW, basis)
 
@@ -90,7 +91,7 @@ def q5_alternative_causes(facts: CaseFacts, exposure: ExposureFact, given: bool 
     reasons = [
         f"{e.describe()} also {e.role}" for e in facts.exposures if e.is_suspect and e.id != exposure.id
     ]
-    reasons += [f"{i.describe()}" for i in facts.investigations if i.category == "other_cause" and i.result == "positive"]
+    reasons += [f"{i.describe()}" for i in facts.investigations if i.category == "other_cause" and i.result == TestResult.POSITIVE]
     if reasons:
         return Answer("yes", "; ".join(reasons))
     return Answer(DONT_KNOW, "no other suspect drug or positive other-cause test recorded; other causes not otherwise excluded")

@@ -11,7 +11,16 @@ from __future__ import annotations
 
 from registry.cases.scoring.engine import Answer
 from registry.cases.scoring.facts import CaseFacts, eosinophil_percentages, leukocytes_below, peak_eosinophils
-from registry.schema.vocabulary import VOCABULARIES
+from registry.schema.vocabulary import (
+    VOCABULARIES,
+    Analyte,
+    Comparator,
+    FindingCode,
+    FindingStatus,
+    InvestigationCode,
+    ReactionOutcome,
+    TestResult,
+)
 
 UNKNOWN = "unknown"
 
@@ -24,7 +33,7 @@ EOS_LEVEL_2_PCT = 20
 LEUKOPENIA_PER_UL = 4000
 EOS_LEVELS = ("none", "level_1", "level_2")
 
-RASH_FEATURES = ("facial_oedema", "infiltration", "purpura", "desquamation")
+RASH_FEATURES = (FindingCode.FACIAL_OEDEMA, FindingCode.INFILTRATION, FindingCode.PURPURA, FindingCode.DESQUAMATION)
 RASH_FEATURES_NEEDED = 2
 
 ORGAN_FINDINGS = tuple(t.code for t in VOCABULARIES["finding"].terms if t.category == "organ")
@@ -35,7 +44,7 @@ RESOLUTION_DAYS = 15
 # Item 8 lists ANA, blood culture, HAV, HBV, HCV and Chlamydia/Mycoplasma:
 # six tests, Chlamydia and Mycoplasma being one of them. HIV and the
 # herpesviruses are not item-8 tests (vocabulary categories say which are).
-OTHER_CAUSE_GROUP = {"chlamydia": "chlamydia/mycoplasma", "mycoplasma": "chlamydia/mycoplasma"}
+OTHER_CAUSE_GROUP = {InvestigationCode.CHLAMYDIA: "chlamydia/mycoplasma", InvestigationCode.MYCOPLASMA: "chlamydia/mycoplasma"}
 OTHER_CAUSES_NEEDED = 3
 
 
@@ -44,35 +53,35 @@ def _finding_yes_no(facts: CaseFacts, code: str) -> Answer:
     f = facts.finding(code)
     if f is None:
         return Answer(UNKNOWN, f"findings.{code} not recorded")
-    if f.status == "present":
+    if f.status == FindingStatus.PRESENT:
         return Answer("yes", f.describe())
-    if f.status == "absent":
+    if f.status == FindingStatus.ABSENT:
         return Answer("no", f.describe())
     return Answer(UNKNOWN, f.describe())
 
 
 def fever(facts: CaseFacts) -> Answer:
-    return _finding_yes_no(facts, "fever")
+    return _finding_yes_no(facts, FindingCode.FEVER)
 
 
 def lymphadenopathy(facts: CaseFacts) -> Answer:
-    return _finding_yes_no(facts, "lymphadenopathy")
+    return _finding_yes_no(facts, FindingCode.LYMPHADENOPATHY)
 
 
 def rash_extent(facts: CaseFacts) -> Answer:
-    return _finding_yes_no(facts, "rash_extent_gt50")
+    return _finding_yes_no(facts, FindingCode.RASH_EXTENT_GT50)
 
 
 def atypical_lymphocytes(facts: CaseFacts) -> Answer:
     """The finding first; failing that, a counted percentage (>0 yes, 0 no)."""
-    answer = _finding_yes_no(facts, "atypical_lymphocytes")
+    answer = _finding_yes_no(facts, FindingCode.ATYPICAL_LYMPHOCYTES)
     if answer.code != UNKNOWN:
         return answer
-    counts = facts.labs_of("atypical_lymphocytes_pct")
-    if any(lab.value > 0 and lab.comparator in ("=", ">", ">=") for lab in counts):
+    counts = facts.labs_of(Analyte.ATYPICAL_LYMPHOCYTES_PCT)
+    if any(lab.value > 0 and lab.comparator in (Comparator.EQ, Comparator.GT, Comparator.GE) for lab in counts):
         lab = max(counts, key=lambda x: x.value)
         return Answer("yes", lab.describe())
-    if counts and all(lab.value == 0 and lab.comparator == "=" for lab in counts):
+    if counts and all(lab.value == 0 and lab.comparator == Comparator.EQ for lab in counts):
         return Answer("no", "; ".join(lab.describe() for lab in counts))
     return answer
 
@@ -85,9 +94,9 @@ def rash_suggestive(facts: CaseFacts) -> Answer:
         f = facts.finding(code)
         status = f.status if f else "not recorded"
         parts.append(f"findings.{code} = {status}")
-        if status == "present":
+        if status == FindingStatus.PRESENT:
             present.append(code)
-        elif status != "absent":
+        elif status != FindingStatus.ABSENT:
             unknown.append(code)
     basis = "; ".join(parts)
     if len(present) >= RASH_FEATURES_NEEDED:
@@ -103,10 +112,10 @@ def skin_biopsy(facts: CaseFacts) -> Answer:
     A biopsy that was not done is settled (it scores 0 and cannot become -1);
     a biopsy the source does not mention is unknown (0, could be -1).
     """
-    f = facts.finding("skin_biopsy_suggestive")
+    f = facts.finding(FindingCode.SKIN_BIOPSY_SUGGESTIVE)
     if f is None:
         return Answer(UNKNOWN, "findings.skin_biopsy_suggestive not recorded")
-    mapping = {"present": "yes", "absent": "no", "not_done": "not_done"}
+    mapping = {FindingStatus.PRESENT: "yes", FindingStatus.ABSENT: "no", FindingStatus.NOT_DONE: "not_done"}
     return Answer(mapping.get(f.status, UNKNOWN), f.describe())
 
 
@@ -142,11 +151,11 @@ def eosinophilia(facts: CaseFacts) -> Answer:
         # Mention a skipped percentage only where it would have scored higher.
         notes = [text for lv, text in skipped if lv > level]
         possible = None
-        if peak is not None and peak[0].comparator in (">", ">=") and _eos_level_abs(peak[1]) == level:
+        if peak is not None and peak[0].comparator in (Comparator.GT, Comparator.GE) and _eos_level_abs(peak[1]) == level:
             possible = frozenset(EOS_LEVELS[level:])  # "> 1000/µL" could be 1500 or more
         return Answer(EOS_LEVELS[level], "; ".join([why, *notes]), possible)
     notes = [text for _, text in skipped]
-    stated = facts.finding("eosinophilia")
+    stated = facts.finding(FindingCode.EOSINOPHILIA)
     if stated is not None:
         notes.append(stated.describe())
     return Answer(UNKNOWN, "; ".join(notes) or "no eosinophil count recorded")
@@ -158,9 +167,9 @@ def organ_involvement(facts: CaseFacts) -> Answer:
     present, unknown = [], []
     for code in ORGAN_FINDINGS:
         f = facts.finding(code)
-        if f is not None and f.status == "present":
+        if f is not None and f.status == FindingStatus.PRESENT:
             present.append(code)
-        elif f is None or f.status != "absent":
+        elif f is None or f.status != FindingStatus.ABSENT:
             unknown.append(code)
 
     def level(n: int) -> int:
@@ -185,7 +194,7 @@ def resolution_ge_15_days(facts: CaseFacts) -> Answer:
         return Answer("yes" if d >= RESOLUTION_DAYS else "no", f"case_outcomes.time_to_resolution_days = {d}")
     if (
         o is not None
-        and o.reaction_outcome in ("recovering", "not_recovered")
+        and o.reaction_outcome in (ReactionOutcome.RECOVERING, ReactionOutcome.NOT_RECOVERED)
         and o.follow_up_days is not None
         and o.follow_up_days >= RESOLUTION_DAYS
     ):
@@ -201,8 +210,8 @@ def other_causes_excluded(facts: CaseFacts) -> Answer:
     is positive; otherwise unknown (0), since tests the source does not report
     may still have been done."""
     tests = [i for i in facts.investigations if i.category == "other_cause"]
-    positive = [i for i in tests if i.result == "positive"]
-    negative_groups = {OTHER_CAUSE_GROUP.get(i.test, i.test) for i in tests if i.result == "negative"}
+    positive = [i for i in tests if i.result == TestResult.POSITIVE]
+    negative_groups = {OTHER_CAUSE_GROUP.get(i.test, i.test) for i in tests if i.result == TestResult.NEGATIVE}
     basis = "; ".join(i.describe() for i in tests) or "no item-8 tests recorded"
     if positive:
         return Answer("no", f"positive: {basis}")

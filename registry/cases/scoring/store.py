@@ -24,9 +24,7 @@ from registry.cases.scoring.engine import ScoreResult, score
 from registry.cases.scoring.facts import CaseFacts, load_cases_facts
 from registry.core.sync import SyncStats, gc_paused, sync_table
 from registry.schema.models import Assessment, AssessmentItem
-from registry.schema.vocabulary import VOCABULARIES
-
-REGISTRY = "registry"
+from registry.schema.vocabulary import VOCABULARIES, Assessor
 
 
 @dataclass(frozen=True)
@@ -143,7 +141,7 @@ def _assessment_row(s: RegistryScore) -> dict[str, Any]:
         "exposure_id": s.exposure_id,
         "instrument": r.instrument,
         "instrument_version": r.version,
-        "assessor": REGISTRY,
+        "assessor": Assessor.REGISTRY,
         "total": r.total,
         "total_min": r.total_min,
         "total_max": r.total_max,
@@ -157,7 +155,7 @@ def _write(conn: Connection, scores: list[RegistryScore], codes: list[str], case
     """Sync the registry's rows of instruments `codes` (for `case_ids`, or all
     cases) with `scores`: assessments first, then their items."""
     a, it = Assessment.__table__, AssessmentItem.__table__
-    scope = and_(a.c.assessor == REGISTRY, a.c.instrument.in_(codes))
+    scope = and_(a.c.assessor == Assessor.REGISTRY, a.c.instrument.in_(codes))
     if case_ids is not None:
         scope = and_(scope, a.c.case_id.in_(sorted(set(case_ids))))
     rows = [_assessment_row(s) for s in scores]

@@ -20,10 +20,11 @@ from sqlalchemy.engine import Connection
 
 from registry.cases.query import order_text
 from registry.schema.models.tables import CP, P
+from registry.schema.vocabulary import ArticleType
 
 #: article_type -> RIS reference type, BibTeX entry type.
-RIS_TYPES = {"conference_abstract": "ABST", "synthetic": "GEN"}
-BIB_TYPES = {"conference_abstract": "inproceedings", "synthetic": "misc"}
+RIS_TYPES = {ArticleType.CONFERENCE_ABSTRACT: "ABST", ArticleType.SYNTHETIC: "GEN"}
+BIB_TYPES = {ArticleType.CONFERENCE_ABSTRACT: "inproceedings", ArticleType.SYNTHETIC: "misc"}
 
 _INITIALS = re.compile(r"^[A-Z]{1,4}$")
 

@@ -30,7 +30,7 @@ from registry.outputs.export.tables import (
     vocab_of_table,
 )
 from registry.outputs.export.writers import CsvTable
-from registry.schema.vocabulary import VOCABULARIES, Vocabulary
+from registry.schema.vocabulary import VOCABULARIES, EvidenceStatus, Vocabulary
 
 CODEBOOK_FIELDS = (
     "table", "column", "position", "type", "unit", "allowed_values", "missing_codes", "definition",
@@ -179,7 +179,7 @@ def import_entries() -> list[Entry]:
         kind = _import_kind(c)
         allowed, e2b, fda = "", "", ""
         if v is not None:
-            terms = [t for t in v.terms if not (c.field == "unstated" and t.code == "stated")]
+            terms = [t for t in v.terms if not (c.field == "unstated" and t.code == EvidenceStatus.STATED)]
             allowed = "; ".join(f"{t.code} = {t.label}" for t in terms)
             e2b, fda = vocabulary_mapping(v)
         elif kind == "boolean":

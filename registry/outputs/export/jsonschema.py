@@ -72,7 +72,8 @@ CHILD_DESCRIPTIONS = {
                "not_reported (the source was read and does not say) or not_available (the source could not be read).",
 }
 
-MissingMap = dict[str, Literal["not_reported", "not_available"]]
+# A Literal of the missing evidence statuses (plain strings, so that the schema lists them as an enum).
+MissingMap = dict[str, Literal[MISSING_STATUSES]]  # type: ignore[valid-type]
 
 
 def json_columns(table: ExportTable, *, top: bool = False) -> list[Column]:

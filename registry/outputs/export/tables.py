@@ -41,7 +41,7 @@ from registry.core.db import metadata
 from registry.schema.fields import fact_names, record_fields
 from registry.schema.models.tables import AI, CH, CP, DR, INV, LAB, ST, TR, A, C, D, E, F, O, P, X
 from registry.schema.models.vocab import VOCAB_TABLES
-from registry.schema.vocabulary import VOCABULARIES
+from registry.schema.vocabulary import VOCABULARIES, CaseLinkRole
 
 #: Rows fetched from the cursor per partition.
 CHUNK = 1000
@@ -239,7 +239,7 @@ def _publications() -> ExportTable:
         "publications", CP.comment, "publications", cols,
         lambda s, ids, dl: s.select_from(CP.join(C, C.c.id == CP.c.case_id).join(P, P.c.id == CP.c.publication_id))
         .where(CP.c.case_id.in_(ids))
-        .order_by(order_text(C.c.case_key, dl), CP.c.role != "primary_report", order_text(P.c.key, dl)),
+        .order_by(order_text(C.c.case_key, dl), CP.c.role != CaseLinkRole.PRIMARY_REPORT, order_text(P.c.key, dl)),
         P.c.id,
     )
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from registry.cases.baked import BakedTable, Col
 from registry.cases.lookups import Lookups
+from registry.schema.vocabulary import EvidenceStatus
 
 DISCREPANCIES = BakedTable(
     name="discrepancies",
@@ -53,7 +54,7 @@ def discrepancy_rows(lk: Lookups) -> list[dict[str, Any]]:
         facts.setdefault((ev["subject_table"], ev["subject_id"], ev["field"]), []).append(ev)
     rows = []
     for (table, subject_id, field), evidence in facts.items():
-        stated = [e for e in evidence if e["status"] == "stated"]
+        stated = [e for e in evidence if e["status"] == EvidenceStatus.STATED]
         curated: list[dict | None] = [e for e in stated if e["is_curated"]] or [None]
         for other in (e for e in stated if not e["is_curated"]):
             for cur in curated:

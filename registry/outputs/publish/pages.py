@@ -16,6 +16,7 @@ from registry.cases.lookups import fmt_number, label
 from registry.cases.summary import CASE_SUMMARY
 from registry.outputs.publish.charts import histogram, horizontal_bars, line_chart
 from registry.outputs.publish.site import DATABASE
+from registry.schema.vocabulary import Analyte, CaseLinkRole, TimeUnit
 
 #: case_summary columns whose definitions the about page lists.
 DEFINED_COLUMNS = (
@@ -46,7 +47,7 @@ def _dose(value: float | None, unit: str | None) -> str | None:
 def _interval(value: float | None, unit: str | None) -> str | None:
     if value is None:
         return None
-    if fmt_number(value) == "1" and unit == "d":
+    if fmt_number(value) == "1" and unit == TimeUnit.DAYS:
         return "daily"
     return f"every {fmt_number(value)} {label('time_unit', unit) or ''}".strip()
 
@@ -56,7 +57,7 @@ def eosinophil_chart(labs: list[dict[str, Any]], timeline: list[dict[str, Any]])
         (l["day"], l["value_per_ul"], f"day {l['day']}: {fmt_number(l['value_per_ul'])}/µL"
          + (f" ({l['time_point']})" if l.get("time_point") else ""))
         for l in labs
-        if l["analyte"] == "eosinophils_abs" and l["day"] is not None and l["value_per_ul"] is not None
+        if l["analyte"] == Analyte.EOSINOPHILS_ABS and l["day"] is not None and l["value_per_ul"] is not None
     ]
     return line_chart(series, _markers(series, timeline), x_label="day (day 1 = first dose of the suspect drug)",
                       y_label="eosinophils /µL")
@@ -108,9 +109,9 @@ async def case_page(db: Any, case_key: str) -> dict[str, Any] | None:
         from evidence ev join publications p on p.id = ev.publication_id
         where ev.case_id = :c order by ev.subject_table, ev.subject_id, ev.field, ev.is_curated desc, ev.id""",
         {"c": cid})
-    publications = await _rows(db, """
+    publications = await _rows(db, f"""
         select p.*, cp.role from case_publications cp join publications p on p.id = cp.publication_id
-        where cp.case_id = :c order by cp.role != 'primary_report', p.year""", {"c": cid})
+        where cp.case_id = :c order by cp.role != '{CaseLinkRole.PRIMARY_REPORT}', p.year""", {"c": cid})
     return {
         "case": case,
         "timeline": timeline,

@@ -15,8 +15,8 @@ from typing import Any
 from registry.cases.baked import BakedTable, Col
 from registry.cases.lookups import Lookups, fmt_number, label
 from registry.cases.snapshot import Row
-from registry.cases.summary import PER_UL_FACTORS
 from registry.schema.models.vocab import VOCAB_TABLES
+from registry.schema.vocabulary import PER_UL_FACTORS, ActionTaken, ChallengeResult, TherapyFate
 
 #: Event kinds in the order they are listed when they fall on the same day.
 EVENT_KINDS = (
@@ -24,7 +24,7 @@ EVENT_KINDS = (
     "treatment_start", "treatment_stop", "exposure_stop", "outcome",
 )
 #: Actions that end (or cut) the dose in force at onset.
-STOPPING_ACTIONS = ("withdrawn", "dose_reduced")
+STOPPING_ACTIONS = (ActionTaken.WITHDRAWN, ActionTaken.DOSE_REDUCED)
 
 CASE_TIMELINE = BakedTable(
     name="case_timeline",
@@ -158,7 +158,7 @@ def _challenge_events(lk: Lookups, case: Row, exposure: Row, drug: str | None) -
             text += f", {s['interval_minutes']} min after the previous step)" if s.get("interval_minutes") else ")"
             events.append(_event(case, day, "challenge_step", text, "challenge_steps", s["id"], drug=drug,
                                  dose=s["dose_value"], unit=s["dose_unit"]))
-        if c.get("result") == "recurrence":
+        if c.get("result") == ChallengeResult.RECURRENCE:
             t = c.get("time_to_recurrence_days")
             day = start + t if start is not None and t is not None else None
             text = f"Reaction recurred on {drug}" + (f", {t} days after the {kind.lower()} began" if t is not None else "")
@@ -203,7 +203,7 @@ def _outcome_event(lk: Lookups, case: Row) -> list[dict[str, Any]]:
 
 
 def _replaced_by(fate: str, drug: str) -> str:
-    return f" to {drug}" if fate == "switched" else f"; later replaced by {drug}"
+    return f" to {drug}" if fate == TherapyFate.SWITCHED else f"; later replaced by {drug}"
 
 
 def timeline_rows(lk: Lookups) -> list[dict[str, Any]]:
@@ -225,7 +225,7 @@ def lab_series_sql() -> str:
     """SELECT of every lab_series row, run inside the file being published (one statement, no Python per row).
 
     Labels come from the file's vocabulary tables (the same rows the code
-    defines); cell counts are converted with summary.PER_UL_FACTORS and
+    defines); cell counts are converted with vocabulary.PER_UL_FACTORS and
     rounded to 3 decimals like summary.per_ul, which absorbs float noise.
     """
     per_ul_cases = " ".join(

@@ -22,6 +22,8 @@ from registry.schema.vocabulary import VOCABULARIES
 # G.k.9.i.3.1 convention); day 0 is the day before. A century either way is
 # far beyond any real case and catches typing slips.
 DAY_MIN, DAY_MAX = -36500, 36500
+# The oldest age a case may give, in years (cases table and seed schema).
+AGE_MAX_YEARS = 120
 
 
 def coded(vocab: str, comment: str, *, nullable: bool = True, index: bool = True, **kw: Any) -> Any:

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from registry.core.db import Base
 from registry.core.types import intpk
 from registry.schema.models._columns import coded, parent
+from registry.schema.vocabulary import InstrumentCode
 
 
 class Assessment(Base):
@@ -16,12 +17,12 @@ class Assessment(Base):
         UniqueConstraint("case_id", "instrument", "assessor", "exposure_id"),
         CheckConstraint("total_min IS NULL OR total_max IS NULL OR total_min <= total_max", name="interval_ordered"),
         CheckConstraint(
-            "instrument <> 'regiscar_dress' OR ((total IS NULL OR total BETWEEN -4 AND 9)"
+            f"instrument <> '{InstrumentCode.REGISCAR_DRESS}' OR ((total IS NULL OR total BETWEEN -4 AND 9)"
             " AND (total_min IS NULL OR total_min >= -4) AND (total_max IS NULL OR total_max <= 9))",
             name="regiscar_range",
         ),
         CheckConstraint(
-            "instrument <> 'naranjo' OR ((total IS NULL OR total BETWEEN -4 AND 13)"
+            f"instrument <> '{InstrumentCode.NARANJO}' OR ((total IS NULL OR total BETWEEN -4 AND 13)"
             " AND (total_min IS NULL OR total_min >= -4) AND (total_max IS NULL OR total_max <= 13))",
             name="naranjo_range",
         ),

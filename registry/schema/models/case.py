@@ -7,14 +7,16 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.core.db import Base
 from registry.core.types import intpk
-from registry.schema.models._columns import coded, day, day_checks
+from registry.schema.models._columns import AGE_MAX_YEARS, coded, day, day_checks
+from registry.schema.vocabulary import AgeUnit
 
 
 class Case(Base):
     __tablename__ = "cases"
     __table_args__ = (
         CheckConstraint(
-            "age_value IS NULL OR (age_value >= 0 AND (age_unit <> 'a' OR age_value <= 120))", name="age_0_120_years"
+            f"age_value IS NULL OR (age_value >= 0 AND (age_unit <> '{AgeUnit.YEARS}' OR age_value <= {AGE_MAX_YEARS}))",
+            name=f"age_0_{AGE_MAX_YEARS}_years",
         ),
         CheckConstraint("(age_value IS NULL) = (age_unit IS NULL)", name="age_value_has_unit"),
         *day_checks("cases", "onset_day"),

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from registry.core.db import Base
 from registry.core.types import intpk
 from registry.schema.models._columns import coded, day, day_checks, order, parent
+from registry.schema.vocabulary import Comparator
 
 
 class Finding(Base):
@@ -58,7 +59,7 @@ class LabResult(Base):
     seq: Mapped[int] = order("Order of the measurement within the case (chronological where known).")
     analyte: Mapped[str] = coded("analyte", "What was measured.", nullable=False)
     value: Mapped[float] = mapped_column(Float, comment="Numeric value, in unit.", info={"ge": 0})
-    comparator: Mapped[str] = coded("comparator", "Qualifier of the value (E2B F.r.3.2).", nullable=False, default="=")
+    comparator: Mapped[str] = coded("comparator", "Qualifier of the value (E2B F.r.3.2).", nullable=False, default=Comparator.EQ)
     unit: Mapped[str] = coded("lab_unit", "Unit of value.", nullable=False)
     ref_low: Mapped[float | None] = mapped_column(Float, comment="Lower limit of the reference range, in unit.")
     ref_high: Mapped[float | None] = mapped_column(Float, comment="Upper limit of the reference range, in unit.")
