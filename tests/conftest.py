@@ -1,24 +1,54 @@
 """Shared fixtures: real databases, migrated by the real migrations.
 
-SQLite tests use a fresh file per test. PostgreSQL tests use a fresh schema
-per test on the server named by $REGISTRY_TEST_POSTGRES_URL (default: the
-local server at 127.0.0.1:5432, database test); where no server answers they
-skip with the reason, unless $REGISTRY_REQUIRE_POSTGRES=1 (CI), where they fail.
+The migrations run once per test session on each backend, into a template
+that every test then gets a copy of (the way pypi/warehouse does it):
+
+- SQLite: a template file migrated to head, closed with its WAL checkpointed
+  away, copied to a fresh file per test.
+- PostgreSQL: a template database migrated to head, copied per test with
+  `CREATE DATABASE ... TEMPLATE` into a fresh database, dropped afterwards.
+
+A test module whose tests all start from the same data (the seed, say) builds
+it once per module on top of the migrated template and clones that instead
+(`DatabaseTemplates.module_template`, `clone_database`); every test still gets
+its own copy, so a test that writes changes nothing for the next one.
+
+`sqlite_url`, `postgres_url` and `backend_url` stay empty and unmigrated (a new
+file; a fresh, empty schema), for the tests of the migrations and the tests
+that migrate for themselves. `engine` and `sqlite_engine` are migrated (head).
+
+PostgreSQL runs on the server named by $REGISTRY_TEST_POSTGRES_URL (default:
+the local server at 127.0.0.1:5432, database test); where no server answers
+those tests skip with the reason, unless $REGISTRY_REQUIRE_POSTGRES=1 (CI),
+where they fail.
 """
 
 from __future__ import annotations
 
+import gc
+import itertools
 import os
-from collections.abc import Iterator
+import queue
+import shutil
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
 from registry.core.config import database_url
 from registry.core.db import make_engine, temporary_postgres_schema
 from registry.schema import migrate
+
+from tests.helpers import BACKENDS
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -57,8 +87,230 @@ def require_postgres() -> None:
         pytest.skip(_PG_REASON)
 
 
+# -- templates ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Template:
+    """A database nobody writes to any more, to copy per test: a SQLite file or a PostgreSQL database name."""
+
+    backend: str
+    location: str
+    #: Whatever the function that filled it returned (ids, say).
+    info: Any = None
+
+
+def _freeze_sqlite(path: Path) -> None:
+    """Make `path` a self-contained file: every page in it, no -wal or -shm beside it, and read-only."""
+    gc.collect()  # engines nobody disposed (the CLI's) close their connections
+    conn = sqlite3.connect(path)
+    try:
+        busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        conn.close()
+    assert busy == 0, f"{path} is still in use"
+    for suffix in ("-wal", "-shm", "-journal"):
+        assert not Path(f"{path}{suffix}").exists(), f"{path}{suffix} is left: a connection is still open"
+    path.chmod(0o444)
+
+
+class _Dropper(threading.Thread):
+    """Drops PostgreSQL databases in the background, in the order given; `close` waits for the last.
+
+    DROP DATABASE makes the server checkpoint, which takes seconds while other
+    clients are writing; in a thread of its own that wait overlaps the next tests."""
+
+    def __init__(self, server_url: str) -> None:
+        super().__init__(name="drop-test-databases", daemon=True)
+        self._engine = make_engine(server_url, isolation_level="AUTOCOMMIT")
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self.errors: list[str] = []
+        self.start()
+
+    def drop(self, name: str) -> None:
+        self._queue.put(name)
+
+    def run(self) -> None:
+        while (name := self._queue.get()) is not None:
+            try:
+                with self._engine.connect() as conn:
+                    # FORCE: engines that were never disposed (the CLI's) may still hold idle connections.
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            except Exception as exc:  # noqa: BLE001 - reported by close()
+                self.errors.append(f"{name}: {exc}")
+        self._engine.dispose()
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self.join()
+        assert not self.errors, f"could not drop test databases: {self.errors}"
+
+
+class DatabaseTemplates:
+    """The session's templates: made once, copied per test, dropped at the end."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._migrated: dict[str, Template] = {}
+        self._admin: Engine | None = None
+        self._names = itertools.count(1)
+        self._token = uuid.uuid4().hex[:8]
+        self._dropper_thread: _Dropper | None = None
+
+    # PostgreSQL: CREATE/DROP DATABASE cannot run in a transaction block.
+    def admin(self) -> Engine:
+        if self._admin is None:
+            self._admin = make_engine(_pg_server_url(), isolation_level="AUTOCOMMIT")
+        return self._admin
+
+    def _pg_url(self, name: str) -> str:
+        return make_url(_pg_server_url()).set(database=name).render_as_string(hide_password=False)
+
+    def _new_name(self, kind: str) -> str:
+        return f"registry_{kind}_{self._token}_{next(self._names)}"
+
+    def url(self, template: Template) -> str:
+        if template.backend == "sqlite":
+            return f"sqlite:///{template.location}"
+        return self._pg_url(template.location)
+
+    def copy(self, template: Template, sqlite_path: Path | None = None) -> str:
+        """A new database holding what `template` holds; its URL."""
+        if template.backend == "sqlite":
+            dest = sqlite_path or self.folder / f"{self._new_name('copy')}.db"
+            assert not dest.exists(), dest
+            shutil.copyfile(template.location, dest)  # content only: the copy is writable
+            return f"sqlite:///{dest}"
+        name = self._new_name("test")
+        with self.admin().connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template.location}"'))
+        return self._pg_url(name)
+
+    def drop(self, url: str) -> None:
+        """Drop a copy (SQLite files stay in pytest's temporary folders)."""
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "postgresql":
+            self._dropper().drop(parsed.database)
+
+    def _dropper(self) -> _Dropper:
+        if self._dropper_thread is None:
+            self._dropper_thread = _Dropper(_pg_server_url())
+        return self._dropper_thread
+
+    def freeze(self, url: str, info: Any = None) -> Template:
+        """Make the database at `url` a template: nobody connected, nothing left in a WAL."""
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite":
+            path = Path(parsed.database)
+            _freeze_sqlite(path)
+            return Template("sqlite", str(path), info)
+        name = parsed.database
+        gc.collect()
+        with self.admin().connect() as conn:
+            for _ in range(100):
+                others = conn.execute(
+                    text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"), {"n": name}
+                ).all()
+                if not others:
+                    break
+                time.sleep(0.05)
+            conn.execute(text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false'))
+        return Template("postgresql", name, info)
+
+    def migrated(self, backend: str) -> Template:
+        """The session's database at head on `backend`, migrated on first use."""
+        if backend not in self._migrated:
+            if backend == "sqlite":
+                url = f"sqlite:///{self.folder / 'migrated.db'}"
+            else:
+                name = self._new_name("head")
+                with self.admin().connect() as conn:
+                    conn.execute(text(f'CREATE DATABASE "{name}"'))
+                url = self._pg_url(name)
+            engine = make_engine(url)
+            try:
+                migrate.upgrade(engine)
+            except BaseException:
+                engine.dispose()
+                self.drop(url)
+                raise
+            engine.dispose()
+            self._migrated[backend] = self.freeze(url)
+        return self._migrated[backend]
+
+    def derive(self, backend: str, fill: Callable[[Engine], Any]) -> Template:
+        """A template holding the migrated database plus what `fill(engine)` writes into it."""
+        url = self.copy(self.migrated(backend))
+        engine = make_engine(url)
+        try:
+            info = fill(engine)
+        except BaseException:
+            engine.dispose()
+            self.drop(url)
+            raise
+        engine.dispose()
+        return self.freeze(url, info)
+
+    def module_template(self, request: pytest.FixtureRequest, fill: Callable[[Engine], Any]) -> Template:
+        """For a module-scoped fixture parametrized with BACKENDS: `derive`, dropped when the module ends."""
+        if request.param == "postgresql":
+            require_postgres()
+        template = self.derive(request.param, fill)
+        request.addfinalizer(lambda: self.drop_template(template))
+        return template
+
+    def drop_template(self, template: Template) -> None:
+        self.drop(self.url(template))
+
+    def close(self) -> None:
+        for template in self._migrated.values():
+            self.drop_template(template)
+        if self._dropper_thread is not None:
+            self._dropper_thread.close()
+        if self._admin is not None:
+            self._admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def db_templates(tmp_path_factory) -> Iterator[DatabaseTemplates]:
+    templates = DatabaseTemplates(tmp_path_factory.mktemp("db-templates"))
+    yield templates
+    templates.close()
+
+
+@pytest.fixture
+def clone_database(request, db_templates) -> Iterator[Callable[[Template], Engine]]:
+    """clone_database(template) -> an engine on this test's own copy of `template`.
+
+    The first SQLite copy of a test is the file of `sqlite_url`. Engines are
+    disposed and PostgreSQL copies dropped when the test ends."""
+    made: list[tuple[Engine, str]] = []
+
+    def clone(template: Template) -> Engine:
+        path = None
+        if template.backend == "sqlite":
+            path = Path(request.getfixturevalue("sqlite_url").removeprefix("sqlite:///"))
+            if path.exists():
+                path = None
+        else:
+            require_postgres()
+        url = db_templates.copy(template, path)
+        engine = make_engine(url)
+        made.append((engine, url))
+        return engine
+
+    yield clone
+    for engine, url in made:
+        engine.dispose()
+        db_templates.drop(url)
+
+
+# -- the fixtures tests use ---------------------------------------------------------------
+
+
 @pytest.fixture
 def sqlite_url(tmp_path) -> str:
+    """A new, empty SQLite file (not created yet)."""
     return f"sqlite:///{tmp_path / 'registry.db'}"
 
 
@@ -70,27 +322,23 @@ def postgres_url() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BACKENDS)
 def backend_url(request) -> str:
-    """Runs the test once on SQLite and once on PostgreSQL."""
+    """Runs the test once on SQLite and once on PostgreSQL, on an empty, unmigrated database."""
     if request.param == "sqlite":
         return request.getfixturevalue("sqlite_url")
     return request.getfixturevalue("postgres_url")
 
 
-@pytest.fixture
-def engine(backend_url) -> Iterator[Engine]:
-    """A migrated (head) database on each backend."""
-    eng = make_engine(backend_url)
-    migrate.upgrade(eng)
-    yield eng
-    eng.dispose()
+@pytest.fixture(params=BACKENDS)
+def engine(request, db_templates, clone_database) -> Engine:
+    """A migrated (head) database on each backend (SQLite: the file of `sqlite_url`)."""
+    if request.param == "postgresql":
+        require_postgres()
+    return clone_database(db_templates.migrated(request.param))
 
 
 @pytest.fixture
-def sqlite_engine(sqlite_url) -> Iterator[Engine]:
-    """A migrated (head) SQLite database only."""
-    eng = make_engine(sqlite_url)
-    migrate.upgrade(eng)
-    yield eng
-    eng.dispose()
+def sqlite_engine(db_templates, clone_database) -> Engine:
+    """A migrated (head) SQLite database only, the file of `sqlite_url`."""
+    return clone_database(db_templates.migrated("sqlite"))
