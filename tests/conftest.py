@@ -114,23 +114,30 @@ def _freeze_sqlite(path: Path) -> None:
     path.chmod(0o444)
 
 
-class _Dropper(threading.Thread):
-    """Drops PostgreSQL databases in the background, in the order given; `close` waits for the last.
+class _Dropper:
+    """Drops PostgreSQL databases in background threads; `close` waits for the last.
 
-    DROP DATABASE makes the server checkpoint, which takes seconds while other
-    clients are writing; in a thread of its own that wait overlaps the next tests."""
+    DROP DATABASE makes the server checkpoint, which takes a second or more
+    while other clients write. In threads of their own those waits overlap the
+    next tests, and drops that wait together share one checkpoint."""
+
+    THREADS = 4
 
     def __init__(self, server_url: str) -> None:
-        super().__init__(name="drop-test-databases", daemon=True)
-        self._engine = make_engine(server_url, isolation_level="AUTOCOMMIT")
+        self._engine = make_engine(server_url, isolation_level="AUTOCOMMIT", pool_size=self.THREADS)
         self._queue: queue.Queue[str | None] = queue.Queue()
         self.errors: list[str] = []
-        self.start()
+        self._threads = [
+            threading.Thread(target=self._run, name=f"drop-test-databases-{i}", daemon=True)
+            for i in range(self.THREADS)
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def drop(self, name: str) -> None:
         self._queue.put(name)
 
-    def run(self) -> None:
+    def _run(self) -> None:
         while (name := self._queue.get()) is not None:
             try:
                 with self._engine.connect() as conn:
@@ -138,11 +145,13 @@ class _Dropper(threading.Thread):
                     conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             except Exception as exc:  # noqa: BLE001 - reported by close()
                 self.errors.append(f"{name}: {exc}")
-        self._engine.dispose()
 
     def close(self) -> None:
-        self._queue.put(None)
-        self.join()
+        for _ in self._threads:
+            self._queue.put(None)
+        for thread in self._threads:
+            thread.join()
+        self._engine.dispose()
         assert not self.errors, f"could not drop test databases: {self.errors}"
 
 
@@ -174,14 +183,14 @@ class DatabaseTemplates:
             return f"sqlite:///{template.location}"
         return self._pg_url(template.location)
 
-    def copy(self, template: Template, sqlite_path: Path | None = None) -> str:
+    def copy(self, template: Template, sqlite_path: Path | None = None, kind: str = "test") -> str:
         """A new database holding what `template` holds; its URL."""
         if template.backend == "sqlite":
-            dest = sqlite_path or self.folder / f"{self._new_name('copy')}.db"
+            dest = sqlite_path or self.folder / f"{self._new_name(kind)}.db"
             assert not dest.exists(), dest
             shutil.copyfile(template.location, dest)  # content only: the copy is writable
             return f"sqlite:///{dest}"
-        name = self._new_name("test")
+        name = self._new_name(kind)
         with self.admin().connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template.location}"'))
         return self._pg_url(name)
@@ -240,7 +249,7 @@ class DatabaseTemplates:
 
     def derive(self, backend: str, fill: Callable[[Engine], Any]) -> Template:
         """A template holding the migrated database plus what `fill(engine)` writes into it."""
-        url = self.copy(self.migrated(backend))
+        url = self.copy(self.migrated(backend), kind="data")
         engine = make_engine(url)
         try:
             info = fill(engine)

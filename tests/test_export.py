@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import re
+import shutil
 import zipfile
 from pathlib import Path
 from xml.etree import ElementTree
@@ -47,7 +48,7 @@ from registry.outputs.export.tables import (
 )
 from registry.outputs.publish.build import publish
 from registry.schema.models import Case
-from tests.helpers import SEED_DIR, dump, run_cli
+from tests.helpers import BACKENDS, SEED_DIR, dump, run_cli
 from tests.publish_fixtures import write_synthetic_case
 
 DATA = Path(__file__).parent / "data"
@@ -126,10 +127,16 @@ def load(engine, docs: list[Document]) -> None:
         load_documents(conn, docs)
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def seeded_template(request, db_templates):
+    """The migrated database with the seed and the fixture loaded, once per module and backend."""
+    return db_templates.module_template(request, lambda engine: load(engine, [*seed_documents(), fixture_document()]))
+
+
 @pytest.fixture
-def seeded(engine):
-    load(engine, [*seed_documents(), fixture_document()])
-    return engine
+def seeded(seeded_template, clone_database):
+    """This test's own copy of the seeded database."""
+    return clone_database(seeded_template)
 
 
 def url_of(engine) -> str:
@@ -541,14 +548,40 @@ def test_export_reads_without_writing(seeded, tmp_path):
 # -- from a published file ----------------------------------------------------------
 
 
+def _before_publishing(engine) -> None:
+    """One synthetic case, and the registry's own scores stored in the working database (`score --store`;
+    publish computes them into the file only), so that the working database and its published file hold the
+    same facts."""
+    write_synthetic_case(engine)
+    store_registry_assessments(engine)
+
+
+@pytest.fixture(scope="module")
+def published_build(seeded_template, db_templates, tmp_path_factory) -> tuple[Path, dict]:
+    """Once per module and backend: a copy of the seeded database, prepared as `published_file` prepares a
+    test's working database and published with --allow-synthetic; the file and every row it was built from."""
+    url = db_templates.copy(seeded_template)
+    engine = make_engine(url)
+    try:
+        _before_publishing(engine)
+        path = publish(engine, tmp_path_factory.mktemp("published") / "dist", allow_synthetic=True).path
+        return path, dump(engine)
+    finally:
+        engine.dispose()
+        db_templates.drop(url)
+
+
 @pytest.fixture
-def published_file(seeded, tmp_path) -> Path:
+def published_file(seeded, published_build, tmp_path) -> Path:
     """The seeded registry plus one synthetic case, published with --allow-synthetic. The registry's own scores
     are stored in the working database first (`score --store`; publish computes them into the file only), so
-    both hold the same facts."""
-    write_synthetic_case(seeded)
-    store_registry_assessments(seeded)
-    return publish(seeded, tmp_path / "dist", allow_synthetic=True).path
+    both hold the same facts. The file is a copy of `published_build`'s, built once per module from a
+    database that held exactly the rows this test's working database now holds."""
+    _before_publishing(seeded)
+    path, rows = published_build
+    assert dump(seeded) == rows
+    shutil.copytree(path.parent, tmp_path / "dist")
+    return tmp_path / "dist" / path.name
 
 
 @pytest.fixture

@@ -45,6 +45,7 @@ from registry.schema.models import (
     Investigation,
     LabResult,
 )
+from tests.helpers import BACKENDS
 
 REGISCAR = load_instrument("regiscar_dress")
 NARANJO = load_instrument("naranjo")
@@ -432,14 +433,25 @@ def build_zgolli(session: Session, drug: Drug) -> Case:
     return case
 
 
-@pytest.fixture
-def cases(engine):
+def _write_cases(engine) -> dict[str, int]:
     with Session(engine) as s, s.begin():
         drug = Drug(name="imatinib")
         park, zgolli = build_park(s, drug), build_zgolli(s, drug)
         s.flush()
         ids = {"park": park.id, "zgolli": zgolli.id}
-    return engine, ids
+    return ids
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def cases_template(request, db_templates):
+    """The migrated database with Park and Zgolli written, once per module and backend."""
+    return db_templates.module_template(request, _write_cases)
+
+
+@pytest.fixture
+def cases(cases_template, clone_database):
+    """This test's own copy of the database with Park and Zgolli, and their case ids."""
+    return clone_database(cases_template), cases_template.info
 
 
 def _rows(conn, assessor: str) -> list[tuple]:

@@ -9,17 +9,27 @@ from sqlalchemy import select, text
 
 from registry.core.db import make_engine
 from registry.schema.models import Case
-from tests.helpers import PARK_TEXT, SEED_DIR, dump, run_cli
+from tests.helpers import BACKENDS, PARK_TEXT, SEED_DIR, dump, run_cli
 
 CITED_KEYS = ["lenouail2006", "goldman2008", "kumar2014", "saidi2017", "vatel2017", "benami2018", "zgolli2019"]
 
 
-@pytest.fixture
-def seeded(engine):
+def _seed(engine) -> None:
     url = engine.url.render_as_string(hide_password=False)
     result = run_cli(url, "seed", "--dir", str(SEED_DIR))
     assert result.exit_code == 0, result.output
-    return engine
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def seeded_template(request, db_templates):
+    """The migrated database seeded through the CLI, once per module and backend."""
+    return db_templates.module_template(request, _seed)
+
+
+@pytest.fixture
+def seeded(seeded_template, clone_database):
+    """This test's own copy of the seeded database."""
+    return clone_database(seeded_template)
 
 
 def q(engine, sql, **params):
