@@ -165,6 +165,7 @@ class DatabaseTemplates:
         self._names = itertools.count(1)
         self._token = uuid.uuid4().hex[:8]
         self._dropper_thread: _Dropper | None = None
+        self._shared: dict[str, str] = {}
 
     # PostgreSQL: CREATE/DROP DATABASE cannot run in a transaction block.
     def admin(self) -> Engine:
@@ -268,7 +269,18 @@ class DatabaseTemplates:
         request.addfinalizer(lambda: self.drop_template(template))
         return template
 
+    def shared_read_only(self, template: Template) -> str:
+        """One copy of a PostgreSQL template for every test that only reads it; it refuses writes."""
+        if template.location not in self._shared:
+            url = self.copy(template, kind="shared")
+            with self.admin().connect() as conn:
+                conn.execute(text(f'ALTER DATABASE "{make_url(url).database}" SET default_transaction_read_only = on'))
+            self._shared[template.location] = url
+        return self._shared[template.location]
+
     def drop_template(self, template: Template) -> None:
+        if template.location in self._shared:
+            self.drop(self._shared.pop(template.location))
         self.drop(self.url(template))
 
     def close(self) -> None:
@@ -287,13 +299,22 @@ def db_templates(tmp_path_factory) -> Iterator[DatabaseTemplates]:
     templates.close()
 
 
+def pytest_configure(config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "read_only: the test only reads its database; on PostgreSQL such tests share one copy of the "
+        "template per module, which refuses writes (SQLite copies are cheap and stay one per test)",
+    )
+
+
 @pytest.fixture
 def clone_database(request, db_templates) -> Iterator[Callable[[Template], Engine]]:
     """clone_database(template) -> an engine on this test's own copy of `template`.
 
-    The first SQLite copy of a test is the file of `sqlite_url`. Engines are
-    disposed and PostgreSQL copies dropped when the test ends."""
-    made: list[tuple[Engine, str]] = []
+    The first SQLite copy of a test is the file of `sqlite_url`. A PostgreSQL
+    test marked read_only gets the template's shared read-only copy instead.
+    Engines are disposed and PostgreSQL copies dropped when the test ends."""
+    made: list[tuple[Engine, str | None]] = []
 
     def clone(template: Template) -> Engine:
         path = None
@@ -303,6 +324,10 @@ def clone_database(request, db_templates) -> Iterator[Callable[[Template], Engin
                 path = None
         else:
             require_postgres()
+            if request.node.get_closest_marker("read_only"):
+                engine = make_engine(db_templates.shared_read_only(template))
+                made.append((engine, None))
+                return engine
         url = db_templates.copy(template, path)
         engine = make_engine(url)
         made.append((engine, url))
@@ -311,7 +336,8 @@ def clone_database(request, db_templates) -> Iterator[Callable[[Template], Engin
     yield clone
     for engine, url in made:
         engine.dispose()
-        db_templates.drop(url)
+        if url is not None:
+            db_templates.drop(url)
 
 
 # -- the fixtures tests use ---------------------------------------------------------------

@@ -468,6 +468,7 @@ def _rows(conn, assessor: str) -> list[tuple]:
     return out
 
 
+@pytest.mark.read_only
 def test_load_case_facts_reads_every_table(cases):
     engine, ids = cases
     with engine.connect() as conn:
@@ -578,6 +579,7 @@ def test_store_joins_the_callers_transaction_and_rolls_back_with_it(cases):
         assert _rows(conn, "registry") == before  # ...and rolled back with it
 
 
+@pytest.mark.read_only
 def test_disagreements_explain_parks_biopsy_and_accept_zgolli(cases):
     engine, ids = cases
     with engine.connect() as conn:
@@ -647,6 +649,7 @@ def test_compute_without_store_writes_nothing(sqlite_engine):
         assert conn.execute(select(Assessment.__table__.c.id)).all() == []
 
 
+@pytest.mark.read_only
 def test_loading_every_case_reads_the_same_facts_as_loading_them_by_id(cases):
     engine, ids = cases
     with engine.connect() as conn:
@@ -657,6 +660,7 @@ def test_loading_every_case_reads_the_same_facts_as_loading_them_by_id(cases):
     assert [c.result for c in every[ids["park"]].exposures[0].challenges] == ["recurrence", "recurrence"]
 
 
+@pytest.mark.read_only
 def test_disagreements_against_scores_already_computed_equal_computing_them(cases):
     engine, _ = cases
     with engine.connect() as conn:

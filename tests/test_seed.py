@@ -39,6 +39,7 @@ def q(engine, sql, **params):
 
 # -- Park 2021, checked against the paper (values written from reading it) ---
 
+@pytest.mark.read_only
 def test_park_patient(seeded):
     row = q(seeded, "SELECT age_value, age_unit, sex, country FROM cases WHERE case_key = 'park2021-1'")[0]
     assert tuple(row) == (62, "a", "female", "KR")
@@ -58,6 +59,7 @@ def test_park_source_text_says_what_we_store():
         assert fragment in body.replace("μ", "µ"), fragment
 
 
+@pytest.mark.read_only
 def test_park_doses_and_desensitisation_steps(seeded):
     doses = q(seeded, """
         SELECT d.dose_value, d.dose_unit, d.reason FROM dose_regimens d
@@ -79,6 +81,7 @@ def test_park_doses_and_desensitisation_steps(seeded):
         ("desensitisation", "recurrence"), ("desensitisation", "recurrence"), ("continued_through", "tolerated")]
 
 
+@pytest.mark.read_only
 def test_park_eosinophils_in_order(seeded):
     rows = q(seeded, """
         SELECT l.value FROM lab_results l JOIN cases c ON c.id = l.case_id
@@ -86,6 +89,7 @@ def test_park_eosinophils_in_order(seeded):
     assert [r.value for r in rows] == [600, 1690, 10, 170]
 
 
+@pytest.mark.read_only
 def test_park_reslizumab_and_outcome(seeded):
     rows = q(seeded, """
         SELECT t.dose_value, t.dose_unit FROM treatments t JOIN drugs g ON g.id = t.drug_id
@@ -97,6 +101,7 @@ def test_park_reslizumab_and_outcome(seeded):
     assert tuple(out) == ("recovered", "continued", "sunitinib")
 
 
+@pytest.mark.read_only
 def test_park_authors_regiscar(seeded):
     a = q(seeded, """
         SELECT a.id, a.total, a.category FROM assessments a JOIN cases c ON c.id = a.case_id
@@ -106,6 +111,7 @@ def test_park_authors_regiscar(seeded):
     assert points == 3
 
 
+@pytest.mark.read_only
 def test_every_value_names_its_source(seeded):
     """No stored case, exposure, lab or treatment without evidence."""
     for table in ("drug_exposures", "dose_regimens", "challenge_events", "lab_results", "treatments", "investigations"):
@@ -115,6 +121,7 @@ def test_every_value_names_its_source(seeded):
         assert orphans == [], f"{table} rows without a source: {orphans}"
 
 
+@pytest.mark.read_only
 def test_missing_values_say_why(seeded):
     rows = q(seeded, "SELECT case_key FROM cases")
     from registry.cases.completeness import case_completeness
@@ -127,6 +134,7 @@ def test_missing_values_say_why(seeded):
 
 # -- the seven cited reports ---------------------------------------------------
 
+@pytest.mark.read_only
 def test_cited_reports_present_with_citation_and_indication(seeded):
     cited = q(seeded, """
         SELECT p2.key, ct.reference_number FROM citations ct
