@@ -6,12 +6,15 @@ that every test then gets a copy of (the way pypi/warehouse does it):
 - SQLite: a template file migrated to head, closed with its WAL checkpointed
   away, copied to a fresh file per test.
 - PostgreSQL: a template database migrated to head, copied per test with
-  `CREATE DATABASE ... TEMPLATE` into a fresh database, dropped afterwards.
+  `CREATE DATABASE ... TEMPLATE` into a fresh database; the copies are
+  dropped together when the session ends (see `DatabaseTemplates.drop`).
 
 A test module whose tests all start from the same data (the seed, say) builds
 it once per module on top of the migrated template and clones that instead
 (`DatabaseTemplates.module_template`, `clone_database`); every test still gets
-its own copy, so a test that writes changes nothing for the next one.
+its own copy, so a test that writes changes nothing for the next one. Only
+PostgreSQL tests marked `read_only` share one copy per template, which
+refuses writes.
 
 `sqlite_url`, `postgres_url` and `backend_url` stay empty and unmigrated (a new
 file; a fresh, empty schema), for the tests of the migrations and the tests
@@ -28,13 +31,12 @@ from __future__ import annotations
 import gc
 import itertools
 import os
-import queue
 import shutil
 import sqlite3
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -114,47 +116,6 @@ def _freeze_sqlite(path: Path) -> None:
     path.chmod(0o444)
 
 
-class _Dropper:
-    """Drops PostgreSQL databases in background threads; `close` waits for the last.
-
-    DROP DATABASE makes the server checkpoint, which takes a second or more
-    while other clients write. In threads of their own those waits overlap the
-    next tests, and drops that wait together share one checkpoint."""
-
-    THREADS = 4
-
-    def __init__(self, server_url: str) -> None:
-        self._engine = make_engine(server_url, isolation_level="AUTOCOMMIT", pool_size=self.THREADS)
-        self._queue: queue.Queue[str | None] = queue.Queue()
-        self.errors: list[str] = []
-        self._threads = [
-            threading.Thread(target=self._run, name=f"drop-test-databases-{i}", daemon=True)
-            for i in range(self.THREADS)
-        ]
-        for thread in self._threads:
-            thread.start()
-
-    def drop(self, name: str) -> None:
-        self._queue.put(name)
-
-    def _run(self) -> None:
-        while (name := self._queue.get()) is not None:
-            try:
-                with self._engine.connect() as conn:
-                    # FORCE: engines that were never disposed (the CLI's) may still hold idle connections.
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            except Exception as exc:  # noqa: BLE001 - reported by close()
-                self.errors.append(f"{name}: {exc}")
-
-    def close(self) -> None:
-        for _ in self._threads:
-            self._queue.put(None)
-        for thread in self._threads:
-            thread.join()
-        self._engine.dispose()
-        assert not self.errors, f"could not drop test databases: {self.errors}"
-
-
 class DatabaseTemplates:
     """The session's templates: made once, copied per test, dropped at the end."""
 
@@ -164,7 +125,7 @@ class DatabaseTemplates:
         self._admin: Engine | None = None
         self._names = itertools.count(1)
         self._token = uuid.uuid4().hex[:8]
-        self._dropper_thread: _Dropper | None = None
+        self._to_drop: list[str] = []
         self._shared: dict[str, str] = {}
 
     # PostgreSQL: CREATE/DROP DATABASE cannot run in a transaction block.
@@ -197,15 +158,37 @@ class DatabaseTemplates:
         return self._pg_url(name)
 
     def drop(self, url: str) -> None:
-        """Drop a copy (SQLite files stay in pytest's temporary folders)."""
+        """Drop a copy when the session ends (SQLite files stay in pytest's temporary folders)."""
         parsed = make_url(url)
         if parsed.get_backend_name() == "postgresql":
-            self._dropper().drop(parsed.database)
+            self._to_drop.append(parsed.database)
 
-    def _dropper(self) -> _Dropper:
-        if self._dropper_thread is None:
-            self._dropper_thread = _Dropper(_pg_server_url())
-        return self._dropper_thread
+    #: DROP DATABASE makes the server checkpoint, which takes a second or more while other clients
+    #: write, and a checkpoint while the tests run slows every CREATE DATABASE down. So the copies
+    #: are dropped when the session ends, many at once: drops that wait together share a checkpoint.
+    DROP_THREADS = 16
+
+    def _drop_all(self) -> None:
+        names, self._to_drop = self._to_drop, []
+        if not names:
+            return
+        engine = make_engine(_pg_server_url(), isolation_level="AUTOCOMMIT", pool_size=self.DROP_THREADS)
+
+        def drop_now(name: str) -> str | None:
+            try:
+                with engine.connect() as conn:
+                    # FORCE: engines that were never disposed (the CLI's) may still hold idle connections.
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                return None
+            except Exception as exc:  # noqa: BLE001 - reported below, after the others are dropped
+                return f"{name}: {exc}"
+
+        try:
+            with ThreadPoolExecutor(self.DROP_THREADS) as pool:
+                errors = [e for e in pool.map(drop_now, names) if e]
+        finally:
+            engine.dispose()
+        assert not errors, f"could not drop test databases: {errors}"
 
     def freeze(self, url: str, info: Any = None) -> Template:
         """Make the database at `url` a template: nobody connected, nothing left in a WAL."""
@@ -286,10 +269,9 @@ class DatabaseTemplates:
     def close(self) -> None:
         for template in self._migrated.values():
             self.drop_template(template)
-        if self._dropper_thread is not None:
-            self._dropper_thread.close()
         if self._admin is not None:
             self._admin.dispose()
+        self._drop_all()
 
 
 @pytest.fixture(scope="session")
