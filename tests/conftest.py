@@ -165,14 +165,21 @@ class DatabaseTemplates:
 
     #: DROP DATABASE makes the server checkpoint, which takes a second or more while other clients
     #: write, and a checkpoint while the tests run slows every CREATE DATABASE down. So the copies
-    #: are dropped when the session ends, many at once: drops that wait together share a checkpoint.
-    DROP_THREADS = 16
+    #: are dropped when the session ends, all at once as far as the server's connection limit
+    #: allows (leaving others room): drops that wait together share a checkpoint.
+    MAX_DROP_THREADS = 48
+    SPARE_CONNECTIONS = 20
 
     def _drop_all(self) -> None:
         names, self._to_drop = self._to_drop, []
         if not names:
             return
-        engine = make_engine(_pg_server_url(), isolation_level="AUTOCOMMIT", pool_size=self.DROP_THREADS)
+        with self.admin().connect() as conn:
+            free = conn.execute(
+                text("SELECT current_setting('max_connections')::int - count(*) FROM pg_stat_activity")
+            ).scalar_one()
+        threads = max(1, min(len(names), self.MAX_DROP_THREADS, free - self.SPARE_CONNECTIONS))
+        engine = make_engine(_pg_server_url(), isolation_level="AUTOCOMMIT", pool_size=threads)
 
         def drop_now(name: str) -> str | None:
             try:
@@ -184,7 +191,7 @@ class DatabaseTemplates:
                 return f"{name}: {exc}"
 
         try:
-            with ThreadPoolExecutor(self.DROP_THREADS) as pool:
+            with ThreadPoolExecutor(threads) as pool:
                 errors = [e for e in pool.map(drop_now, names) if e]
         finally:
             engine.dispose()
@@ -269,9 +276,10 @@ class DatabaseTemplates:
     def close(self) -> None:
         for template in self._migrated.values():
             self.drop_template(template)
+        if self._to_drop:
+            self._drop_all()
         if self._admin is not None:
             self._admin.dispose()
-        self._drop_all()
 
 
 @pytest.fixture(scope="session")
