@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -18,6 +19,10 @@ SEED_DIR = ROOT / "seed" / "publications"
 # facts, not the article). $REGISTRY_SOURCES_DIR points elsewhere if needed.
 SOURCES_DIR = Path(os.environ.get("REGISTRY_SOURCES_DIR", ROOT.parent / "shared" / "sources"))
 PARK_TEXT = SOURCES_DIR / "park2021-case-rep-oncol-14-1548.txt"
+
+#: The two backends: the parameters of the `backend_url` and `engine` fixtures, and of a module's
+#: template fixture (conftest.DatabaseTemplates.module_template).
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
 def run_cli(url: str, *args: str) -> Result:

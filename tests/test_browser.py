@@ -24,7 +24,6 @@ import pytest
 
 from registry.core.db import make_engine
 from registry.outputs.publish.build import publish
-from registry.schema import migrate
 
 pytestmark = pytest.mark.browser
 
@@ -76,11 +75,10 @@ def _wait_until_answering(url: str, proc: subprocess.Popen, log: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def site(sync_api, tmp_path_factory) -> Iterator[str]:
+def site(sync_api, tmp_path_factory, db_templates) -> Iterator[str]:
     """Base URL of `python -m registry.cli serve` on a free 127.0.0.1 port."""
     tmp = tmp_path_factory.mktemp("browser-site")
-    engine = make_engine(f"sqlite:///{tmp / 'work.db'}")
-    migrate.upgrade(engine)
+    engine = make_engine(db_templates.copy(db_templates.migrated("sqlite"), tmp / "work.db"))
     fx.write_cases(engine)
     publish(engine, tmp / "dist")
     engine.dispose()

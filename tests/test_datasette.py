@@ -16,7 +16,6 @@ from registry.core.db import make_engine
 from registry.outputs.publish.build import publish
 from registry.outputs.publish.canned import canned_queries
 from registry.outputs.publish.serve import SETTINGS, datasette_kwargs
-from registry.schema import migrate
 
 ESCAPED_SCRIPT = "&lt;script&gt;alert(1)&lt;/script&gt;"
 RAW_SCRIPT = "<script>alert(1)</script>"
@@ -24,10 +23,9 @@ QUERIES = canned_queries()
 
 
 @pytest.fixture(scope="module")
-def out_dir(tmp_path_factory) -> Path:
+def out_dir(tmp_path_factory, db_templates) -> Path:
     tmp = tmp_path_factory.mktemp("site")
-    engine = make_engine(f"sqlite:///{tmp / 'work.db'}")
-    migrate.upgrade(engine)
+    engine = make_engine(db_templates.copy(db_templates.migrated("sqlite"), tmp / "work.db"))
     fx.write_cases(engine)
     publish(engine, tmp / "dist")
     engine.dispose()

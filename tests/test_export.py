@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import re
+import shutil
 import zipfile
 from pathlib import Path
 from xml.etree import ElementTree
@@ -47,7 +48,7 @@ from registry.outputs.export.tables import (
 )
 from registry.outputs.publish.build import publish
 from registry.schema.models import Case
-from tests.helpers import SEED_DIR, dump, run_cli
+from tests.helpers import BACKENDS, SEED_DIR, dump, run_cli
 from tests.publish_fixtures import write_synthetic_case
 
 DATA = Path(__file__).parent / "data"
@@ -126,10 +127,16 @@ def load(engine, docs: list[Document]) -> None:
         load_documents(conn, docs)
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def seeded_template(request, db_templates):
+    """The migrated database with the seed and the fixture loaded, once per module and backend."""
+    return db_templates.module_template(request, lambda engine: load(engine, [*seed_documents(), fixture_document()]))
+
+
 @pytest.fixture
-def seeded(engine):
-    load(engine, [*seed_documents(), fixture_document()])
-    return engine
+def seeded(seeded_template, clone_database):
+    """This test's own copy of the seeded database."""
+    return clone_database(seeded_template)
 
 
 def url_of(engine) -> str:
@@ -189,6 +196,7 @@ def test_every_column_has_a_definition_and_every_table_has_case_key():
             assert col.description.strip(), (table.name, col.name)
 
 
+@pytest.mark.read_only
 def test_csv_files_have_the_pinned_headers_and_rfc4180_shape(seeded, tmp_path):
     out = export(seeded, tmp_path / "x")
     for table in ALL_TABLES:
@@ -206,6 +214,7 @@ def test_csv_files_have_the_pinned_headers_and_rfc4180_shape(seeded, tmp_path):
     assert {"park2021-1", "testfix2020-1", "testfix2020-2"} <= {r["case_key"] for r in cases}
 
 
+@pytest.mark.read_only
 def test_case_table_first_rows_come_from_the_summary_builder(seeded, tmp_path):
     rows = read_csv(export(seeded, tmp_path / "x") / "case_summary.csv")
     park = row_of(rows, case_key="park2021-1")
@@ -221,6 +230,7 @@ def test_case_table_first_rows_come_from_the_summary_builder(seeded, tmp_path):
 # -- codebook -------------------------------------------------------------------
 
 
+@pytest.mark.read_only
 def test_codebook_covers_every_exported_column(seeded, tmp_path):
     out = export(seeded, tmp_path / "x")
     book = read_csv(out / "codebook.csv")
@@ -241,6 +251,7 @@ def test_codebook_covers_every_exported_column(seeded, tmp_path):
     assert "## import_cases" in md and "`NR`" in md and "`NA-SRC`" in md
 
 
+@pytest.mark.read_only
 def test_codebook_entries_come_from_models_and_vocabularies(seeded, tmp_path):
     book = read_csv(export(seeded, tmp_path / "x") / "codebook.csv")
     sex = row_of(book, table="case_details", column="sex")
@@ -261,6 +272,7 @@ def test_codebook_entries_come_from_models_and_vocabularies(seeded, tmp_path):
 # -- encodings, BOM, missing codes, formulas ---------------------------------------
 
 
+@pytest.mark.read_only
 def test_excel_option_adds_a_bom_to_every_csv(seeded, tmp_path):
     out = export(seeded, tmp_path / "x", "--excel")
     for path in out.glob("*.csv"):
@@ -270,6 +282,7 @@ def test_excel_option_adds_a_bom_to_every_csv(seeded, tmp_path):
     assert not any(p.read_bytes().startswith(BOM) for p in plain.glob("*.csv"))
 
 
+@pytest.mark.read_only
 def test_non_ascii_text_survives_every_format(seeded, tmp_path):
     words = ["Müller", "Lefèvre", "Straßburg", "µg-Dosen", "Köln", "Zürich"]
     csv_out = export(seeded, tmp_path / "csv")
@@ -291,6 +304,7 @@ def test_non_ascii_text_survives_every_format(seeded, tmp_path):
     assert any("Straßburg" in str(v) for row in sheets["publications"] for v in row)
 
 
+@pytest.mark.read_only
 def test_missing_values_keep_not_reported_apart_from_not_available(seeded, tmp_path):
     out = export(seeded, tmp_path / "x")
     summary = read_csv(out / "case_summary.csv")
@@ -320,6 +334,7 @@ def test_missing_values_keep_not_reported_apart_from_not_available(seeded, tmp_p
     assert case["outcome"]["missing"]["time_to_resolution_days"] == "not_reported"
 
 
+@pytest.mark.read_only
 def test_formula_cells_are_neutralised_for_spreadsheets_only(seeded, tmp_path):
     out = export(seeded, tmp_path / "x")
     details = row_of(read_csv(out / "case_details.csv"), case_key="testfix2020-1")
@@ -358,6 +373,7 @@ def test_neutralise_rule():
 # -- JSON, xlsx, citations ------------------------------------------------------------
 
 
+@pytest.mark.read_only
 def test_json_is_one_nested_object_per_case_and_matches_its_schema(seeded, tmp_path):
     out = export(seeded, tmp_path / "j", "--format", "json")
     text = (out / "cases.json").read_text(encoding="utf-8")
@@ -409,6 +425,7 @@ def _col_index(letters: str) -> int:
     return n - 1
 
 
+@pytest.mark.read_only
 def test_xlsx_has_a_sheet_per_table_and_the_codebook(seeded, tmp_path):
     sheets = read_xlsx(export(seeded, tmp_path / "x", "--format", "xlsx") / "registry.xlsx")
     assert list(sheets) == [t.name for t in ALL_TABLES] + ["codebook"]
@@ -419,6 +436,7 @@ def test_xlsx_has_a_sheet_per_table_and_the_codebook(seeded, tmp_path):
     assert park[summary[0].index("onset_day")] == 15.0
 
 
+@pytest.mark.read_only
 def test_citations_as_ris_and_bibtex_contain_the_doi(seeded, tmp_path):
     out = export(seeded, tmp_path / "x")
     ris = (out / "citations.ris").read_bytes().decode("utf-8")
@@ -435,6 +453,7 @@ def test_citations_as_ris_and_bibtex_contain_the_doi(seeded, tmp_path):
 # -- filters, streaming, folders ---------------------------------------------------
 
 
+@pytest.mark.read_only
 def test_filters_choose_cases(seeded, tmp_path):
     def keys(*args: str) -> set[str]:
         out = export(seeded, tmp_path / f"f{len(list(tmp_path.iterdir()))}", *args)
@@ -453,12 +472,14 @@ def test_filters_choose_cases(seeded, tmp_path):
     assert "testfix2020" in bib and "park2021" not in bib
 
 
+@pytest.mark.read_only
 def test_unknown_case_key_is_an_error(seeded, tmp_path):
     result = run_cli(url_of(seeded), "export", "--out", str(tmp_path / "x"), "--case", "nosuch-1")
     assert result.exit_code == 2 and "no case with key 'nosuch-1'" in result.output
     assert not (tmp_path / "x").exists()
 
 
+@pytest.mark.read_only
 def test_rows_are_read_in_partitions(seeded):
     """Small partitions give the same rows as one big one (the cursor streams; nothing is read twice)."""
     ids = case_ids_select(Selection())
@@ -473,6 +494,7 @@ def test_rows_are_read_in_partitions(seeded):
         assert len(parts) == len([k for (k,) in conn.execute(select(Case.case_key))])
 
 
+@pytest.mark.read_only
 def test_output_folder_is_never_clobbered(seeded, tmp_path):
     target = tmp_path / "mine"
     target.mkdir()
@@ -490,6 +512,7 @@ def test_output_folder_is_never_clobbered(seeded, tmp_path):
 # -- round trip -------------------------------------------------------------------
 
 
+@pytest.mark.read_only
 def test_round_trip_yaml_export_import_export_is_identical(seeded, tmp_path):
     """The seed-format YAML is the lossless export: import it into an empty database, export again, same files.
     The JSON export of the two databases is identical too (the YAML lost nothing JSON shows)."""
@@ -521,6 +544,7 @@ def test_round_trip_yaml_export_import_export_is_identical(seeded, tmp_path):
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
 
 
+@pytest.mark.read_only
 def test_exported_yaml_is_valid_seed_format(seeded, tmp_path):
     out = export(seeded, tmp_path / "y", "--format", "yaml")
     docs = read_documents(sorted((out / "seed").glob("*.yaml")))
@@ -541,14 +565,40 @@ def test_export_reads_without_writing(seeded, tmp_path):
 # -- from a published file ----------------------------------------------------------
 
 
+def _before_publishing(engine) -> None:
+    """One synthetic case, and the registry's own scores stored in the working database (`score --store`;
+    publish computes them into the file only), so that the working database and its published file hold the
+    same facts."""
+    write_synthetic_case(engine)
+    store_registry_assessments(engine)
+
+
+@pytest.fixture(scope="module")
+def published_build(seeded_template, db_templates, tmp_path_factory) -> tuple[Path, dict]:
+    """Once per module and backend: a copy of the seeded database, prepared as `published_file` prepares a
+    test's working database and published with --allow-synthetic; the file and every row it was built from."""
+    url = db_templates.copy(seeded_template)
+    engine = make_engine(url)
+    try:
+        _before_publishing(engine)
+        path = publish(engine, tmp_path_factory.mktemp("published") / "dist", allow_synthetic=True).path
+        return path, dump(engine)
+    finally:
+        engine.dispose()
+        db_templates.drop(url)
+
+
 @pytest.fixture
-def published_file(seeded, tmp_path) -> Path:
+def published_file(seeded, published_build, tmp_path) -> Path:
     """The seeded registry plus one synthetic case, published with --allow-synthetic. The registry's own scores
     are stored in the working database first (`score --store`; publish computes them into the file only), so
-    both hold the same facts."""
-    write_synthetic_case(seeded)
-    store_registry_assessments(seeded)
-    return publish(seeded, tmp_path / "dist", allow_synthetic=True).path
+    both hold the same facts. The file is a copy of `published_build`'s, built once per module from a
+    database that held exactly the rows this test's working database now holds."""
+    _before_publishing(seeded)
+    path, rows = published_build
+    assert dump(seeded) == rows
+    shutil.copytree(path.parent, tmp_path / "dist")
+    return tmp_path / "dist" / path.name
 
 
 @pytest.fixture

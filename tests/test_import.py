@@ -18,19 +18,28 @@ from registry.cases.csvformat import IMPORT_COLUMNS
 from registry.cases.documents import Document, parse_document, read_yaml
 from registry.core.db import writing
 from registry.ingest.seed import load_documents
-from tests.helpers import dump, run_cli
+from tests.helpers import BACKENDS, dump, run_cli
 
 DATA = Path(__file__).parent / "data"
 FIXTURE = DATA / "export_fixture.yaml"
 
 
-@pytest.fixture
-def registry(engine):
-    """A database holding tests/data/export_fixture.yaml (publication testfix2020, cases -1 and -2)."""
+def _load_fixture(engine) -> None:
     doc = Document(str(FIXTURE), parse_document(str(FIXTURE), read_yaml(FIXTURE)))
     with writing(engine) as conn:
         load_documents(conn, [doc])
-    return engine
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def registry_template(request, db_templates):
+    """The migrated database with the fixture loaded, once per module and backend."""
+    return db_templates.module_template(request, _load_fixture)
+
+
+@pytest.fixture
+def registry(registry_template, clone_database):
+    """A database holding tests/data/export_fixture.yaml (publication testfix2020, cases -1 and -2): this test's own copy."""
+    return clone_database(registry_template)
 
 
 def url_of(engine) -> str:

@@ -29,6 +29,7 @@ def test_upgrade_downgrade_upgrade_round_trip(backend_url):
     engine.dispose()
 
 
+@pytest.mark.read_only
 def test_vocabularies_loaded_by_migration(engine):
     with engine.connect() as conn:
         for name, table in VOCAB_TABLES.items():

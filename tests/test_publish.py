@@ -31,11 +31,10 @@ BAKED = {t.name for t in BAKED_TABLES}
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory) -> Path:
+def published(tmp_path_factory, db_templates) -> Path:
     """One published build of the two test cases (plus a synthetic one it must leave out)."""
     tmp = tmp_path_factory.mktemp("published")
-    engine = make_engine(f"sqlite:///{tmp / 'work.db'}")
-    migrate.upgrade(engine)
+    engine = make_engine(db_templates.copy(db_templates.migrated("sqlite"), tmp / "work.db"))
     fx.write_cases(engine)
     fx.write_synthetic_case(engine)
     publish(engine, tmp / "dist")

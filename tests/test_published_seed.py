@@ -14,7 +14,6 @@ from registry.core.db import make_engine
 from registry.outputs.publish.build import publish
 from registry.outputs.publish.canned import canned_queries
 from registry.outputs.publish.serve import datasette_kwargs
-from registry.schema import migrate
 from tests.helpers import SEED_DIR, run_cli
 
 SEEDED_KEYS = {"park2021-1", "lenouail2006-1", "goldman2008-1", "kumar2014-1", "saidi2017-1",
@@ -22,11 +21,10 @@ SEEDED_KEYS = {"park2021-1", "lenouail2006-1", "goldman2008-1", "kumar2014-1", "
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
+def site(tmp_path_factory, db_templates) -> Path:
     tmp = tmp_path_factory.mktemp("seeded-site")
-    url = f"sqlite:///{tmp / 'work.db'}"
+    url = db_templates.copy(db_templates.migrated("sqlite"), tmp / "work.db")
     engine = make_engine(url)
-    migrate.upgrade(engine)
     assert run_cli(url, "seed", "--dir", str(SEED_DIR)).exit_code == 0
     publish(engine, tmp / "dist")
     engine.dispose()

@@ -45,6 +45,7 @@ from registry.schema.models import (
     Investigation,
     LabResult,
 )
+from tests.helpers import BACKENDS
 
 REGISCAR = load_instrument("regiscar_dress")
 NARANJO = load_instrument("naranjo")
@@ -432,14 +433,25 @@ def build_zgolli(session: Session, drug: Drug) -> Case:
     return case
 
 
-@pytest.fixture
-def cases(engine):
+def _write_cases(engine) -> dict[str, int]:
     with Session(engine) as s, s.begin():
         drug = Drug(name="imatinib")
         park, zgolli = build_park(s, drug), build_zgolli(s, drug)
         s.flush()
         ids = {"park": park.id, "zgolli": zgolli.id}
-    return engine, ids
+    return ids
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def cases_template(request, db_templates):
+    """The migrated database with Park and Zgolli written, once per module and backend."""
+    return db_templates.module_template(request, _write_cases)
+
+
+@pytest.fixture
+def cases(cases_template, clone_database):
+    """This test's own copy of the database with Park and Zgolli, and their case ids."""
+    return clone_database(cases_template), cases_template.info
 
 
 def _rows(conn, assessor: str) -> list[tuple]:
@@ -456,6 +468,7 @@ def _rows(conn, assessor: str) -> list[tuple]:
     return out
 
 
+@pytest.mark.read_only
 def test_load_case_facts_reads_every_table(cases):
     engine, ids = cases
     with engine.connect() as conn:
@@ -566,6 +579,7 @@ def test_store_joins_the_callers_transaction_and_rolls_back_with_it(cases):
         assert _rows(conn, "registry") == before  # ...and rolled back with it
 
 
+@pytest.mark.read_only
 def test_disagreements_explain_parks_biopsy_and_accept_zgolli(cases):
     engine, ids = cases
     with engine.connect() as conn:
@@ -635,6 +649,7 @@ def test_compute_without_store_writes_nothing(sqlite_engine):
         assert conn.execute(select(Assessment.__table__.c.id)).all() == []
 
 
+@pytest.mark.read_only
 def test_loading_every_case_reads_the_same_facts_as_loading_them_by_id(cases):
     engine, ids = cases
     with engine.connect() as conn:
@@ -645,6 +660,7 @@ def test_loading_every_case_reads_the_same_facts_as_loading_them_by_id(cases):
     assert [c.result for c in every[ids["park"]].exposures[0].challenges] == ["recurrence", "recurrence"]
 
 
+@pytest.mark.read_only
 def test_disagreements_against_scores_already_computed_equal_computing_them(cases):
     engine, _ = cases
     with engine.connect() as conn:

@@ -9,17 +9,27 @@ from sqlalchemy import select, text
 
 from registry.core.db import make_engine
 from registry.schema.models import Case
-from tests.helpers import PARK_TEXT, SEED_DIR, dump, run_cli
+from tests.helpers import BACKENDS, PARK_TEXT, SEED_DIR, dump, run_cli
 
 CITED_KEYS = ["lenouail2006", "goldman2008", "kumar2014", "saidi2017", "vatel2017", "benami2018", "zgolli2019"]
 
 
-@pytest.fixture
-def seeded(engine):
+def _seed(engine) -> None:
     url = engine.url.render_as_string(hide_password=False)
     result = run_cli(url, "seed", "--dir", str(SEED_DIR))
     assert result.exit_code == 0, result.output
-    return engine
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def seeded_template(request, db_templates):
+    """The migrated database seeded through the CLI, once per module and backend."""
+    return db_templates.module_template(request, _seed)
+
+
+@pytest.fixture
+def seeded(seeded_template, clone_database):
+    """This test's own copy of the seeded database."""
+    return clone_database(seeded_template)
 
 
 def q(engine, sql, **params):
@@ -29,6 +39,7 @@ def q(engine, sql, **params):
 
 # -- Park 2021, checked against the paper (values written from reading it) ---
 
+@pytest.mark.read_only
 def test_park_patient(seeded):
     row = q(seeded, "SELECT age_value, age_unit, sex, country FROM cases WHERE case_key = 'park2021-1'")[0]
     assert tuple(row) == (62, "a", "female", "KR")
@@ -48,6 +59,7 @@ def test_park_source_text_says_what_we_store():
         assert fragment in body.replace("μ", "µ"), fragment
 
 
+@pytest.mark.read_only
 def test_park_doses_and_desensitisation_steps(seeded):
     doses = q(seeded, """
         SELECT d.dose_value, d.dose_unit, d.reason FROM dose_regimens d
@@ -69,6 +81,7 @@ def test_park_doses_and_desensitisation_steps(seeded):
         ("desensitisation", "recurrence"), ("desensitisation", "recurrence"), ("continued_through", "tolerated")]
 
 
+@pytest.mark.read_only
 def test_park_eosinophils_in_order(seeded):
     rows = q(seeded, """
         SELECT l.value FROM lab_results l JOIN cases c ON c.id = l.case_id
@@ -76,6 +89,7 @@ def test_park_eosinophils_in_order(seeded):
     assert [r.value for r in rows] == [600, 1690, 10, 170]
 
 
+@pytest.mark.read_only
 def test_park_reslizumab_and_outcome(seeded):
     rows = q(seeded, """
         SELECT t.dose_value, t.dose_unit FROM treatments t JOIN drugs g ON g.id = t.drug_id
@@ -87,6 +101,7 @@ def test_park_reslizumab_and_outcome(seeded):
     assert tuple(out) == ("recovered", "continued", "sunitinib")
 
 
+@pytest.mark.read_only
 def test_park_authors_regiscar(seeded):
     a = q(seeded, """
         SELECT a.id, a.total, a.category FROM assessments a JOIN cases c ON c.id = a.case_id
@@ -96,6 +111,7 @@ def test_park_authors_regiscar(seeded):
     assert points == 3
 
 
+@pytest.mark.read_only
 def test_every_value_names_its_source(seeded):
     """No stored case, exposure, lab or treatment without evidence."""
     for table in ("drug_exposures", "dose_regimens", "challenge_events", "lab_results", "treatments", "investigations"):
@@ -105,6 +121,7 @@ def test_every_value_names_its_source(seeded):
         assert orphans == [], f"{table} rows without a source: {orphans}"
 
 
+@pytest.mark.read_only
 def test_missing_values_say_why(seeded):
     rows = q(seeded, "SELECT case_key FROM cases")
     from registry.cases.completeness import case_completeness
@@ -117,6 +134,7 @@ def test_missing_values_say_why(seeded):
 
 # -- the seven cited reports ---------------------------------------------------
 
+@pytest.mark.read_only
 def test_cited_reports_present_with_citation_and_indication(seeded):
     cited = q(seeded, """
         SELECT p2.key, ct.reference_number FROM citations ct
