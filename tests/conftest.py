@@ -36,7 +36,7 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -126,6 +126,8 @@ class DatabaseTemplates:
         self._names = itertools.count(1)
         self._token = uuid.uuid4().hex[:8]
         self._to_drop: list[str] = []
+        self._next: dict[str, Future[str]] = {}
+        self._background = ThreadPoolExecutor(1, thread_name_prefix="copy-test-databases")
         self._shared: dict[str, str] = {}
 
     # PostgreSQL: CREATE/DROP DATABASE cannot run in a transaction block.
@@ -152,6 +154,16 @@ class DatabaseTemplates:
             assert not dest.exists(), dest
             shutil.copyfile(template.location, dest)  # content only: the copy is writable
             return f"sqlite:///{dest}"
+        self.admin()
+        if kind != "test":
+            return self._create(template, kind)
+        # The next test most likely wants a copy of the same template: made while this one runs.
+        ready = self._next.pop(template.location, None)
+        url = ready.result() if ready is not None else self._create(template, kind)
+        self._next[template.location] = self._background.submit(self._create, template, kind)
+        return url
+
+    def _create(self, template: Template, kind: str) -> str:
         name = self._new_name(kind)
         with self.admin().connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template.location}"'))
@@ -274,6 +286,9 @@ class DatabaseTemplates:
         self.drop(self.url(template))
 
     def close(self) -> None:
+        self._background.shutdown()
+        for ready in self._next.values():
+            self.drop(ready.result())
         for template in self._migrated.values():
             self.drop_template(template)
         if self._to_drop:
