@@ -237,7 +237,15 @@ class DatabaseTemplates:
             else:
                 name = self._new_name("head")
                 with self.admin().connect() as conn:
-                    conn.execute(text(f'CREATE DATABASE "{name}"'))
+                    # The encoding and locale of the database the tests were pointed at.
+                    encoding, collate, ctype = conn.execute(text(
+                        "SELECT pg_encoding_to_char(encoding), datcollate, datctype FROM pg_database"
+                        " WHERE datname = current_database()"
+                    )).one()
+                    conn.execute(text(
+                        f'CREATE DATABASE "{name}" TEMPLATE template0 ENCODING \'{encoding}\''
+                        f" LC_COLLATE '{collate}' LC_CTYPE '{ctype}'"
+                    ))
                 url = self._pg_url(name)
             engine = make_engine(url)
             try:
@@ -264,7 +272,7 @@ class DatabaseTemplates:
         return self.freeze(url, info)
 
     def module_template(self, request: pytest.FixtureRequest, fill: Callable[[Engine], Any]) -> Template:
-        """For a module-scoped fixture parametrized with BACKENDS: `derive`, dropped when the module ends."""
+        """For a module-scoped fixture parametrized with BACKENDS: `derive` on the fixture's backend."""
         if request.param == "postgresql":
             require_postgres()
         template = self.derive(request.param, fill)
@@ -288,13 +296,15 @@ class DatabaseTemplates:
     def close(self) -> None:
         self._background.shutdown()
         for ready in self._next.values():
-            self.drop(ready.result())
+            if ready.exception() is None:  # a copy that could not be made needs no dropping
+                self.drop(ready.result())
         for template in self._migrated.values():
             self.drop_template(template)
-        if self._to_drop:
+        try:
             self._drop_all()
-        if self._admin is not None:
-            self._admin.dispose()
+        finally:
+            if self._admin is not None:
+                self._admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -318,7 +328,8 @@ def clone_database(request, db_templates) -> Iterator[Callable[[Template], Engin
 
     The first SQLite copy of a test is the file of `sqlite_url`. A PostgreSQL
     test marked read_only gets the template's shared read-only copy instead.
-    Engines are disposed and PostgreSQL copies dropped when the test ends."""
+    The engines are disposed when the test ends (the PostgreSQL copies are
+    dropped when the session ends)."""
     made: list[tuple[Engine, str | None]] = []
 
     def clone(template: Template) -> Engine:
