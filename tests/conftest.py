@@ -36,7 +36,7 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -126,6 +126,8 @@ class DatabaseTemplates:
         self._names = itertools.count(1)
         self._token = uuid.uuid4().hex[:8]
         self._to_drop: list[str] = []
+        self._next: dict[str, Future[str]] = {}
+        self._background = ThreadPoolExecutor(1, thread_name_prefix="copy-test-databases")
         self._shared: dict[str, str] = {}
 
     # PostgreSQL: CREATE/DROP DATABASE cannot run in a transaction block.
@@ -152,6 +154,16 @@ class DatabaseTemplates:
             assert not dest.exists(), dest
             shutil.copyfile(template.location, dest)  # content only: the copy is writable
             return f"sqlite:///{dest}"
+        self.admin()
+        if kind != "test":
+            return self._create(template, kind)
+        # The next test most likely wants a copy of the same template: made while this one runs.
+        ready = self._next.pop(template.location, None)
+        url = ready.result() if ready is not None else self._create(template, kind)
+        self._next[template.location] = self._background.submit(self._create, template, kind)
+        return url
+
+    def _create(self, template: Template, kind: str) -> str:
         name = self._new_name(kind)
         with self.admin().connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template.location}"'))
@@ -225,7 +237,15 @@ class DatabaseTemplates:
             else:
                 name = self._new_name("head")
                 with self.admin().connect() as conn:
-                    conn.execute(text(f'CREATE DATABASE "{name}"'))
+                    # The encoding and locale of the database the tests were pointed at.
+                    encoding, collate, ctype = conn.execute(text(
+                        "SELECT pg_encoding_to_char(encoding), datcollate, datctype FROM pg_database"
+                        " WHERE datname = current_database()"
+                    )).one()
+                    conn.execute(text(
+                        f'CREATE DATABASE "{name}" TEMPLATE template0 ENCODING \'{encoding}\''
+                        f" LC_COLLATE '{collate}' LC_CTYPE '{ctype}'"
+                    ))
                 url = self._pg_url(name)
             engine = make_engine(url)
             try:
@@ -252,7 +272,7 @@ class DatabaseTemplates:
         return self.freeze(url, info)
 
     def module_template(self, request: pytest.FixtureRequest, fill: Callable[[Engine], Any]) -> Template:
-        """For a module-scoped fixture parametrized with BACKENDS: `derive`, dropped when the module ends."""
+        """For a module-scoped fixture parametrized with BACKENDS: `derive` on the fixture's backend."""
         if request.param == "postgresql":
             require_postgres()
         template = self.derive(request.param, fill)
@@ -274,12 +294,17 @@ class DatabaseTemplates:
         self.drop(self.url(template))
 
     def close(self) -> None:
+        self._background.shutdown()
+        for ready in self._next.values():
+            if ready.exception() is None:  # a copy that could not be made needs no dropping
+                self.drop(ready.result())
         for template in self._migrated.values():
             self.drop_template(template)
-        if self._to_drop:
+        try:
             self._drop_all()
-        if self._admin is not None:
-            self._admin.dispose()
+        finally:
+            if self._admin is not None:
+                self._admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -303,7 +328,8 @@ def clone_database(request, db_templates) -> Iterator[Callable[[Template], Engin
 
     The first SQLite copy of a test is the file of `sqlite_url`. A PostgreSQL
     test marked read_only gets the template's shared read-only copy instead.
-    Engines are disposed and PostgreSQL copies dropped when the test ends."""
+    The engines are disposed when the test ends (the PostgreSQL copies are
+    dropped when the session ends)."""
     made: list[tuple[Engine, str | None]] = []
 
     def clone(template: Template) -> Engine:
