@@ -6,6 +6,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8001
 HOST   ?= 127.0.0.1
+# Test processes (pytest-xdist): one per core; PYTEST_WORKERS=0 runs the suite in this process.
+PYTEST_WORKERS ?= auto
 
 .PHONY: run test install install-test browser bench clean
 
@@ -38,7 +40,7 @@ run: install
 # lint-imports: the layer contracts in pyproject.toml ([tool.importlinter]).
 test: install-test browser
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist load $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python -m bench

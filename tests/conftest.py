@@ -190,7 +190,9 @@ class DatabaseTemplates:
             free = conn.execute(
                 text("SELECT current_setting('max_connections')::int - count(*) FROM pg_stat_activity")
             ).scalar_one()
-        threads = max(1, min(len(names), self.MAX_DROP_THREADS, free - self.SPARE_CONNECTIONS))
+        # Under pytest-xdist every worker drops its own copies at about the same time: share the room.
+        workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+        threads = max(1, min(len(names), self.MAX_DROP_THREADS // workers, (free - self.SPARE_CONNECTIONS) // workers))
         engine = make_engine(_pg_server_url(), isolation_level="AUTOCOMMIT", pool_size=threads)
 
         def drop_now(name: str) -> str | None:
