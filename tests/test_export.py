@@ -135,7 +135,7 @@ def seeded_template(request, db_templates):
 
 @pytest.fixture
 def seeded(seeded_template, clone_database):
-    """This test's own copy of the seeded database."""
+    """This test's own copy of the seeded database (PostgreSQL tests marked read_only share one that refuses writes)."""
     return clone_database(seeded_template)
 
 

@@ -450,7 +450,8 @@ def cases_template(request, db_templates):
 
 @pytest.fixture
 def cases(cases_template, clone_database):
-    """This test's own copy of the database with Park and Zgolli, and their case ids."""
+    """This test's own copy of the database with Park and Zgolli (PostgreSQL tests marked read_only share one that
+    refuses writes), and their case ids."""
     return clone_database(cases_template), cases_template.info
 
 
