@@ -137,6 +137,3 @@ def fact_fields(table: Table) -> tuple[Field, ...]:
 def fact_names(table: Table) -> tuple[str, ...]:
     return tuple(f.name for f in fact_fields(table))
 
-
-def reference_fields(table: Table) -> tuple[Field, ...]:
-    return tuple(f for f in record_fields(table) if f.is_reference)
