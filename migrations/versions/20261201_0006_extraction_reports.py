@@ -75,7 +75,7 @@ def upgrade() -> None:
     op.create_table('extraction_reports',
     sa.Column('id', sa.Integer(), nullable=False, comment='Internal row id (use the public key to refer to a record).'),
     sa.Column('publication_id', sa.Integer(), nullable=False, comment='The publication extracted.'),
-    sa.Column('first_extractor', sa.Text(), nullable=False, comment='Curator of the (first) extraction.'),
+    sa.Column('extractor', sa.Text(), nullable=False, comment='Curator who extracted the publication (the first of two for a dual extraction).'),
     sa.Column('second_extractor', sa.Text(), nullable=True, comment='Curator of the second, independent extraction (NULL: extracted once).'),
     sa.Column('adjudicator', sa.Text(), nullable=True, comment='Who settled the differences between the two extractions.'),
     sa.Column('adjudicated_on', sa.Date(), nullable=True, comment='Date of the adjudication.'),
@@ -89,6 +89,7 @@ def upgrade() -> None:
     comment='How a publication was extracted: by whom, twice independently or once, and who adjudicated the differences.'
     )
     op.create_table('extraction_agreement',
+    sa.Column('id', sa.Integer(), nullable=False, comment='Internal row id (use the public key to refer to a record).'),
     sa.Column('report_id', sa.Integer(), nullable=False, comment='The extraction report.'),
     sa.Column('kind', sa.String(length=40), nullable=False, comment='Kind of field. Code from vocab_agreement_kind (Agreement kind).'),
     sa.Column('compared', sa.Integer(), nullable=False, comment='Fields of this kind compared.'),
@@ -99,11 +100,13 @@ def upgrade() -> None:
     sa.CheckConstraint('kappa IS NULL OR (kappa >= -1 AND kappa <= 1)', name=op.f('ck_extraction_agreement_kappa_sane')),
     sa.ForeignKeyConstraint(['kind'], ['vocab_agreement_kind.code'], name=op.f('fk_extraction_agreement_kind_vocab_agreement_kind')),
     sa.ForeignKeyConstraint(['report_id'], ['extraction_reports.id'], name=op.f('fk_extraction_agreement_report_id_extraction_reports'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('report_id', 'kind', name=op.f('pk_extraction_agreement')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_extraction_agreement')),
+    sa.UniqueConstraint('report_id', 'kind', name=op.f('uq_extraction_agreement_report_id_kind')),
     comment='Agreement between two independent extractions of a publication, per field kind (`dress-registry compare`).'
     )
     with op.batch_alter_table('extraction_agreement', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_extraction_agreement_kind'), ['kind'], unique=False)
+        batch_op.create_index(batch_op.f('ix_extraction_agreement_report_id'), ['report_id'], unique=False)
 
     op.create_table('extraction_decisions',
     sa.Column('id', sa.Integer(), nullable=False, comment='Internal row id (use the public key to refer to a record).'),
@@ -136,6 +139,7 @@ def downgrade() -> None:
 
     op.drop_table('extraction_decisions')
     with op.batch_alter_table('extraction_agreement', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_extraction_agreement_report_id'))
         batch_op.drop_index(batch_op.f('ix_extraction_agreement_kind'))
 
     op.drop_table('extraction_agreement')

@@ -32,30 +32,30 @@ class ExtractionReport(Base):
     publication_id: Mapped[int] = mapped_column(
         ForeignKey("publications.id", ondelete="CASCADE"), unique=True, comment="The publication extracted."
     )
-    first_extractor: Mapped[str] = mapped_column(Text, comment="Curator of the (first) extraction.")
+    extractor: Mapped[str] = mapped_column(Text, comment="Curator who extracted the publication (the first of two for a dual extraction).")
     second_extractor: Mapped[str | None] = mapped_column(Text, comment="Curator of the second, independent extraction (NULL: extracted once).")
     adjudicator: Mapped[str | None] = mapped_column(Text, comment="Who settled the differences between the two extractions.")
     adjudicated_on: Mapped[date | None] = mapped_column(Date, comment="Date of the adjudication.")
-    fields_compared: Mapped[int | None] = mapped_column(Integer, comment="Fields the two extractions were compared on (at least one gave a value or a status).")
-    fields_differing: Mapped[int | None] = mapped_column(Integer, comment="Fields where they differed (value, status or locator, and records in one only).")
+    fields_compared: Mapped[int | None] = mapped_column(Integer, info={"ge": 0}, comment="Fields the two extractions were compared on (at least one gave a value or a status).")
+    fields_differing: Mapped[int | None] = mapped_column(Integer, info={"ge": 0}, comment="Fields where they differed (value, status or locator, and records in one only).")
 
 
 class ExtractionAgreement(Base):
     __tablename__ = "extraction_agreement"
     __table_args__ = (
+        UniqueConstraint("report_id", "kind"),
         CheckConstraint("compared >= 0", name="compared_sane"),
         CheckConstraint("agreed >= 0 AND agreed <= compared", name="agreed_sane"),
         CheckConstraint("kappa IS NULL OR (kappa >= -1 AND kappa <= 1)", name="kappa_sane"),
         {"comment": "Agreement between two independent extractions of a publication, per field kind (`dress-registry compare`)."},
     )
 
-    report_id: Mapped[int] = mapped_column(
-        ForeignKey("extraction_reports.id", ondelete="CASCADE"), primary_key=True, comment="The extraction report."
-    )
-    kind: Mapped[str] = coded("agreement_kind", "Kind of field.", nullable=False, primary_key=True)
-    compared: Mapped[int] = mapped_column(Integer, comment="Fields of this kind compared.")
-    agreed: Mapped[int] = mapped_column(Integer, comment="Fields of this kind on which the two extractions agreed.")
-    kappa: Mapped[float | None] = mapped_column(Float, comment="Cohen's kappa (coded and yes/no fields; NULL where undefined or not categorical).")
+    id: Mapped[intpk]
+    report_id: Mapped[int] = parent("extraction_reports.id", "The extraction report.")
+    kind: Mapped[str] = coded("agreement_kind", "Kind of field.", nullable=False)
+    compared: Mapped[int] = mapped_column(Integer, info={"ge": 0}, comment="Fields of this kind compared.")
+    agreed: Mapped[int] = mapped_column(Integer, info={"ge": 0}, comment="Fields of this kind on which the two extractions agreed.")
+    kappa: Mapped[float | None] = mapped_column(Float, info={"ge": -1, "le": 1}, comment="Cohen's kappa (coded and yes/no fields; NULL where undefined or not categorical).")
 
 
 class ExtractionDecision(Base):
