@@ -40,6 +40,7 @@ from pydantic import BaseModel
 from sqlalchemy import Table
 
 from registry.cases.completeness import CASE_FIELDS, CORE_FINDINGS, EXPOSURE_FIELDS, OUTCOME_FIELDS
+from registry.cases.documents import DocumentErrors
 from registry.cases.seedschema import CaseIn, FindingIn, SeedDocument
 from registry.schema.fields import record_fields
 from registry.schema.models.tables import AI, CH, DR, INV, LAB, ST, TR, A, C, F, O, P, X
@@ -244,6 +245,27 @@ def locators(rec: Record, name: str | None) -> tuple[str, ...]:
 
 # ---------------------------------------------------------------------------
 # The comparison
+
+
+def extractors(a: SeedDocument, b: SeedDocument, path_a: str, path_b: str) -> tuple[str, str]:
+    """The curators of two single extractions of the same publication; refuses anything else, naming the file."""
+    problems = []
+    for doc, path in ((a, path_a), (b, path_b)):
+        ex = doc.extraction
+        if ex is None:
+            problems.append(f"{path}: extraction.extractor: missing; each extraction names its curator "
+                            "(extraction: {extractor: NAME})")
+        elif ex.second_extractor is not None:
+            problems.append(f"{path}: extraction.second_extractor: this is already a curated dual extraction; "
+                            "compare two single extractions")
+    if a.publication.key != b.publication.key:
+        problems.append(f"{path_b}: publication.key: {b.publication.key!r}, but {path_a} extracts {a.publication.key!r}")
+    if not problems and a.extraction.extractor.casefold() == b.extraction.extractor.casefold():
+        problems.append(f"{path_b}: extraction.extractor: {b.extraction.extractor!r} also extracted {path_a}; "
+                        "a dual extraction needs two curators")
+    if problems:
+        raise DocumentErrors("\n".join(problems))
+    return a.extraction.extractor, b.extraction.extractor
 
 
 @dataclass(frozen=True)
