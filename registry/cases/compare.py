@@ -70,6 +70,8 @@ class _Spec:
     identity: Callable[[Any], str] | None  # None: one record (publication, outcome)
     children: tuple["_Spec", ...] = ()
     key_facts: Callable[[Any], tuple[str, ...]] = lambda rec: ()
+    #: Fields the records are matched on: equal by construction, so not compared.
+    matched_on: tuple[str, ...] = ()
 
 
 def _position(_rec: Any) -> str:
@@ -78,23 +80,25 @@ def _position(_rec: Any) -> str:
 
 _STEP = _Spec("steps", ST, _position)
 _SPECS = (
-    _Spec("publication", P, None),
-    _Spec("cites", None, lambda c: c.pub),
-    _Spec("drugs", None, lambda d: d.name),
-    _Spec("cases", C, lambda c: c.key, key_facts=lambda c: CASE_FIELDS, children=(
-        _Spec("links", None, lambda ln: ln.pub),
-        _Spec("exposures", X, lambda x: x.drug,
+    _Spec("publication", P, None, matched_on=("key",)),
+    _Spec("cites", None, lambda c: c.pub, matched_on=("pub",)),
+    _Spec("drugs", None, lambda d: d.name, matched_on=("name",)),
+    _Spec("cases", C, lambda c: c.key, key_facts=lambda c: CASE_FIELDS, matched_on=("key",), children=(
+        _Spec("links", None, lambda ln: ln.pub, matched_on=("pub",)),
+        _Spec("exposures", X, lambda x: x.drug, matched_on=("drug",),
               key_facts=lambda x: tuple(f for f in EXPOSURE_FIELDS if x.role in SUSPECT_ROLES), children=(
                   _Spec("doses", DR, _position),
-                  _Spec("challenges", CH, lambda h: h.challenge_type, key_facts=lambda h: ("result",), children=(_STEP,)),
+                  _Spec("challenges", CH, lambda h: h.challenge_type, key_facts=lambda h: ("result",),
+                        matched_on=("challenge_type",), children=(_STEP,)),
               )),
-        _Spec("findings", F, lambda f: f.finding),
-        _Spec("investigations", INV, lambda i: i.test),
-        _Spec("labs", LAB, lambda lab: f"{lab.analyte} day {'?' if lab.day is None else lab.day}"),
-        _Spec("treatments", TR, lambda t: t.drug or t.category),
+        _Spec("findings", F, lambda f: f.finding, matched_on=("finding",)),
+        _Spec("investigations", INV, lambda i: i.test, matched_on=("test",)),
+        _Spec("labs", LAB, lambda lab: f"{lab.analyte} day {'?' if lab.day is None else lab.day}",
+              matched_on=("analyte", "day")),
+        _Spec("treatments", TR, lambda t: t.drug or t.category, matched_on=("drug",)),
         _Spec("outcome", O, None, key_facts=lambda o: OUTCOME_FIELDS),
         _Spec("assessments", A, lambda a: a.instrument + (f" {a.exposure_drug}" if a.exposure_drug else ""),
-              children=(_Spec("items", AI, lambda i: i.item),)),
+              matched_on=("instrument", "exposure_drug"), children=(_Spec("items", AI, lambda i: i.item, matched_on=("item",)),)),
     )),
 )
 
@@ -189,7 +193,7 @@ def compared_fields(spec: _Spec, model: type[BaseModel]) -> dict[str, tuple[Agre
     columns = {f.name: f for f in record_fields(spec.table)} if spec.table is not None else {}
     out = {}
     for name, info in model.model_fields.items():
-        if name in ("src", "missing") or not _is_scalar_field(info.annotation):
+        if name in ("src", "missing") or name in spec.matched_on or not _is_scalar_field(info.annotation):
             continue
         col = columns.get(name)
         out[name] = (_KIND[col.kind], True) if col is not None else (_python_kind(info.annotation), False)
