@@ -149,7 +149,7 @@ def test_compare_lists_each_difference_and_the_agreement_per_kind():
         (f"cases[{CASE}]", "onset_day", ExtractionAspect.LOCATOR, "p.2", "p.3"),
         (f"cases[{CASE}].exposures[drugx]", "dechallenge_result", ExtractionAspect.VALUE, "positive", "(not_reported)"),
         (f"cases[{CASE}].findings[fever]", "status", ExtractionAspect.VALUE, "present", "absent"),
-        (f"cases[{CASE}].labs[eosinophils_abs day 20]", None, ExtractionAspect.RECORD, "present", None),
+        (f"cases[{CASE}].labs[eosinophils_abs day 20]", None, ExtractionAspect.RECORD, "record present", None),
         (f"cases[{CASE}].outcome", "time_to_resolution_days", ExtractionAspect.STATUS, "(not_reported)", "(not_available)"),
     ]
     code = next(a for a in c.agreement if a.kind == AgreementKind.CODE)

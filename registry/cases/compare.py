@@ -53,6 +53,8 @@ _KIND = {"code": AgreementKind.CODE, "boolean": AgreementKind.BOOLEAN, "integer"
          "number": AgreementKind.NUMBER, "text": AgreementKind.TEXT, "date": AgreementKind.TEXT}
 #: Category of a record's field when the other extraction has no such record (for kappa).
 NO_RECORD = "(no record)"
+#: What a report shows for the extraction that has a record the other lacks.
+HAS_RECORD = "record present"
 #: Category of a field neither gives a value or status for.
 NOT_GIVEN = "(not given)"
 
@@ -391,7 +393,7 @@ def compare(a: SeedDocument, b: SeedDocument, name_a: str, name_b: str) -> Compa
                 only_parent.add(label)
                 result.differences.append(Difference(
                     label, rec.case_key, None, ExtractionAspect.RECORD, None,
-                    "present" if x else None, "present" if y else None))
+                    HAS_RECORD if x else None, HAS_RECORD if y else None))
             for name, (kind, _) in fields.items():
                 cat, status = _category(rec, name)
                 if status is None:
