@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import json
 import sqlite3
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +21,10 @@ import pytest
 import yaml
 from sqlalchemy import select, text
 
+from registry.cases.adjudicate import adjudicate, parse_decisions
 from registry.cases.compare import cohen_kappa, compare
 from registry.cases.completeness import CASE_FIELDS, CORE_FINDINGS, EXPOSURE_FIELDS, OUTCOME_FIELDS
-from registry.cases.documents import DocumentErrors, parse_document
+from registry.cases.documents import Document, DocumentErrors, cross_check, parse_document
 from registry.cases.placeholder import UNFILLED, unfilled_fields
 from registry.cases.seedschema import CaseIn, Exposure
 from registry.cases.template import skeleton
@@ -413,3 +415,22 @@ def test_new_case_for_an_unregistered_publication_has_its_block_to_fill(engine, 
     assert raw["extraction"]["extractor"] == UNFILLED
     with pytest.raises(DocumentErrors, match=r"publication\.journal: not extracted yet"):
         parse_document("s.yaml", raw)
+
+
+def test_a_core_finding_only_one_curator_listed(tmp_path):
+    """A leaves lymphadenopathy out (so it stands at the case's unstated, not reported); B lists it present.
+    Keeping B writes B's finding with its source, and A's "not reported" beside it, not curated."""
+    b = _extraction("Ben")
+    b["cases"][0]["findings"].append({"finding": "lymphadenopathy", "status": "present", "src": [{"at": "p.2, exam"}]})
+    a_doc, b_doc = _doc(_extraction("Ana")), _doc(b)
+    c = compare(a_doc, b_doc, "Ana", "Ben")
+    record = f"cases[{CASE}].findings[lymphadenopathy]"
+    assert [(d.record, d.field, d.a, d.b) for d in c.differences] == [(record, "status", "not_reported", "present")]
+    decisions = parse_decisions("d.yaml", {"adjudicator": "Cleo", "decisions": [
+        {"record": record, "field": "status", "keep": "b", "reason": "Cervical nodes on p.2."}]})
+    curated = parse_document("c.yaml", adjudicate(a_doc, b_doc, c, decisions, "d.yaml", date(2026, 12, 2)))
+    cross_check([Document("c.yaml", curated)])
+    finding = next(f for f in curated.cases[0].findings if f.finding == "lymphadenopathy")
+    assert finding.status == "present"
+    assert [(s.at, s.stated, s.curated) for s in finding.src] == [
+        ("p.2, exam", None, True), ("no locator given by Ana", "not_reported", False)]

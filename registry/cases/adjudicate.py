@@ -174,15 +174,6 @@ class _Adjudication:
 
     # -- decisions -------------------------------------------------------------
 
-    def _materialised(self, rec: Record) -> Record:
-        """A core finding the document left out (the loader would give it the case's unstated), written out."""
-        if rec.virtual:
-            finding = rec.model.model_copy(deep=True)
-            rec.parent.findings.append(finding)
-            rec = Record(rec.label, rec.case_key, rec.spec, finding, rec.parent, rec.case)
-            self.cur[rec.label] = rec
-        return rec
-
     def field(self, ch: _Chosen) -> None:
         d = ch.difference
         mine, theirs = self.cur[d.record], self.other[d.record]
@@ -201,7 +192,14 @@ class _Adjudication:
             if is_fact:
                 mine.model.src = mine.model.src + self._overruled_value(theirs, d.field, "b", ch.reason)
             return
-        mine = self._materialised(mine)
+        if mine.virtual:
+            # A did not list this core finding (it stands at the case's unstated): B's record, as B wrote it.
+            overruled = self._overruled_value(mine, d.field, "a", ch.reason)
+            finding = theirs.model.model_copy(deep=True)
+            finding.src = finding.src + overruled
+            mine.parent.findings.append(finding)
+            self.cur[d.record] = Record(d.record, mine.case_key, mine.spec, finding, mine.parent, mine.case)
+            return
         kept_status = field_status(theirs, d.field)
         overruled = self._overruled_value(mine, d.field, "a", ch.reason) if is_fact else []
         setattr(mine.model, d.field, getattr(theirs.model, d.field))

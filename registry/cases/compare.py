@@ -407,7 +407,7 @@ def compare(a: SeedDocument, b: SeedDocument, name_a: str, name_b: str) -> Compa
             if not tally.add(kind, ca, cb):
                 aspect = ExtractionAspect.STATUS if EvidenceStatus.STATED not in (sa, sb) else ExtractionAspect.VALUE
                 result.differences.append(Difference(label, rec.case_key, name, aspect, kind, _shown(x, name), _shown(y, name)))
-        for name in [None, *fields]:
+        for name in [] if x.virtual or y.virtual else [None, *fields]:  # a finding left out has no locator
             la, lb = locators(x, name), locators(y, name)
             if name is not None and not (la or lb):
                 continue
