@@ -48,7 +48,8 @@ from registry.cases.seedschema import (
 )
 from registry.schema.vocabulary import EvidenceStatus, ExtractionAspect
 
-SIDES = ("a", "b")
+#: How a decision names the two extractions (besides the curators' names): the files given as A and B.
+A, B = "a", "b"
 #: The longest value a src entry's `as` holds (registry.cases.seedschema.ShortText).
 AS_MAX = 300
 
@@ -90,13 +91,13 @@ def parse_decisions(path: str, raw: Any) -> DecisionsFile:
 @dataclass(frozen=True)
 class _Chosen:
     difference: Difference
-    keep: str  # "a" or "b"
+    keep: str  # A or B
     reason: str
 
 
 def _match(path: str, comparison: Comparison, decisions: DecisionsFile) -> list[_Chosen]:
     """Each difference with its decision; every problem at once."""
-    names = {"a": "a", "b": "b", comparison.extractor_a.casefold(): "a", comparison.extractor_b.casefold(): "b"}
+    names = {A: A, B: B, comparison.extractor_a.casefold(): A, comparison.extractor_b.casefold(): B}
     problems, chosen, used = [], [], set()
     for d in comparison.differences:
         hits = [(i, it) for i, it in enumerate(decisions.decisions)
@@ -129,10 +130,9 @@ def _match(path: str, comparison: Comparison, decisions: DecisionsFile) -> list[
 class _Adjudication:
     def __init__(self, a: SeedDocument, b: SeedDocument, comparison: Comparison, adjudicator: str) -> None:
         self.doc = a.model_copy(deep=True)
-        self.b = b
         self.cur = flatten(self.doc)
         self.other = flatten(b)
-        self.names = {"a": comparison.extractor_a, "b": comparison.extractor_b}
+        self.names = {A: comparison.extractor_a, B: comparison.extractor_b}
         self.adjudicator = adjudicator
 
     # -- evidence of the side not kept ----------------------------------------
@@ -182,26 +182,26 @@ class _Adjudication:
         if d.aspect == ExtractionAspect.LOCATOR:
             ours = [s for s in mine.model.src if s.curated and s.field == d.field]
             other = [s.model_copy(deep=True) for s in theirs.model.src if s.curated and s.field == d.field]
-            if ch.keep == "b":
+            if ch.keep == B:
                 mine.model.src = [s for s in mine.model.src if s not in ours] + other \
-                    + self._overruled_locators(ours, "a", "b", ch.reason)
+                    + self._overruled_locators(ours, A, B, ch.reason)
             else:
-                mine.model.src = mine.model.src + self._overruled_locators(other, "b", "a", ch.reason)
+                mine.model.src = mine.model.src + self._overruled_locators(other, B, A, ch.reason)
             return
-        if ch.keep == "a":
+        if ch.keep == A:
             if is_fact:
-                mine.model.src = mine.model.src + self._overruled_value(theirs, d.field, "b", ch.reason)
+                mine.model.src = mine.model.src + self._overruled_value(theirs, d.field, B, ch.reason)
             return
         if mine.virtual:
             # A did not list this core finding (it stands at the case's unstated): B's record, as B wrote it.
-            overruled = self._overruled_value(mine, d.field, "a", ch.reason)
+            overruled = self._overruled_value(mine, d.field, A, ch.reason)
             finding = theirs.model.model_copy(deep=True)
             finding.src = finding.src + overruled
             mine.parent.findings.append(finding)
             self.cur[d.record] = Record(d.record, mine.case_key, mine.spec, finding, mine.parent, mine.case)
             return
         kept_status = field_status(theirs, d.field)
-        overruled = self._overruled_value(mine, d.field, "a", ch.reason) if is_fact else []
+        overruled = self._overruled_value(mine, d.field, A, ch.reason) if is_fact else []
         setattr(mine.model, d.field, getattr(theirs.model, d.field))
         if has_src:
             theirs_src = [s.model_copy(deep=True) for s in theirs.model.src if s.field == d.field]
@@ -216,7 +216,7 @@ class _Adjudication:
 
     def record(self, ch: _Chosen) -> None:
         d = ch.difference
-        if ch.keep == "a":
+        if ch.keep == A:
             return
         mine, theirs = self.cur.get(d.record), self.other.get(d.record)
         if mine is not None:  # in A only, B's "no such record" kept
@@ -257,8 +257,8 @@ def adjudicate(a: SeedDocument, b: SeedDocument, comparison: Comparison, decisio
         decisions=[DecisionIn(
             case_key=ch.difference.case_key, record=ch.difference.record, field=ch.difference.field,
             aspect=ch.difference.aspect, kept_from=names[ch.keep],
-            kept=ch.difference.a if ch.keep == "a" else ch.difference.b,
-            overruled=ch.difference.b if ch.keep == "a" else ch.difference.a,
+            kept=ch.difference.a if ch.keep == A else ch.difference.b,
+            overruled=ch.difference.b if ch.keep == A else ch.difference.a,
             reason=ch.reason,
         ) for ch in chosen],
     )

@@ -3,7 +3,10 @@
 The document holds the publication's citation, what it cites, and the cases
 it is the primary report of, each with its exposures, doses, challenges,
 findings, labs, treatments, outcome and the authors' assessments. Every
-value carries its evidence (`src`): publication, locator, derivation.
+value carries its evidence (`src`): publication, locator, derivation. An
+optional `extraction` block names the curator who extracted the file and,
+for a file curated from two independent extractions, the comparison and the
+adjudication (registry/cases/compare.py, adjudicate.py).
 
 Field names match the database columns, so a reviewer reading a YAML file
 and one reading the SQL see the same words. Validation happens here, before
@@ -280,7 +283,7 @@ class ExtractionIn(_fields_of("_ExtractionFields", XR, _Strict)):
 
 
 class SeedDocument(_Strict):
-    """One file: a publication, what it cites, and the cases it first reports."""
+    """One file: who extracted it, a publication, what it cites, and the cases it first reports."""
 
     extraction: ExtractionIn | None = Field(None, description="Who extracted the file; for a curated dual extraction, the comparison and adjudication.")
     publication: PublicationIn
