@@ -83,3 +83,31 @@ def test_every_constraint_is_named(sqlite_engine):
             assert ck["name"] and ck["name"].startswith(f"ck_{name}_"), (name, ck)
         for fk in insp.get_foreign_keys(name):
             assert fk["name"] and fk["name"].startswith(f"fk_{name}_"), (name, fk)
+
+
+EXTRACTION_TABLES = {"extraction_reports", "extraction_agreement", "extraction_decisions",
+                     "vocab_agreement_kind", "vocab_extraction_aspect"}
+
+
+def test_extraction_revision_adds_its_tables_and_down_takes_only_them(backend_url):
+    """0006: the extraction report tables and their two vocabularies, up and down, the rest untouched."""
+    engine = make_engine(backend_url)
+    migrate.upgrade(engine, "0003")
+    before = set(inspect(engine).get_table_names())
+    assert not before & EXTRACTION_TABLES
+    migrate.upgrade(engine, "0006")
+    after = set(inspect(engine).get_table_names())
+    assert after - before == EXTRACTION_TABLES
+    with engine.connect() as conn:
+        for name in ("agreement_kind", "extraction_aspect"):
+            table = VOCAB_TABLES[name]
+            codes = [r.code for r in conn.execute(select(table.c.code).order_by(table.c.sort_order))]
+            assert codes == list(VOCABULARIES[name].codes)
+    insp = inspect(engine)
+    fks = {fk["referred_table"]: fk["options"].get("ondelete") for fk in insp.get_foreign_keys("extraction_reports")}
+    assert fks == {"publications": "CASCADE"}
+    migrate.downgrade(engine, "0003")
+    assert set(inspect(engine).get_table_names()) == before
+    migrate.upgrade(engine)
+    migrate.check(engine)
+    engine.dispose()

@@ -17,6 +17,7 @@ import yaml
 from pydantic import ValidationError
 
 from registry.cases.completeness import CASE_FIELDS
+from registry.cases.placeholder import UNFILLED, unfilled_fields
 from registry.cases.seedschema import CaseIn, SeedDocument
 from registry.core.errors import RegistryError
 from registry.core.sync import gc_paused
@@ -49,6 +50,13 @@ def _format_loc(loc: tuple) -> str:
 
 
 def parse_document(path: str, raw: Any) -> SeedDocument:
+    unfilled = unfilled_fields(raw)
+    if unfilled:  # a new-case skeleton (registry/cases/template.py) not filled in yet
+        raise DocumentErrors("\n".join(
+            [f"{path}: {p}: not extracted yet (still {UNFILLED})" for p in unfilled]
+            + [f"{path}: {len(unfilled)} field(s) still {UNFILLED}: give each value with its src, or delete the line "
+               "and say why it is unknown (unstated / missing); see seed/README.md"]
+        ))
     try:
         return SeedDocument.model_validate(raw)
     except ValidationError as exc:

@@ -45,7 +45,7 @@ from registry.cases.selection import Selection
 from registry.cases.snapshot import load_cases
 from registry.schema.fields import fact_names, record_fields
 from registry.schema.models import Citation
-from registry.schema.models.tables import CH, CP, DR, INV, LAB, ST, TR, D, E, F, O, P, X
+from registry.schema.models.tables import CH, CP, DR, INV, LAB, ST, TR, XA, XD, XR, D, E, F, O, P, X
 from registry.schema.vocabulary import Assessor, CaseLinkRole, Derivation, EvidenceStatus
 
 CI = Citation.__table__
@@ -402,12 +402,28 @@ def _drugs_used(data: _CaseData, ctx: _Context) -> list[dict[str, Any]]:
     return [{"name": d["name"], "drug_class": d["drug_class"]} for d in sorted(drugs, key=lambda d: d["name"]) if d["drug_class"]]
 
 
+def extraction_dict(conn: Connection, publication_id: int) -> dict[str, Any] | None:
+    """The publication's extraction report (registry.ingest.extraction) as the seed format's `extraction:`."""
+    report = conn.execute(select(XR).where(XR.c.publication_id == publication_id)).mappings().one_or_none()
+    if report is None:
+        return None
+    d = {f: report[f] for f in fact_names(XR)}
+    d["agreement"] = [_clean({f: r[f] for f in fact_names(XA)}) for r in conn.execute(
+        select(XA).where(XA.c.report_id == report["id"]).order_by(XA.c.id)).mappings()]
+    d["decisions"] = [_clean({f: r[f] for f in fact_names(XD)}) for r in conn.execute(
+        select(XD).where(XD.c.report_id == report["id"]).order_by(XD.c.seq)).mappings()]
+    return _clean(d)
+
+
 def publication_document(conn: Connection, pub: dict[str, Any], case_ids: list[int] | None, ctx: _Context,
                          *, stub: bool = False) -> dict[str, Any]:
-    """One seed document: the publication, what it cites, its drugs and the cases it first reports."""
+    """One seed document: who extracted it, the publication, what it cites, its drugs and the cases it first reports."""
     doc: dict[str, Any] = {"publication": publication_dict(conn, pub, ctx)}
     if stub:
         return doc
+    extraction = extraction_dict(conn, pub["id"])
+    if extraction is not None:
+        doc = {"extraction": extraction, **doc}
     cites = _rows(conn, select(CI).where(CI.c.citing_publication_id == pub["id"]).order_by(CI.c.reference_number))
     doc["cites"] = [_clean({"pub": ctx.pub_keys[c["cited_publication_id"]], "reference_number": c["reference_number"],
                             "context": c["context"]}) for c in cites]

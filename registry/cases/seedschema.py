@@ -3,7 +3,10 @@
 The document holds the publication's citation, what it cites, and the cases
 it is the primary report of, each with its exposures, doses, challenges,
 findings, labs, treatments, outcome and the authors' assessments. Every
-value carries its evidence (`src`): publication, locator, derivation.
+value carries its evidence (`src`): publication, locator, derivation. An
+optional `extraction` block names the curator who extracted the file and,
+for a file curated from two independent extractions, the comparison and the
+adjudication (registry/cases/compare.py, adjudicate.py).
 
 Field names match the database columns, so a reviewer reading a YAML file
 and one reading the SQL see the same words. Validation happens here, before
@@ -13,6 +16,7 @@ field (cases[0].exposures[0].doses[1].dose_value).
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, model_validator
@@ -22,7 +26,7 @@ from registry.cases.missing import MISSING_STATUSES
 from registry.schema.fields import Field as SchemaField
 from registry.schema.fields import record_fields
 from registry.schema.models._columns import AGE_MAX_YEARS, DAY_MAX, DAY_MIN
-from registry.schema.models.tables import CH, DR, INV, LAB, ST, TR, F, O, X
+from registry.schema.models.tables import CH, DR, INV, LAB, ST, TR, XA, XD, XR, F, O, X
 from registry.schema.vocabulary import VOCABULARIES, AgeUnit, Derivation, EvidenceStatus
 
 
@@ -88,7 +92,7 @@ class _Record(_Strict):
 def _annotation(field: SchemaField) -> Any:
     if field.vocabulary:
         return _code(field.vocabulary)
-    base = {"boolean": bool, "integer": int, "number": float}.get(field.kind, str)
+    base = {"boolean": bool, "integer": int, "number": float, "date": date}.get(field.kind, str)
     limits: dict[str, Any] = dict(field.bounds)
     if field.kind == "text":
         if field.pattern:
@@ -246,9 +250,42 @@ class DrugIn(_Strict):
     drug_class: Text | None = None
 
 
-class SeedDocument(_Strict):
-    """One file: a publication, what it cites, and the cases it first reports."""
+class AgreementIn(_fields_of("_AgreementFields", XA, _Strict)):
+    @model_validator(mode="after")
+    def _agreed_within_compared(self):
+        if self.agreed > self.compared:
+            raise ValueError(f"agreed {self.agreed} is more than compared {self.compared}")
+        return self
 
+
+DecisionIn = _fields_of("DecisionIn", XD, _Strict)
+
+
+class ExtractionIn(_fields_of("_ExtractionFields", XR, _Strict)):
+    """Who extracted the file and, for a curated file from two extractions, how they compared and were adjudicated."""
+
+    agreement: list[AgreementIn] = Field(default_factory=list, description="Agreement per field kind (dress-registry compare).")
+    decisions: list[DecisionIn] = Field(default_factory=list, description="Every difference and how it was adjudicated.")
+
+    @model_validator(mode="after")
+    def _dual(self):
+        if self.second_extractor is None:
+            given = [f for f in ("adjudicator", "adjudicated_on", "fields_compared", "fields_differing")
+                     if getattr(self, f) is not None] + [f for f in ("agreement", "decisions") if getattr(self, f)]
+            if given:
+                raise ValueError(f"{', '.join(given)}: only for a dual extraction (give second_extractor)")
+        elif self.second_extractor == self.extractor:
+            raise ValueError(f"second_extractor is extractor ({self.extractor!r}): two extractions need two curators")
+        kinds = [a.kind for a in self.agreement]
+        if len(set(kinds)) != len(kinds):
+            raise ValueError("agreement lists a kind twice")
+        return self
+
+
+class SeedDocument(_Strict):
+    """One file: who extracted it, a publication, what it cites, and the cases it first reports."""
+
+    extraction: ExtractionIn | None = Field(None, description="Who extracted the file; for a curated dual extraction, the comparison and adjudication.")
     publication: PublicationIn
     cites: list[CitationIn] = Field(default_factory=list)
     drugs: list[DrugIn] = Field(default_factory=list)

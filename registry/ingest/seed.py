@@ -41,6 +41,7 @@ from registry.core.sync import (
     select_scope,
     sync_table,
 )
+from registry.ingest.extraction import load_extraction_reports
 from registry.schema.fields import fact_names
 from registry.schema.models.tables import BY_NAME as T
 from registry.schema.vocabulary import ArticleType, Assessor, CaseLinkRole, EvidenceStatus, FindingStatus
@@ -104,6 +105,7 @@ class _Loader:
 
     def run(self) -> SyncStats:
         self._publications()
+        load_extraction_reports(self.conn, self.docs, self.pub_ids, self.stats, prune=self.prune)
         self._drugs()
         self._citations()
         built = self._cases()

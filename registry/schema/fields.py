@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Boolean, Column, Float, Integer, String, Table
+from sqlalchemy import Boolean, Column, Date, Float, Integer, String, Table
 
 from registry.schema.vocabulary import VOCABULARIES
 
@@ -65,7 +65,7 @@ class Field:
 
     @property
     def kind(self) -> str:
-        """code, integer, number, boolean or text."""
+        """code, integer, number, boolean, date or text."""
         if self.vocabulary:
             return "code"
         sql = self.value_column.type
@@ -75,6 +75,8 @@ class Field:
             return "integer"
         if isinstance(sql, Float):
             return "number"
+        if isinstance(sql, Date):
+            return "date"
         return "text"
 
     @property

@@ -362,6 +362,22 @@ class Derivation(StrEnum):
     READ_FROM_FIGURE = "read_from_figure"
 
 
+
+class AgreementKind(StrEnum):
+    CODE = "code"
+    BOOLEAN = "boolean"
+    INTEGER = "integer"
+    NUMBER = "number"
+    TEXT = "text"
+    LOCATOR = "locator"
+
+
+class ExtractionAspect(StrEnum):
+    VALUE = "value"
+    STATUS = "status"
+    LOCATOR = "locator"
+    RECORD = "record"
+
 # ---------------------------------------------------------------------------
 # The vocabularies: each term is built on its enum's member.
 
@@ -662,6 +678,24 @@ VOCABULARIES: dict[str, Vocabulary] = {
             T(Derivation.CALCULATED, "Calculated", "Calculated from stated values (e.g. days from weeks)."),
             T(Derivation.INFERRED, "Inferred", "Inferred from the text; see the note."),
             T(Derivation.READ_FROM_FIGURE, "Read from figure", "Read off a figure."),
+        ),
+        _v(
+            AgreementKind, "agreement_kind", "Agreement kind",
+            "Kind of field two independent extractions of a publication are compared on.", REG,
+            T(AgreementKind.CODE, "Coded field", "A field holding a vocabulary code (agreement and Cohen's kappa)."),
+            T(AgreementKind.BOOLEAN, "Yes/no field", "A true/false field (agreement and Cohen's kappa)."),
+            T(AgreementKind.INTEGER, "Whole-number field", "Days, counts and other integers."),
+            T(AgreementKind.NUMBER, "Number field", "Doses, lab values, ages and other measurements."),
+            T(AgreementKind.TEXT, "Text field", "Names, notes and other free text (compared after collapsing spaces)."),
+            T(AgreementKind.LOCATOR, "Locator", "Where in the publication a value was read (the src `at`)."),
+        ),
+        _v(
+            ExtractionAspect, "extraction_aspect", "Extraction difference",
+            "What two independent extractions of a field disagree on.", REG,
+            T(ExtractionAspect.VALUE, "Value", "They give different values (or one gives a value, the other none)."),
+            T(ExtractionAspect.STATUS, "Status", "Neither gives a value and they differ on why (not reported, not available)."),
+            T(ExtractionAspect.LOCATOR, "Locator", "They read the value in different places of the publication."),
+            T(ExtractionAspect.RECORD, "Record", "A record (exposure, lab, finding...) is in one extraction only."),
         ),
     )
 }

@@ -4,6 +4,7 @@ from registry.schema.models.assessment import Assessment, AssessmentItem
 from registry.schema.models.case import Case, CasePublication
 from registry.schema.models.clinical import Finding, Investigation, LabResult
 from registry.schema.models.evidence import Evidence
+from registry.schema.models.extraction import ExtractionAgreement, ExtractionDecision, ExtractionReport
 from registry.schema.models.exposure import ChallengeEvent, ChallengeStep, DoseRegimen, Drug, DrugExposure
 from registry.schema.models.management import CaseOutcome, Treatment
 from registry.schema.models.publication import Citation, Publication
@@ -11,6 +12,6 @@ from registry.schema.models.vocab import VOCAB_TABLES
 
 __all__ = [
     "Assessment", "AssessmentItem", "Case", "CaseOutcome", "CasePublication", "ChallengeEvent",
-    "ChallengeStep", "Citation", "DoseRegimen", "Drug", "DrugExposure", "Evidence", "Finding",
+    "ChallengeStep", "Citation", "DoseRegimen", "Drug", "DrugExposure", "Evidence", "ExtractionAgreement", "ExtractionDecision", "ExtractionReport", "Finding",
     "Investigation", "LabResult", "Publication", "Treatment", "VOCAB_TABLES",
 ]

@@ -19,6 +19,9 @@ from registry.schema.models import (
     Drug,
     DrugExposure,
     Evidence,
+    ExtractionAgreement,
+    ExtractionDecision,
+    ExtractionReport,
     Finding,
     Investigation,
     LabResult,
@@ -43,6 +46,9 @@ O = CaseOutcome.__table__
 A = Assessment.__table__
 AI = AssessmentItem.__table__
 E = Evidence.__table__
+XR = ExtractionReport.__table__
+XA = ExtractionAgreement.__table__
+XD = ExtractionDecision.__table__
 
 #: Every model table by name.
-BY_NAME = {t.name: t for t in (C, CP, P, CI, X, D, DR, CH, ST, F, INV, LAB, TR, O, A, AI, E)}
+BY_NAME = {t.name: t for t in (C, CP, P, CI, X, D, DR, CH, ST, F, INV, LAB, TR, O, A, AI, E, XR, XA, XD)}
