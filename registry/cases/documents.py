@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-import yaml
 from pydantic import ValidationError
 
 from registry.cases.completeness import CASE_FIELDS
 from registry.cases.seedschema import CaseIn, SeedDocument
 from registry.core.errors import RegistryError
+from registry.core.inputs import read_yaml_file
 from registry.core.sync import gc_paused
 from registry.schema.vocabulary import EvidenceStatus, FindingStatus
 
@@ -60,22 +60,9 @@ def parse_document(path: str, raw: Any) -> SeedDocument:
 
 
 def read_yaml(path: Path) -> Any:
-    try:
-        raw_bytes = path.read_bytes()
-    except OSError as exc:
-        raise RegistryError(f"{path}: cannot read: {exc.strerror}") from None
-    try:
-        text = raw_bytes.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise RegistryError(f"{path}: not UTF-8 (byte {exc.start}); save the file as UTF-8") from None
-    if not text.strip():
-        raise RegistryError(f"{path}: file is empty")
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise RegistryError(f"{path}:{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    """A seed-format file as plain data, through the guarded reader (registry.core.inputs): size limit,
+    UTF-8, no control characters, YAML 1.2 scalars, no duplicate keys, bounded depth and aliases."""
+    return read_yaml_file(path)
 
 
 def read_documents(paths: Iterable[Path]) -> list[Document]:

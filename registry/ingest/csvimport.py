@@ -39,6 +39,8 @@ from registry.cases.csvformat import (
 )
 from registry.cases.documents import SOURCED_CASE_FIELDS, DocumentErrors
 from registry.cases.seedschema import CaseIn, PublicationIn
+from registry.core.errors import RegistryError
+from registry.core.inputs import csv_file, read_text
 from registry.schema.vocabulary import DoseChangeReason, EvidenceStatus, ExposureRole
 
 # The csv module's default field limit (128 KiB) would hide the schema's own
@@ -74,25 +76,11 @@ class Problems:
 
 
 def read_csv(path: Path, problems: Problems) -> CsvFile | None:
-    """Read and check the file's structure (encoding, header, field counts); None if it cannot be used."""
+    """Read and check the file's structure (size, encoding, header, field counts); None if it cannot be used."""
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        problems.add(f"{path}: cannot read: {exc.strerror}")
-        return None
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    if not raw.strip():
-        problems.add(f"{path}: file is empty (expected a header line and one row per case)")
-        return None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        problems.add(
-            f"{path}: line {line}: not UTF-8 (byte 0x{raw[exc.start]:02X} at offset {exc.start}); "
-            "save the file as UTF-8 (in Excel: 'CSV UTF-8')"
-        )
+        text = read_text(path, "a header line and one row per case")
+    except RegistryError as exc:
+        problems.add(str(exc))
         return None
     limit = csv.field_size_limit()
     csv.field_size_limit(max(limit, min(_FIELD_LIMIT, sys.maxsize)))
@@ -103,7 +91,7 @@ def read_csv(path: Path, problems: Problems) -> CsvFile | None:
 
 
 def _parse(path: Path, text: str, problems: Problems) -> CsvFile | None:
-    reader = csv.reader(text.splitlines(keepends=True), strict=True)
+    reader = csv.reader(csv_file(text), strict=True)
     try:
         header = next(reader)
     except csv.Error as exc:
