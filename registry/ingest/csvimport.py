@@ -38,7 +38,7 @@ from registry.cases.csvformat import (
     REQUIRED_HEADER,
 )
 from registry.cases.documents import SOURCED_CASE_FIELDS, DocumentErrors
-from registry.cases.seedschema import CaseIn, PublicationIn
+from registry.cases.seedschema import CaseIn, PublicationIn, describe_error, name_key
 from registry.core.errors import RegistryError
 from registry.core.inputs import csv_file, read_text
 from registry.schema.vocabulary import DoseChangeReason, EvidenceStatus, ExposureRole
@@ -176,8 +176,6 @@ def _case_raw(row: CsvRow) -> dict[str, Any]:
     outcome = _cells(row, "outcome")
     at = _cells(row, "src").get("at")
     src = {"at": at} if at is not None else {}
-    if "drug" in exposure:
-        exposure["drug"] = exposure["drug"].strip().lower()
     exposure.setdefault("start_day", "1")
     exposure["role"] = ExposureRole.SUSPECT
     exposure["src"] = [dict(src)]
@@ -186,7 +184,7 @@ def _case_raw(row: CsvRow) -> dict[str, Any]:
         dose["src"] = [dict(src)]
         exposure["doses"] = [dose]
     case.setdefault("unstated", EvidenceStatus.NOT_REPORTED)
-    case.setdefault("day1_anchor", f"first dose of {exposure.get('drug', 'the suspect drug')} (day 1)")
+    case.setdefault("day1_anchor", f"first dose of {name_key(exposure.get('drug', 'the suspect drug'))} (day 1)")
     case["src"] = [{**src, "field": f} for f in SOURCED_CASE_FIELDS if f in case]
     case["exposures"] = [exposure]
     if outcome:
@@ -226,7 +224,7 @@ def format_error(err: dict[str, Any], column: str | None = None) -> str:
 
 
 def _format_error(err: dict[str, Any]) -> str:
-    msg = err["msg"].removeprefix("Value error, ")
+    msg = describe_error(err)
     kind = err.get("type", "")
     value = err.get("input")
     if kind == "string_too_long" and isinstance(value, str):

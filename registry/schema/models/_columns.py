@@ -2,7 +2,8 @@
 
 What a column accepts beyond its SQL type is declared here too, in the
 column's `info` (read by registry.schema.fields, the field dictionary):
-bounds (`ge`, `gt`, `le`), a `pattern`, the name a seed document gives a
+bounds (`ge`, `gt`, `le`), a `pattern`, `lower_case` for a name that is
+compared without case (stored lower case, runs of spaces as one), the name a seed document gives a
 reference to another row (`field`), and whether the column only orders a
 record among its siblings (`order`). The CHECK constraints that enforce the
 bounds in the database stand beside them in each model; a test holds the two

@@ -21,7 +21,7 @@ class Drug(Base):
 
     id: Mapped[intpk]
     name: Mapped[str] = mapped_column(String(120), unique=True, comment="Normalised substance name (INN, lower case), e.g. imatinib.",
-                                      info={"pattern": r"^[a-z0-9][a-z0-9 ()/-]*$"})
+                                      info={"pattern": r"^[a-z0-9][a-z0-9 ()/-]*$", "lower_case": True})
     atc_code: Mapped[str | None] = mapped_column(String(10), comment="WHO ATC code.")
     unii: Mapped[str | None] = mapped_column(String(10), comment="FDA UNII.")
     rxcui: Mapped[str | None] = mapped_column(String(12), comment="RxNorm concept id.")
