@@ -304,12 +304,12 @@ class CaseIn(_Record):
         drug was started (the flat CSV's rule, for any number of drugs)."""
         if self.onset_day is None:
             return self
-        starts = [(x.start_day, i) for i, x in enumerate(self.exposures) if x.role in SUSPECT_ROLES and x.start_day is not None]
+        starts = [(x.start_day, x.drug) for x in self.exposures if x.role in SUSPECT_ROLES and x.start_day is not None]
         if starts:
-            first, i = min(starts)
+            first, drug = min(starts)
             if self.onset_day < first:
-                raise ValueError(f"onset_day {self.onset_day} is before the first suspect drug's start_day {first} "
-                                 f"(exposures[{i}]); a reaction cannot start before the drug")
+                raise ValueError(f"onset_day {self.onset_day} is before the start_day {first} of the suspect drug {drug} "
+                                 "(days count from day 1 = first dose; a reaction cannot start before the drug)")
         return self
 
     @model_validator(mode="after")
