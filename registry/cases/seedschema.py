@@ -71,6 +71,9 @@ def describe_error(err: dict[str, Any]) -> str:
         if bad:
             return (f"control character {describe_control(bad.group())} at character {bad.start() + 1} is not "
                     "allowed in text (tab and line breaks are)")
+    if kind in ("model_type", "dict_type"):
+        got = {list: "a list", str: "text", bool: "a boolean", int: "a number", float: "a number"}.get(type(value), type(value).__name__)
+        return f"expected a mapping of fields, got {got}"
     if kind == "finite_number":
         return f"must be a finite number (got {value!r})"
     return err["msg"].removeprefix("Value error, ")

@@ -85,8 +85,8 @@ def describe_control(ch: str) -> str:
     return f"U+{ord(ch):04X}" + (f" ({name})" if name else "")
 
 
-def _mib(n: int) -> str:
-    return f"{n / (1024 * 1024):,.1f} MiB"
+def _size(n: int) -> str:
+    return f"{n / (1024 * 1024):,.1f} MiB" if n >= 1024 * 1024 else f"{n:,} bytes"
 
 
 def read_text(path: Path, what: str) -> str:
@@ -99,7 +99,7 @@ def read_text(path: Path, what: str) -> str:
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from None
     if len(raw) > limit:
-        raise InputError(f"{path}: larger than the input limit of {_mib(limit)}; split it into smaller files "
+        raise InputError(f"{path}: larger than the input limit of {_size(limit)}; split it into smaller files "
                          f"(or raise ${INPUT_LIMIT_ENV})")
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError(f"{path}: UTF-16 (byte order mark {raw[:2].hex(' ').upper()}), not UTF-8; save the file as UTF-8")
@@ -294,15 +294,18 @@ def read_yaml_file(path: Path) -> Any:
         raise InputError(f"{path}: {_position(text, bad.start())}: control character {describe_control(bad.group())} "
                          "is not allowed in a YAML file")
     try:
-        return parse_yaml(text)
+        data = parse_yaml(text)
     except RecursionError:  # pragma: no cover - the depth bound comes first
         raise InputError(f"{path}: nested too deeply") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}:" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
+        problem = ", ".join(p for p in (getattr(exc, "context", None), getattr(exc, "problem", None)) if p) or str(exc)
         prefix = "" if isinstance(exc, _Refused) else "not valid YAML: "
         raise InputError(f"{path}:{where} {prefix}{problem}") from None
+    if data is None:
+        raise InputError(f"{path}: file is empty (only comments; expected a seed-format YAML document)")
+    return data
 
 
 # -- CSV --------------------------------------------------------------------------------
