@@ -21,11 +21,11 @@ from sqlalchemy import Column, Table
 from registry.cases.missing import MISSING_STATUSES
 from registry.cases.scoring.definitions import load_instruments
 from registry.core.inputs import CONTROL_CHARACTERS, describe_control
-from registry.schema.fields import INT32_RANGE, value_limits
+from registry.schema.fields import INT32_RANGE
 from registry.schema.fields import Field as SchemaField
 from registry.schema.fields import record_fields
 from registry.schema.models._columns import AGE_MAX_YEARS, DAY_MAX, DAY_MIN
-from registry.schema.models.tables import AI, CH, CI, DR, INV, LAB, ST, TR, C, D, E, F, O, P, X
+from registry.schema.models.tables import AI, CH, DR, INV, LAB, ST, TR, C, D, E, F, O, P, X
 from registry.schema.vocabulary import SUSPECT_ROLES, VOCABULARIES, AgeUnit, Derivation, EvidenceStatus
 
 
