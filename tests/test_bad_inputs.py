@@ -488,3 +488,104 @@ def test_a_real_process_prints_no_traceback(case_id, sqlite_template, tmp_path):
     assert proc.returncode == 2, proc.stdout + proc.stderr
     check_message(bad, path, proc.stderr)
     assert db.read_bytes() == before
+
+
+# -- what must still be accepted, exactly as written ------------------------------------------------
+
+
+def _import_ok(db: Path, *paths: Path) -> str:
+    exit_code, stdout, stderr = run(["--database", f"sqlite:///{db}", "import", *map(str, paths)])
+    assert exit_code == 0, stdout + stderr
+    return stdout
+
+
+def _rows(db: Path, sql: str) -> list[tuple]:
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def test_line_separators_inside_a_csv_cell_stay_in_the_cell(sqlite_template, tmp_path):
+    """U+2028, U+0085 and a quoted CR LF are text inside a cell, not row ends (the csv module over a file
+    object, not str.splitlines)."""
+    db = tmp_path / "registry.db"
+    shutil.copyfile(sqlite_template.location, db)
+    summary = "first\u2028second\u0085third\r\nfourth"
+    path = tmp_path / "separators.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + csv_with(summary=summary))
+    _import_ok(db, path)
+    assert _rows(db, "SELECT summary FROM cases WHERE case_key = 'badcsv2021-1'") == [(summary,)]
+
+
+def test_norway_and_norwegian_are_codes_not_booleans(sqlite_template, tmp_path):
+    db = tmp_path / "registry.db"
+    shutil.copyfile(sqlite_template.location, db)
+    path = tmp_path / "norway.yaml"
+    path.write_bytes(replaced("  language: de\n", "  language: no\n").replace(b"  country: DE\n", b"  country: NO\n"))
+    _import_ok(db, path)
+    assert _rows(db, "SELECT language FROM publications WHERE key = 'bad2021'") == [("no",)]
+    assert _rows(db, "SELECT country FROM cases WHERE case_key = 'bad2021-1'") == [("NO",)]
+
+
+def test_a_drug_named_in_capitals_is_the_same_drug(sqlite_template, tmp_path):
+    """Drug names are compared without case on every path and stored lower case (drugs.name): no second drug."""
+    db = tmp_path / "registry.db"
+    shutil.copyfile(sqlite_template.location, db)
+    yml = tmp_path / "capitals.yaml"
+    yml.write_bytes(mutated(lambda d: [x.update(drug="CARBAMAZEPINE") for c in d["cases"] for x in c["exposures"]]))
+    csv_path = tmp_path / "capitals.csv"
+    csv_path.write_bytes(csv_with(drug="  Carbamazepine "))
+    _import_ok(db, yml, csv_path)
+    assert _rows(db, "SELECT name FROM drugs WHERE lower(name) = 'carbamazepine'") == [("carbamazepine",)]
+    assert _rows(db, """SELECT count(*) FROM drug_exposures x JOIN drugs g ON g.id = x.drug_id JOIN cases c ON c.id = x.case_id
+                        WHERE g.name = 'carbamazepine' AND c.case_key IN ('bad2021-1', 'bad2021-2', 'badcsv2021-1')""") == [(3,)]
+
+
+def test_a_publication_without_evidence_or_cases_loads(db_templates, tmp_path):
+    """Into an empty database by seed, and by import."""
+    pub = {k: BASE_DOC["publication"][k] for k in ("key", "authors", "title", "journal", "year", "article_type", "source_access")}
+    folder = tmp_path / "seed"
+    folder.mkdir()
+    (folder / "bad2021.yaml").write_text(yaml_text({"publication": pub}), encoding="utf-8")
+    for command in ("seed", "import"):
+        db = tmp_path / f"{command}.db"
+        shutil.copyfile(db_templates.migrated("sqlite").location, db)
+        args = ["seed", "--dir", str(folder)] if command == "seed" else ["import", str(folder / "bad2021.yaml")]
+        exit_code, stdout, stderr = run(["--database", f"sqlite:///{db}", *args])
+        assert exit_code == 0, stdout + stderr
+        assert _rows(db, "SELECT key FROM publications") == [("bad2021",)]
+        assert _rows(db, "SELECT count(*) FROM evidence") == [(0,)]
+
+
+def test_a_database_error_no_check_caught_is_one_line(sqlite_template, tmp_path):
+    """The last line of defence: a refusal only the database knows about (here a trigger standing in for a
+    constraint validation has no twin of) still ends in one line naming the file and table, exit 2, nothing
+    written."""
+    import sqlite3
+
+    db = tmp_path / "registry.db"
+    shutil.copyfile(sqlite_template.location, db)
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TRIGGER refuse_labs BEFORE INSERT ON lab_results BEGIN SELECT RAISE(ABORT, 'no labs today'); END")
+    conn.commit()
+    conn.close()
+    before = db.read_bytes()
+    path = tmp_path / "good.yaml"
+    path.write_text(yaml_text(BASE_DOC), encoding="utf-8")
+    exit_code, stdout, stderr = run(["--database", f"sqlite:///{db}", "import", str(path)])
+    assert exit_code == 2, stdout + stderr
+    assert stderr == (f"dress-registry: error: {path}: table lab_results: the database refused the data (no labs today); "
+                      "nothing was written\n")
+    assert db.read_bytes() == before
+
+
+def test_export_quotes_text_that_yaml_1_2_reads_as_a_number():
+    from registry.cases.seedformat import dump_yaml
+    from registry.core.inputs import parse_yaml
+
+    texts = {"a": "1e3", "b": "0o17", "c": "NO", "d": "no", "e": "2020-01-01", "f": "1:30", "g": "012", "h": ".5", "i": "yes"}
+    assert parse_yaml(dump_yaml(texts)) == texts

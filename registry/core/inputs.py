@@ -130,20 +130,30 @@ class _Refused(yaml.MarkedYAMLError):
     """A guard of the loader refused the file at a place in it."""
 
 
+#: The YAML 1.2 core schema's implicit types: (tag, pattern, first characters).
+YAML12_IMPLICIT = (
+    ("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]),
+    ("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")),
+    ("tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"), list("-+0123456789")),
+    ("tag:yaml.org,2002:float",
+     re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+     list("-+.0123456789")),
+)
+
+
+def add_yaml12_resolvers(cls: type) -> None:
+    """Teach a PyYAML Dumper class the YAML 1.2 types too, so that it quotes a string this reader would
+    otherwise take for a number (1e3, 0o17); it already quotes what YAML 1.1 reads as non-strings."""
+    for tag, pattern, first in YAML12_IMPLICIT:
+        cls.add_implicit_resolver(tag, pattern, first)
+
+
 class _Resolver(BaseResolver):
     """The YAML 1.2 core schema's implicit types."""
 
 
-_Resolver.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
-_Resolver.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-                                list("tTfF"))
-_Resolver.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
-                                list("-+0123456789"))
-_Resolver.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
-    list("-+.0123456789"),
-)
+for _tag, _pattern, _first in YAML12_IMPLICIT:
+    _Resolver.add_implicit_resolver(_tag, _pattern, _first)
 
 
 class _GuardedComposer(Composer):
