@@ -83,7 +83,7 @@ def mutated(change: Callable[[dict[str, Any]], Any]) -> bytes:
 def csv_bytes(*rows: dict[str, str], header: list[str] | None = None) -> bytes:
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n")
-    header = header or list(CSV_BASE)
+    header = header or list(dict.fromkeys(k for r in rows for k in r)) or list(CSV_BASE)
     writer.writerow(header)
     for r in rows:
         writer.writerow([r.get(h, "") for h in header])
@@ -126,18 +126,20 @@ class Bad:
     content: bytes
     expect: tuple[str, ...]  # fragments of the one message, after the file name
     env: dict[str, str] = field(default_factory=dict)
+    #: The database CHECK constraint this case's check is the twin of.
+    check: str | None = None
 
     @property
     def kind(self) -> str:
         return self.id.split("-", 1)[0]
 
 
-def Y(id: str, content: bytes, *expect: str, **env: str) -> Bad:
-    return Bad(id, f"{id}.yaml", content, expect, env)
+def Y(id: str, content: bytes, *expect: str, check: str | None = None, **env: str) -> Bad:
+    return Bad(id, f"{id}.yaml", content, expect, env, check)
 
 
-def CSV(id: str, content: bytes, *expect: str, **env: str) -> Bad:
-    return Bad(id, f"{id}.csv", content, expect, env)
+def CSV(id: str, content: bytes, *expect: str, check: str | None = None, **env: str) -> Bad:
+    return Bad(id, f"{id}.csv", content, expect, env, check)
 
 
 LATIN1_YAML = yaml_text(BASE_DOC).encode("latin-1", errors="replace")
@@ -198,7 +200,7 @@ CATALOGUE: list[Bad] = [
     Y("bounds-dose-inf", mutated(lambda d: x0(d)["doses"][0].update(dose_value=float("inf"))),
       "cases[0].exposures[0].doses[0].dose_value: must be a finite number (got inf)"),
     Y("bounds-dose-negative", mutated(lambda d: x0(d)["doses"][0].update(dose_value=-5)),
-      "cases[0].exposures[0].doses[0].dose_value: Input should be greater than 0"),
+      "cases[0].exposures[0].doses[0].dose_value: Input should be greater than 0", check="ck_dose_regimens_dose_positive"),
     Y("bounds-ref-nan", mutated(lambda d: case0(d)["labs"][1].update(ref_low=float("nan"))), "cases[0].labs[1].ref_low: must be a finite number"),
     Y("bounds-lab-inf", mutated(lambda d: case0(d)["labs"][0].update(value=float("-inf"))), "cases[0].labs[0].value: must be a finite number"),
     Y("bounds-age-months-inf", mutated(lambda d: d["cases"][1].update(age_value=float("inf"), age_unit="mo")),
@@ -206,31 +208,31 @@ CATALOGUE: list[Bad] = [
     Y("bounds-step-dose-inf", mutated(lambda d: x0(d)["challenges"][0]["steps"][0].update(dose_value=float("inf"))),
       "cases[0].exposures[0].challenges[0].steps[0].dose_value: must be a finite number"),
     Y("bounds-follow-up-2e64", mutated(lambda d: case0(d)["outcome"].update(follow_up_days=2**64)),
-      "cases[0].outcome.follow_up_days: Input should be less than or equal to 36500"),
+      "cases[0].outcome.follow_up_days: Input should be less than or equal to 36500", check="ck_case_outcomes_follow_up_sane"),
     Y("bounds-pmid-2e63", mutated(lambda d: d["publication"].update(pmid=2**63)), "publication.pmid: Input should be less than or equal to 2147483647"),
     Y("bounds-resolution-huge", mutated(lambda d: case0(d)["outcome"].update(time_to_resolution_days=10**12)),
-      "cases[0].outcome.time_to_resolution_days: Input should be less than or equal to 36500"),
+      "cases[0].outcome.time_to_resolution_days: Input should be less than or equal to 36500", check="ck_case_outcomes_resolution_sane"),
     Y("bounds-recurrence-2e40", mutated(lambda d: x0(d)["challenges"][0].update(time_to_recurrence_days=2**40)),
       "cases[0].exposures[0].challenges[0].time_to_recurrence_days: Input should be less than or equal to 2147483647"),
     Y("bounds-protocol-day", mutated(lambda d: x0(d)["challenges"][0]["steps"][0].update(protocol_day=10**9)),
-      "steps[0].protocol_day: Input should be less than or equal to 366"),
+      "steps[0].protocol_day: Input should be less than or equal to 366", check="ck_challenge_steps_protocol_day_sane"),
     Y("bounds-interval-minutes", mutated(lambda d: x0(d)["challenges"][0]["steps"][1].update(interval_minutes=5000)),
-      "steps[1].interval_minutes: Input should be less than or equal to 1440"),
-    Y("bounds-onset-day", mutated(lambda d: case0(d).update(onset_day=99999)), "cases[0].onset_day: Input should be less than or equal to 36500"),
-    Y("bounds-age-150-years", mutated(lambda d: d["cases"][1].update(age_value=150)), "cases[1]: age_value 150.0 years is over 120"),
-    Y("bounds-year-1800", mutated(lambda d: d["publication"].update(year=1800)), "publication.year: Input should be greater than or equal to 1900"),
+      "steps[1].interval_minutes: Input should be less than or equal to 1440", check="ck_challenge_steps_interval_within_day"),
+    Y("bounds-onset-day", mutated(lambda d: case0(d).update(onset_day=99999)), "cases[0].onset_day: Input should be less than or equal to 36500", check="ck_cases_onset_day_sane"),
+    Y("bounds-age-150-years", mutated(lambda d: d["cases"][1].update(age_value=150)), "cases[1]: age_value 150.0 years is over 120", check="ck_cases_age_0_120_years"),
+    Y("bounds-year-1800", mutated(lambda d: d["publication"].update(year=1800)), "publication.year: Input should be greater than or equal to 1900", check="ck_publications_year_sane"),
     Y("bounds-regiscar-points", mutated(lambda d: case0(d)["assessments"][0]["items"][0].update(points=1_000_000)),
       "cases[0].assessments[0]: items[0].points: 1000000 is not a regiscar_dress score for 'fever'; allowed: -1, 0"),
     Y("bounds-regiscar-total", mutated(lambda d: case0(d)["assessments"][0].update(total=42)),
-      "cases[0].assessments[0]: total 42 is outside regiscar_dress's range -4..9"),
+      "cases[0].assessments[0]: total 42 is outside regiscar_dress's range -4..9", check="ck_assessments_regiscar_range"),
     Y("bounds-dose-stop-before-start", mutated(lambda d: x0(d)["doses"][0].update(stop_day=0)),
       "cases[0].exposures[0].doses[0]: stop_day 0 is before start_day 1"),
     Y("bounds-treatment-stop-before-start", mutated(lambda d: case0(d)["treatments"][0].update(stop_day=2)),
       "cases[0].treatments[0]: stop_day 2 is before start_day 23"),
     Y("bounds-exposure-stop-before-start", mutated(lambda d: x0(d).update(stop_day=-5)),
-      "cases[0].exposures[0]: stop_day -5 is before start_day 1"),
+      "cases[0].exposures[0]: stop_day -5 is before start_day 1", check="ck_drug_exposures_stop_after_start"),
     Y("bounds-ref-range-reversed", mutated(lambda d: case0(d)["labs"][1].update(ref_low=100)),
-      "cases[0].labs[1]: ref_low 100.0 is above ref_high 90.0"),
+      "cases[0].labs[1]: ref_low 100.0 is above ref_high 90.0", check="ck_lab_results_ref_range_ordered"),
     Y("bounds-onset-before-first-dose", mutated(lambda d: case0(d).update(onset_day=0)),
       "cases[0]: onset_day 0 is before the start_day 1 of the suspect drug carbamazepine"),
     Y("bounds-drug-name-long", mutated(lambda d: x0(d).update(drug="x" * 121)),
@@ -239,6 +241,50 @@ CATALOGUE: list[Bad] = [
     CSV("bounds-age-nan-csv", csv_with(age_value="nan"), "line 2: age_value: must be a finite number (got 'nan')"),
     CSV("bounds-pmid-huge-csv", csv_with(pmid="99999999999999999999"), "line 2: pmid: Input should be less than or equal to 2147483647"),
     CSV("bounds-onset-before-start-csv", csv_with(onset_day="-3"), "line 2: onset_day: -3 is before the start_day 1 of the suspect drug allopurinol"),
+    # twins of the remaining CHECK constraints, one each
+    Y("bounds-naranjo-total", mutated(lambda d: case0(d)["assessments"].append(
+        {"instrument": "naranjo", "exposure_drug": "carbamazepine", "total": 20, "src": [{"at": "Diskussion"}]})),
+      "cases[0].assessments[1]: total 20 is outside naranjo's range -4..13", check="ck_assessments_naranjo_range"),
+    Y("bounds-resolution-day", mutated(lambda d: case0(d)["outcome"].update(resolution_day=40000)),
+      "cases[0].outcome.resolution_day: Input should be less than or equal to 36500", check="ck_case_outcomes_resolution_day_sane"),
+    Y("bounds-age-without-unit", mutated(lambda d: d["cases"][1].pop("age_unit")), "cases[1]: age_value and age_unit go together",
+      check="ck_cases_age_value_has_unit"),
+    Y("bounds-recurrence-negative", mutated(lambda d: x0(d)["challenges"][0].update(time_to_recurrence_days=-1)),
+      "challenges[0].time_to_recurrence_days: Input should be greater than or equal to 0", check="ck_challenge_events_recurrence_nonnegative"),
+    Y("bounds-challenge-start-day", mutated(lambda d: x0(d)["challenges"][0].update(start_day=40000)),
+      "challenges[0].start_day: Input should be less than or equal to 36500", check="ck_challenge_events_start_day_sane"),
+    Y("bounds-step-dose-zero", mutated(lambda d: x0(d)["challenges"][0]["steps"][0].update(dose_value=0)),
+      "steps[0].dose_value: Input should be greater than 0", check="ck_challenge_steps_dose_positive"),
+    Y("bounds-reference-number-zero", mutated(lambda d: d.update(cites=[{"pub": "testfix2020", "reference_number": 0}])),
+      "cites[0].reference_number: Input should be greater than 0", check="ck_citations_reference_number_positive"),
+    Y("bounds-dose-interval-zero", mutated(lambda d: x0(d)["doses"][0].update(interval_value=0)),
+      "doses[0].interval_value: Input should be greater than 0", check="ck_dose_regimens_interval_positive"),
+    Y("bounds-dose-start-day", mutated(lambda d: x0(d)["doses"][0].update(start_day=-40000)),
+      "doses[0].start_day: Input should be greater than or equal to -36500", check="ck_dose_regimens_start_day_sane"),
+    Y("bounds-dose-stop-day", mutated(lambda d: x0(d)["doses"][0].update(stop_day=40000)),
+      "doses[0].stop_day: Input should be less than or equal to 36500", check="ck_dose_regimens_stop_day_sane"),
+    Y("bounds-exposure-start-day", mutated(lambda d: x0(d).update(start_day=-40000)),
+      "cases[0].exposures[0].start_day: Input should be greater than or equal to -36500", check="ck_drug_exposures_start_day_sane"),
+    Y("bounds-exposure-stop-day", mutated(lambda d: x0(d).update(stop_day=40000)),
+      "cases[0].exposures[0].stop_day: Input should be less than or equal to 36500", check="ck_drug_exposures_stop_day_sane"),
+    Y("bounds-finding-day", mutated(lambda d: case0(d)["findings"][0].update(day=40000)),
+      "cases[0].findings[0].day: Input should be less than or equal to 36500", check="ck_findings_day_sane"),
+    Y("bounds-investigation-day", mutated(lambda d: case0(d)["investigations"][0].update(day=-40000)),
+      "cases[0].investigations[0].day: Input should be greater than or equal to -36500", check="ck_investigations_day_sane"),
+    Y("bounds-lab-day", mutated(lambda d: case0(d)["labs"][0].update(day=40000)),
+      "cases[0].labs[0].day: Input should be less than or equal to 36500", check="ck_lab_results_day_sane"),
+    Y("bounds-lab-negative", mutated(lambda d: case0(d)["labs"][0].update(value=-1)),
+      "cases[0].labs[0].value: Input should be greater than or equal to 0", check="ck_lab_results_value_nonnegative"),
+    Y("bounds-pmid-zero", mutated(lambda d: d["publication"].update(pmid=0)), "publication.pmid: Input should be greater than 0",
+      check="ck_publications_pmid_positive"),
+    Y("bounds-treatment-dose-negative", mutated(lambda d: case0(d)["treatments"][0].update(dose_value=-1)),
+      "cases[0].treatments[0].dose_value: Input should be greater than 0", check="ck_treatments_dose_positive"),
+    Y("bounds-treatment-start-day", mutated(lambda d: case0(d)["treatments"][0].update(start_day=-40000)),
+      "cases[0].treatments[0].start_day: Input should be greater than or equal to -36500", check="ck_treatments_start_day_sane"),
+    Y("bounds-treatment-stop-day", mutated(lambda d: case0(d)["treatments"][0].update(stop_day=40000)),
+      "cases[0].treatments[0].stop_day: Input should be less than or equal to 36500", check="ck_treatments_stop_day_sane"),
+    CSV("bounds-interval-infinity-csv", csv_with(interval_value="-Infinity", interval_unit="d"),
+        "line 2: interval_value: must be a finite number (got '-Infinity')"),
     # -- vocabulary codes ---------------------------------------------------------------------------
     Y("codes-sex", mutated(lambda d: case0(d).update(sex="femme")), "cases[0].sex: unknown sex code 'femme'; allowed: male, female"),
     Y("codes-route", mutated(lambda d: x0(d).update(route="by mouth")), "cases[0].exposures[0].route: unknown route code 'by mouth'"),
@@ -268,7 +314,7 @@ CATALOGUE: list[Bad] = [
     Y("references-assessed-drug", mutated(lambda d: case0(d)["assessments"][0].update(exposure_drug="phenytoin")),
       "cases[0]: assessments[0].exposure_drug: 'phenytoin' is not a drug of this case's exposures"),
     Y("references-cites-self", mutated(lambda d: d.update(cites=[{"pub": "bad2021", "reference_number": 1}])),
-      "cites[0].pub: the publication cannot cite itself"),
+      "cites[0].pub: the publication cannot cite itself", check="ck_citations_not_self"),
     Y("references-link-own-publication", mutated(lambda d: case0(d).update(links=[{"pub": "bad2021", "role": "review_summary"}])),
       "cases[0].links[0].pub: 'bad2021' is the case's own publication"),
     Y("references-sourced-fact-without-src", mutated(lambda d: case0(d).update(src=case0(d)["src"][1:])),
@@ -339,6 +385,23 @@ CATALOGUE: list[Bad] = [
 
 BY_ID = {b.id: b for b in CATALOGUE}
 KINDS = ("encoding", "syntax", "structure", "types", "bounds", "codes", "references", "duplicates", "size", "hostile")
+
+
+#: CHECK constraints on columns no seed document or CSV row writes.
+NOT_WRITTEN_BY_INPUT = {"ck_assessments_interval_ordered": "total_min/total_max: registry-computed assessments only"}
+
+
+def test_every_check_constraint_has_a_twin_in_the_catalogue():
+    """Each CHECK in the models is exercised by a catalogue case: validation refuses it first, naming file,
+    record and field, so the database's own message never reaches a curator."""
+    from sqlalchemy import CheckConstraint
+
+    from registry.core.db import metadata
+
+    checks = {c.name for t in metadata.sorted_tables for c in t.constraints if isinstance(c, CheckConstraint)}
+    twins = {b.check for b in CATALOGUE if b.check}
+    assert twins <= checks, twins - checks
+    assert checks - twins == set(NOT_WRITTEN_BY_INPUT), checks - twins
 
 
 def test_the_catalogue_is_large_and_grouped():
