@@ -42,7 +42,6 @@ from registry.schema.vocabulary import EvidenceStatus, FindingStatus
 SOURCED_CASE_FIELDS = ("age_value", "sex", "country", "onset_day", "diagnosis_as_reported")
 
 
-
 def _columns_of(model, table) -> frozenset[str]:
     return frozenset(set(model.model_fields) & {str(c.name) for c in table.columns})
 

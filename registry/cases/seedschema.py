@@ -59,6 +59,8 @@ CaseKey = Annotated[str, Field(pattern=KEY_PATTERN, max_length=C.c.case_key.type
 
 def _length(column: Column) -> int:
     return column.type.length
+
+
 # A Literal of plain strings (the missing evidence statuses), so that the schema and the errors list the codes.
 MissingStatus = Literal[MISSING_STATUSES]  # type: ignore[valid-type]
 
@@ -168,10 +170,10 @@ class Challenge(_fields_of("_ChallengeFields", CH)):
     steps: list[Step] = Field(default_factory=list)
 
 
-def _days_ordered(record: Any, start: str = "start_day", stop: str = "stop_day") -> None:
-    a, b = getattr(record, start), getattr(record, stop)
-    if a is not None and b is not None and b < a:
-        raise ValueError(f"{stop} {b} is before {start} {a}")
+def _days_ordered(record: Any) -> None:
+    """Twin of CHECK stop_after_start (exposures), and the same rule for doses and treatments."""
+    if record.start_day is not None and record.stop_day is not None and record.stop_day < record.start_day:
+        raise ValueError(f"stop_day {record.stop_day} is before start_day {record.start_day}")
 
 
 class Dose(_fields_of("_DoseFields", DR)):
@@ -189,7 +191,7 @@ class Exposure(_fields_of("_ExposureFields", X)):
 
     @model_validator(mode="after")
     def _ordered_days(self):
-        _days_ordered(self)  # twin of CHECK stop_after_start
+        _days_ordered(self)
         return self
 
 
