@@ -5,7 +5,7 @@ What a file must be before anything parses its content:
 * no larger than the input limit (`input_limit_bytes`, 64 MiB unless
   $REGISTRY_INPUT_LIMIT_MB says otherwise), read without reading more;
 * UTF-8, with or without a byte order mark; anything else is refused with the
-  file's name (and a hint when it looks like UTF-16 or Latin-1);
+  file's name (and the line and byte of the first bad one, or UTF-16 when it is that);
 * free of control characters other than tab, line feed and carriage return
   (YAML files; CSV cells are checked field by field by the seed schema, so the
   message can name the row and column).
