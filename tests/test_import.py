@@ -153,8 +153,8 @@ def test_codebook_documents_the_import_columns(tmp_path, registry):
     ("bad_days.csv", [
         "bad_days.csv: line 2: onset_day: Input should be less than or equal to 36500 (got '99999')",
         "line 3: time_to_resolution_days: Input should be greater than or equal to 0 (got '-4')",
-        "line 3: onset_day: -3 is before the drug's start_day 1",
-        "line 4: suspect drug: stop_day 5 is before start_day 20",
+        "line 5: onset_day: -3 is before the start_day 1 of the suspect drug carbamazepine",
+        "line 4: stop_day: 5 is before start_day 20",
     ]),
     ("bad_required.csv", [
         "bad_required.csv: line 2: drug: required", "line 2: source_locator: required",

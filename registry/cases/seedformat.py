@@ -43,6 +43,7 @@ from registry.cases.missing import MISSING_STATUSES
 from registry.cases.query import case_ids_select, order_text
 from registry.cases.selection import Selection
 from registry.cases.snapshot import load_cases
+from registry.core.inputs import add_yaml12_resolvers
 from registry.schema.fields import fact_names, record_fields
 from registry.schema.models import Citation
 from registry.schema.models.tables import CH, CP, DR, INV, LAB, ST, TR, XA, XD, XR, D, E, F, O, P, X
@@ -70,6 +71,9 @@ def natural_key(key: str) -> list[Any]:
 
 class _Dumper(yaml.SafeDumper):
     pass
+
+
+add_yaml12_resolvers(_Dumper)  # the importer reads YAML 1.2: a text such as 1e3 is written quoted
 
 
 def _str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:

@@ -19,15 +19,18 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, model_validator
-from sqlalchemy import Table
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, create_model, model_validator
+from sqlalchemy import Column, Table
 
 from registry.cases.missing import MISSING_STATUSES
+from registry.cases.scoring.definitions import load_instruments
+from registry.core.inputs import CONTROL_CHARACTERS, describe_control
+from registry.schema.fields import INT32_RANGE
 from registry.schema.fields import Field as SchemaField
 from registry.schema.fields import record_fields
 from registry.schema.models._columns import AGE_MAX_YEARS, DAY_MAX, DAY_MIN
-from registry.schema.models.tables import CH, DR, INV, LAB, ST, TR, XA, XD, XR, F, O, X
-from registry.schema.vocabulary import VOCABULARIES, AgeUnit, Derivation, EvidenceStatus
+from registry.schema.models.tables import AI, CH, DR, INV, LAB, ST, TR, XA, XD, XR, C, D, E, F, O, P, X
+from registry.schema.vocabulary import SUSPECT_ROLES, VOCABULARIES, AgeUnit, Derivation, EvidenceStatus
 
 
 def _code(vocab: str):
@@ -41,16 +44,45 @@ def _code(vocab: str):
     return Annotated[str, AfterValidator(check)]
 
 
+#: Text may hold tab, line feed and carriage return, but no other C0 control character (NUL, form feed,
+#: escape, ...) nor DEL (registry.core.inputs.CONTROL_CHARACTERS): checked by pydantic's own regex, fast.
+NO_CONTROL_PATTERN = "^[^" + CONTROL_CHARACTERS.pattern[1:-1] + "]*$"
+
+#: Whole numbers within the range both backends store (the columns are 32-bit integers on PostgreSQL).
+Int = Annotated[int, Field(ge=INT32_RANGE[0], le=INT32_RANGE[1])]
 Day = Annotated[int, Field(ge=DAY_MIN, le=DAY_MAX)]
-Positive = Annotated[float, Field(gt=0)]
-NonNegativeInt = Annotated[int, Field(ge=0)]
 #: Longest free text a seed file may hold in one field.
 TEXT_MAX = 4000
-Text = Annotated[str, Field(min_length=1, max_length=TEXT_MAX)]
-ShortText = Annotated[str, Field(min_length=1, max_length=300)]
-Key = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*[a-z0-9]$", max_length=80)]
+Text = Annotated[str, Field(min_length=1, max_length=TEXT_MAX, pattern=NO_CONTROL_PATTERN)]
+ShortText = Annotated[str, Field(min_length=1, max_length=300, pattern=NO_CONTROL_PATTERN)]
+KEY_PATTERN = r"^[a-z0-9][a-z0-9-]*[a-z0-9]$"
+#: A publication key (publications.key) and a case key (cases.case_key), as long as their columns allow.
+Key = Annotated[str, Field(pattern=KEY_PATTERN, max_length=P.c.key.type.length)]
+CaseKey = Annotated[str, Field(pattern=KEY_PATTERN, max_length=C.c.case_key.type.length)]
+
+
+def _length(column: Column) -> int:
+    return column.type.length
+
+
 # A Literal of plain strings (the missing evidence statuses), so that the schema and the errors list the codes.
 MissingStatus = Literal[MISSING_STATUSES]  # type: ignore[valid-type]
+
+
+def describe_error(err: dict[str, Any]) -> str:
+    """A pydantic error as the registry words it (the caller adds file, record and field)."""
+    kind, value = err.get("type", ""), err.get("input")
+    if kind == "string_pattern_mismatch" and (err.get("ctx") or {}).get("pattern") == NO_CONTROL_PATTERN:
+        bad = CONTROL_CHARACTERS.search(value) if isinstance(value, str) else None
+        if bad:
+            return (f"control character {describe_control(bad.group())} at character {bad.start() + 1} is not "
+                    "allowed in text (tab and line breaks are)")
+    if kind in ("model_type", "dict_type"):
+        got = {list: "a list", str: "text", bool: "a boolean", int: "a number", float: "a number"}.get(type(value), type(value).__name__)
+        return f"expected a mapping of fields, got {got}"
+    if kind == "finite_number":
+        return f"must be a finite number (got {value!r})"
+    return err["msg"].removeprefix("Value error, ")
 
 
 class _Strict(BaseModel):
@@ -62,7 +94,8 @@ class Src(_Strict):
 
     pub: Key | None = Field(None, description="Publication key; default: the file's publication.")
     at: ShortText = Field(description="Locator: section, paragraph, page, figure or table.")
-    field: str | None = Field(None, description="Column the evidence is for; omit when it covers the whole record.")
+    field: Annotated[str, Field(max_length=_length(E.c.field), pattern=r"^[a-z][a-z0-9_]*$")] | None = Field(
+        None, description="Field of the record the evidence is for (one of its fields); omit when it covers the whole record.")
     stated: ShortText | None = Field(None, alias="as", description="The value as the source gives it (short).")
     how: _code("derivation") = Derivation.STATED
     status: _code("evidence_status") = EvidenceStatus.STATED
@@ -89,17 +122,31 @@ class _Record(_Strict):
 # classes add only what a table cannot say: nested lists and checks across fields.
 
 
+def name_key(value: Any) -> Any:
+    """A name compared without case (drugs.name): lower case, surrounding spaces gone, inner runs of
+    spaces as one. `CARBAMAZEPINE` and `carbamazepine ` are the one drug `carbamazepine`."""
+    return " ".join(value.split()).lower() if isinstance(value, str) else value
+
+
 def _annotation(field: SchemaField) -> Any:
     if field.vocabulary:
         return _code(field.vocabulary)
     base = {"boolean": bool, "integer": int, "number": float, "date": date}.get(field.kind, str)
-    limits: dict[str, Any] = dict(field.bounds)
+    limits: dict[str, Any] = dict(field.limits)
+    extra: list[Any] = []
     if field.kind == "text":
         if field.pattern:
-            limits.update(pattern=field.pattern, max_length=field.max_length)
+            limits.update(min_length=1, pattern=field.pattern, max_length=field.max_length)
         else:
-            limits.update(min_length=1, max_length=field.max_length or TEXT_MAX)
-    return Annotated[base, Field(**limits)] if limits else base
+            limits.update(min_length=1, max_length=field.max_length or TEXT_MAX, pattern=NO_CONTROL_PATTERN)
+        if field.lower_case:
+            extra.append(BeforeValidator(name_key))
+    return Annotated[base, Field(**limits), *extra] if limits or extra else base
+
+
+def column_annotation(column: Column) -> Any:
+    """The type of a seed field that holds `column`'s values (a field the field dictionary does not list)."""
+    return _annotation(SchemaField(str(column.name), column, column))
 
 
 def table_fields(table: Table) -> dict[str, Any]:
@@ -127,11 +174,18 @@ class Challenge(_fields_of("_ChallengeFields", CH)):
     steps: list[Step] = Field(default_factory=list)
 
 
+def _days_ordered(record: Any) -> None:
+    """Twin of CHECK stop_after_start (exposures), and the same rule for doses and treatments."""
+    if record.start_day is not None and record.stop_day is not None and record.stop_day < record.start_day:
+        raise ValueError(f"stop_day {record.stop_day} is before start_day {record.start_day}")
+
+
 class Dose(_fields_of("_DoseFields", DR)):
     @model_validator(mode="after")
     def _unit_with_value(self):
         if (self.dose_value is None) != (self.dose_unit is None):
             raise ValueError("dose_value and dose_unit go together")
+        _days_ordered(self)
         return self
 
 
@@ -141,32 +195,69 @@ class Exposure(_fields_of("_ExposureFields", X)):
 
     @model_validator(mode="after")
     def _ordered_days(self):
-        if self.start_day is not None and self.stop_day is not None and self.stop_day < self.start_day:
-            raise ValueError(f"stop_day {self.stop_day} is before start_day {self.start_day}")
+        _days_ordered(self)
         return self
 
 
 FindingIn = _fields_of("FindingIn", F)
 InvestigationIn = _fields_of("InvestigationIn", INV)
-Lab = _fields_of("Lab", LAB)
-TreatmentIn = _fields_of("TreatmentIn", TR)
+
+
+class Lab(_fields_of("_LabFields", LAB)):
+    @model_validator(mode="after")
+    def _range_ordered(self):
+        if self.ref_low is not None and self.ref_high is not None and self.ref_low > self.ref_high:
+            raise ValueError(f"ref_low {self.ref_low} is above ref_high {self.ref_high}")  # twin of CHECK ref_range_ordered
+        return self
+
+
+class TreatmentIn(_fields_of("_TreatmentFields", TR)):
+    @model_validator(mode="after")
+    def _ordered_days(self):
+        _days_ordered(self)
+        return self
+
+
 Outcome = _fields_of("Outcome", O)
 
 
 class Item(_Strict):
-    item: Annotated[str, Field(min_length=1, max_length=60)]
-    answer: str | None = None
-    points: int | None = None
+    item: Annotated[str, Field(min_length=1, max_length=_length(AI.c.item_code), pattern=NO_CONTROL_PATTERN)]
+    answer: Annotated[str, Field(min_length=1, max_length=_length(AI.c.answer), pattern=NO_CONTROL_PATTERN)] | None = None
+    points: Int | None = None
     basis: Text | None = None
 
 
 class AssessmentIn(_Record):
     instrument: _code("instrument")
-    exposure_drug: str | None = Field(None, description="Drug of the assessed exposure (Naranjo is per drug).")
-    total: int | None = None
-    category: str | None = None
+    exposure_drug: column_annotation(D.c.name) | None = Field(
+        None, description="Drug of the assessed exposure (Naranjo is per drug).")
+    total: Int | None = None
+    category: ShortText | None = None
     notes: Text | None = None
     items: list[Item] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _within_instrument(self):
+        """Twins of CHECK regiscar_range / naranjo_range, and the instrument's own items and points."""
+        inst = load_instruments().get(self.instrument)
+        if inst is None:
+            return self
+        if self.total is not None and not inst.total_min <= self.total <= inst.total_max:
+            raise ValueError(f"total {self.total} is outside {inst.code}'s range {inst.total_min}..{inst.total_max}")
+        seen = set()
+        for i, it in enumerate(self.items):
+            if it.item not in inst.item_code_set:
+                raise ValueError(f"items[{i}].item: unknown {inst.code} item {it.item!r}; allowed: {', '.join(inst.item_codes)}")
+            if it.item in seen:
+                raise ValueError(f"items[{i}].item: {it.item!r} listed twice")
+            seen.add(it.item)
+            if it.points is not None:
+                allowed = sorted({a.points for a in inst.item(it.item).answers} | {inst.item(it.item).unknown_points})
+                if it.points not in allowed:
+                    raise ValueError(f"items[{i}].points: {it.points} is not a {inst.code} score for {it.item!r}; "
+                                     f"allowed: {', '.join(map(str, allowed))}")
+        return self
 
 
 class Link(_Strict):
@@ -176,18 +267,19 @@ class Link(_Strict):
 
 
 class CaseIn(_Record):
-    key: Key
+    key: CaseKey
     label_in_source: ShortText | None = None
     unstated: MissingStatus = Field(
         description="Status of every key fact this file leaves out: not_reported (the source was read) "
         "or not_available (we could not read it)."
     )
     links: list[Link] = Field(default_factory=list, description="Other publications that report or summarise this case.")
-    age_value: Annotated[float, Field(ge=0)] | None = None
+    age_value: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
     age_unit: _code("age_unit") | None = None
     age_is_approximate: bool = False
     sex: _code("sex") | None = None
-    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = None
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = Field(
+        None, description="ISO 3166-1 alpha-2 (NO is Norway: the YAML reader takes only true/false as booleans).")
     diagnosis_as_reported: Text | None = None
     registry_diagnosis: _code("registry_diagnosis") | None = None
     day1_anchor: Text
@@ -209,10 +301,37 @@ class CaseIn(_Record):
         if self.age_unit == AgeUnit.YEARS and self.age_value is not None and self.age_value > AGE_MAX_YEARS:
             raise ValueError(f"age_value {self.age_value} years is over {AGE_MAX_YEARS}")
         seen = set()
-        for f in self.findings:
+        for i, f in enumerate(self.findings):
             if f.finding in seen:
-                raise ValueError(f"finding {f.finding!r} listed twice")
+                raise ValueError(f"findings[{i}].finding: {f.finding!r} listed twice")
             seen.add(f.finding)
+        return self
+
+    @model_validator(mode="after")
+    def _onset_after_first_dose(self):
+        """Days count from the first dose of the suspect drug: the reaction cannot start before every suspect
+        drug was started (the flat CSV's rule, for any number of drugs)."""
+        if self.onset_day is None:
+            return self
+        starts = [(x.start_day, x.drug) for x in self.exposures if x.role in SUSPECT_ROLES and x.start_day is not None]
+        if starts:
+            first, drug = min(starts)
+            if self.onset_day < first:
+                raise ValueError(f"onset_day {self.onset_day} is before the start_day {first} of the suspect drug {drug} "
+                                 "(days count from day 1 = first dose; a reaction cannot start before the drug)")
+        return self
+
+    @model_validator(mode="after")
+    def _assessments_name_exposures(self):
+        drugs = {x.drug for x in self.exposures}
+        seen = set()
+        for i, a in enumerate(self.assessments):
+            if a.exposure_drug is not None and a.exposure_drug not in drugs:
+                raise ValueError(f"assessments[{i}].exposure_drug: {a.exposure_drug!r} is not a drug of this case's exposures")
+            if (a.instrument, a.exposure_drug) in seen:
+                raise ValueError(f"assessments[{i}]: a second {a.instrument} assessment"
+                                 + (f" of {a.exposure_drug}" if a.exposure_drug else ""))
+            seen.add((a.instrument, a.exposure_drug))
         return self
 
 
@@ -226,10 +345,11 @@ class PublicationIn(_Strict):
     volume: ShortText | None = None
     issue: ShortText | None = None
     pages: ShortText | None = None
-    doi: Annotated[str, Field(pattern=r"^10\.\d{4,9}/\S+$")] | None = None
-    pmid: Annotated[int, Field(gt=0)] | None = None
-    pmcid: Annotated[str, Field(pattern=r"^PMC\d+$")] | None = None
-    language: Annotated[str, Field(pattern=r"^[a-z]{2}$")] | None = None
+    doi: Annotated[str, Field(pattern=r"^10\.\d{4,9}/\S+$", max_length=_length(P.c.doi))] | None = None
+    pmid: Annotated[int, Field(gt=0, le=INT32_RANGE[1])] | None = None
+    pmcid: Annotated[str, Field(pattern=r"^PMC\d+$", max_length=_length(P.c.pmcid))] | None = None
+    language: Annotated[str, Field(pattern=r"^[a-z]{2}$")] | None = Field(
+        None, description="ISO 639-1 (no is Norwegian: the YAML reader takes only true/false as booleans).")
     article_type: _code("article_type")
     url: ShortText | None = None
     licence: ShortText | None = None
@@ -241,12 +361,12 @@ class PublicationIn(_Strict):
 
 class CitationIn(_Strict):
     pub: Key
-    reference_number: Annotated[int, Field(gt=0)]
+    reference_number: Annotated[int, Field(gt=0, le=INT32_RANGE[1])]
     context: Text | None = None
 
 
 class DrugIn(_Strict):
-    name: str
+    name: column_annotation(D.c.name)
     drug_class: Text | None = None
 
 
@@ -290,3 +410,23 @@ class SeedDocument(_Strict):
     cites: list[CitationIn] = Field(default_factory=list)
     drugs: list[DrugIn] = Field(default_factory=list)
     cases: list[CaseIn] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique(self):
+        """Twins of the citations' keys (citing, cited) and (citing, reference number), of CHECK not_self, and
+        of drugs.name being unique."""
+        pubs, numbers = {}, {}
+        for i, c in enumerate(self.cites):
+            if c.pub == self.publication.key:
+                raise ValueError(f"cites[{i}].pub: the publication cannot cite itself")
+            if c.pub in pubs:
+                raise ValueError(f"cites[{i}].pub: {c.pub!r} is also cites[{pubs[c.pub]}]")
+            if c.reference_number in numbers:
+                raise ValueError(f"cites[{i}].reference_number: {c.reference_number} is also cites[{numbers[c.reference_number]}]")
+            pubs[c.pub], numbers[c.reference_number] = i, i
+        names = {}
+        for i, d in enumerate(self.drugs):
+            if d.name in names:
+                raise ValueError(f"drugs[{i}].name: {d.name!r} is also drugs[{names[d.name]}] (names are compared without case)")
+            names[d.name] = i
+        return self

@@ -38,7 +38,9 @@ from registry.cases.csvformat import (
     REQUIRED_HEADER,
 )
 from registry.cases.documents import SOURCED_CASE_FIELDS, DocumentErrors
-from registry.cases.seedschema import CaseIn, PublicationIn
+from registry.cases.seedschema import CaseIn, PublicationIn, describe_error, name_key
+from registry.core.errors import RegistryError
+from registry.core.inputs import csv_file, read_text
 from registry.schema.vocabulary import DoseChangeReason, EvidenceStatus, ExposureRole
 
 # The csv module's default field limit (128 KiB) would hide the schema's own
@@ -74,25 +76,11 @@ class Problems:
 
 
 def read_csv(path: Path, problems: Problems) -> CsvFile | None:
-    """Read and check the file's structure (encoding, header, field counts); None if it cannot be used."""
+    """Read and check the file's structure (size, encoding, header, field counts); None if it cannot be used."""
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        problems.add(f"{path}: cannot read: {exc.strerror}")
-        return None
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    if not raw.strip():
-        problems.add(f"{path}: file is empty (expected a header line and one row per case)")
-        return None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        problems.add(
-            f"{path}: line {line}: not UTF-8 (byte 0x{raw[exc.start]:02X} at offset {exc.start}); "
-            "save the file as UTF-8 (in Excel: 'CSV UTF-8')"
-        )
+        text = read_text(path, "a header line and one row per case")
+    except RegistryError as exc:
+        problems.add(str(exc))
         return None
     limit = csv.field_size_limit()
     csv.field_size_limit(max(limit, min(_FIELD_LIMIT, sys.maxsize)))
@@ -103,7 +91,7 @@ def read_csv(path: Path, problems: Problems) -> CsvFile | None:
 
 
 def _parse(path: Path, text: str, problems: Problems) -> CsvFile | None:
-    reader = csv.reader(text.splitlines(keepends=True), strict=True)
+    reader = csv.reader(csv_file(text), strict=True)
     try:
         header = next(reader)
     except csv.Error as exc:
@@ -188,8 +176,6 @@ def _case_raw(row: CsvRow) -> dict[str, Any]:
     outcome = _cells(row, "outcome")
     at = _cells(row, "src").get("at")
     src = {"at": at} if at is not None else {}
-    if "drug" in exposure:
-        exposure["drug"] = exposure["drug"].strip().lower()
     exposure.setdefault("start_day", "1")
     exposure["role"] = ExposureRole.SUSPECT
     exposure["src"] = [dict(src)]
@@ -198,7 +184,7 @@ def _case_raw(row: CsvRow) -> dict[str, Any]:
         dose["src"] = [dict(src)]
         exposure["doses"] = [dose]
     case.setdefault("unstated", EvidenceStatus.NOT_REPORTED)
-    case.setdefault("day1_anchor", f"first dose of {exposure.get('drug', 'the suspect drug')} (day 1)")
+    case.setdefault("day1_anchor", f"first dose of {name_key(exposure.get('drug', 'the suspect drug'))} (day 1)")
     case["src"] = [{**src, "field": f} for f in SOURCED_CASE_FIELDS if f in case]
     case["exposures"] = [exposure]
     if outcome:
@@ -238,7 +224,7 @@ def format_error(err: dict[str, Any], column: str | None = None) -> str:
 
 
 def _format_error(err: dict[str, Any]) -> str:
-    msg = err["msg"].removeprefix("Value error, ")
+    msg = describe_error(err)
     kind = err.get("type", "")
     value = err.get("input")
     if kind == "string_too_long" and isinstance(value, str):
@@ -314,31 +300,17 @@ def build_publications(f: CsvFile, existing: dict[str, dict[str, Any]], existing
             case, errors = _validate(CaseIn, case_raw)
             for err in errors:
                 col = _column_for(err["loc"], "case")
-                problems.add(f"{f.path}: line {row.line}: {col}: {format_error(err, col)}")
-            _check_days(f.path, row.line, case_raw, problems)
+                msg = None
+                if err.get("type") == "value_error":  # a check across fields names the field it is about first
+                    first, _, rest = str(err["msg"]).removeprefix("Value error, ").partition(" ")
+                    if first in COLUMNS_BY_NAME:
+                        col, msg = first, rest
+                problems.add(f"{f.path}: line {row.line}: {col}: {msg or format_error(err, col)}")
             if case is not None:
                 cases.append(CsvCase(row.line, case))
         if pub is not None:
             out.append(CsvPublication(f.path, key, pub, cases))
     return out
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-
-
-def _check_days(path: str, line: int, case: dict[str, Any], problems: Problems) -> None:
-    """A check the seed schema leaves to curators but a one-drug row makes plainly (run on the raw
-    cells, so that it is reported together with any other problem of the row)."""
-    onset, start = _int(case.get("onset_day")), _int(case["exposures"][0].get("start_day"))
-    if onset is not None and start is not None and onset < start:
-        problems.add(
-            f"{path}: line {line}: onset_day: {onset} is before the drug's start_day {start} "
-            "(days count from day 1 = first dose; a reaction cannot start before the drug)"
-        )
 
 
 def raise_problems(problems: Problems) -> None:

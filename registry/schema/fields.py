@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Boolean, Column, Date, Float, Integer, String, Table
+from sqlalchemy import BigInteger, Boolean, Column, Date, Float, Integer, String, Table
 
 from registry.schema.vocabulary import VOCABULARIES
 
@@ -34,6 +34,30 @@ _VOCAB_BY_TABLE = {v.table: name for name, v in VOCABULARIES.items()}
 
 #: info keys that bound a value (pydantic's names: greater or equal, greater than, less or equal).
 BOUNDS = ("ge", "gt", "le")
+#: What an integer column holds on every backend: Integer is 32-bit on PostgreSQL (SQLite's is 64-bit),
+#: BigInteger 64-bit on both.
+INT32_RANGE = (-(2**31), 2**31 - 1)
+INT64_RANGE = (-(2**63), 2**63 - 1)
+
+
+def integer_range(sql_type: Any) -> tuple[int, int]:
+    """The values an integer column of this SQL type can hold on both backends."""
+    return INT64_RANGE if isinstance(sql_type, BigInteger) else INT32_RANGE
+
+
+def value_limits(column: Column) -> dict[str, Any]:
+    """Everything a value of `column` must satisfy to be stored, as pydantic Field arguments: the model's
+    bounds (`info`), an integer column's range on both backends, finite numbers only, the text length."""
+    sql = column.type
+    limits: dict[str, Any] = {k: column.info[k] for k in BOUNDS if k in column.info}
+    if isinstance(sql, Integer):
+        lo, hi = integer_range(sql)
+        if "ge" not in limits and "gt" not in limits:
+            limits["ge"] = lo
+        limits.setdefault("le", hi)
+    elif isinstance(sql, Float):
+        limits["allow_inf_nan"] = False
+    return limits
 
 
 def vocabulary_of(column: Column) -> str | None:
@@ -97,8 +121,18 @@ class Field:
         return {k: self.column.info[k] for k in BOUNDS if k in self.column.info}
 
     @property
+    def limits(self) -> dict[str, Any]:
+        """The bounds plus what the column type holds (registry.schema.fields.value_limits)."""
+        return value_limits(self.value_column)
+
+    @property
     def pattern(self) -> str | None:
         return self.value_column.info.get("pattern")
+
+    @property
+    def lower_case(self) -> bool:
+        """Values are names compared without case: stored lower case, spaces collapsed (drugs.name)."""
+        return bool(self.value_column.info.get("lower_case"))
 
     @property
     def max_length(self) -> int | None:

@@ -2,7 +2,8 @@
 
 What a column accepts beyond its SQL type is declared here too, in the
 column's `info` (read by registry.schema.fields, the field dictionary):
-bounds (`ge`, `gt`, `le`), a `pattern`, the name a seed document gives a
+bounds (`ge`, `gt`, `le`), a `pattern`, `lower_case` for a name that is
+compared without case (stored lower case, runs of spaces as one), the name a seed document gives a
 reference to another row (`field`), and whether the column only orders a
 record among its siblings (`order`). The CHECK constraints that enforce the
 bounds in the database stand beside them in each model; a test holds the two
@@ -24,6 +25,10 @@ from registry.schema.vocabulary import VOCABULARIES
 DAY_MIN, DAY_MAX = -36500, 36500
 # The oldest age a case may give, in years (cases table and seed schema).
 AGE_MAX_YEARS = 120
+# A desensitisation or graded challenge protocol runs for days or weeks; a year bounds it.
+PROTOCOL_DAY_MAX = 366
+# Steps on the same protocol day are at most a day apart.
+MINUTES_PER_DAY = 1440
 
 
 def coded(vocab: str, comment: str, *, nullable: bool = True, index: bool = True, **kw: Any) -> Any:
@@ -49,6 +54,16 @@ def parent(table_col: str, comment: str, *, nullable: bool = False) -> Any:
 def day(comment: str) -> Any:
     return mapped_column(Integer, nullable=True, comment=f"{comment} Relative day (day 1 = first dose of the suspect drug).",
                          info={"ge": DAY_MIN, "le": DAY_MAX})
+
+
+def days(comment: str) -> Any:
+    """A count of days (a duration): 0 up to DAY_MAX."""
+    return mapped_column(Integer, nullable=True, comment=comment, info={"ge": 0, "le": DAY_MAX})
+
+
+def bounded_checks(*cols: tuple[str, str, int, int]) -> list[CheckConstraint]:
+    """CHECK (name) for (constraint name, column, low, high): NULL or within low..high."""
+    return [CheckConstraint(f"{c} IS NULL OR {c} BETWEEN {lo} AND {hi}", name=name) for name, c, lo, hi in cols]
 
 
 def order(comment: str) -> Any:

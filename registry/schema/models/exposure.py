@@ -12,7 +12,17 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.core.db import Base
 from registry.core.types import intpk
-from registry.schema.models._columns import coded, day, day_checks, drug_reference, order, parent
+from registry.schema.models._columns import (
+    MINUTES_PER_DAY,
+    PROTOCOL_DAY_MAX,
+    bounded_checks,
+    coded,
+    day,
+    day_checks,
+    drug_reference,
+    order,
+    parent,
+)
 
 
 class Drug(Base):
@@ -21,7 +31,7 @@ class Drug(Base):
 
     id: Mapped[intpk]
     name: Mapped[str] = mapped_column(String(120), unique=True, comment="Normalised substance name (INN, lower case), e.g. imatinib.",
-                                      info={"pattern": r"^[a-z0-9][a-z0-9 ()/-]*$"})
+                                      info={"pattern": r"^[a-z0-9][a-z0-9 ()/-]*$", "lower_case": True})
     atc_code: Mapped[str | None] = mapped_column(String(10), comment="WHO ATC code.")
     unii: Mapped[str | None] = mapped_column(String(10), comment="FDA UNII.")
     rxcui: Mapped[str | None] = mapped_column(String(12), comment="RxNorm concept id.")
@@ -102,6 +112,8 @@ class ChallengeEvent(Base):
     start_day: Mapped[int | None] = day("First day of the re-exposure.")
     premedication: Mapped[str | None] = mapped_column(Text, comment="Drugs given to cover the re-exposure (e.g. antihistamine, low-dose prednisolone).")
     result: Mapped[str | None] = coded("challenge_result", "Result of the re-exposure. NULL when not reported (see evidence).")
+    # No upper bound in the database: challenge_events has children, and replacing its CHECK means
+    # rebuilding the table on SQLite, whose DROP would cascade to challenge_steps (migration 0007).
     time_to_recurrence_days: Mapped[int | None] = mapped_column(Integer, comment="Days from the start of the re-exposure to recurrence.",
                                                                    info={"ge": 0})
     notes: Mapped[str | None] = mapped_column(Text, comment="Curator's notes (paraphrased).")
@@ -117,17 +129,18 @@ class ChallengeStep(Base):
     __table_args__ = (
         UniqueConstraint("challenge_id", "step_number"),
         CheckConstraint("dose_value > 0", name="dose_positive"),
-        CheckConstraint("protocol_day >= 1", name="protocol_day_positive"),
-        CheckConstraint("interval_minutes IS NULL OR interval_minutes >= 0", name="interval_nonnegative"),
+        CheckConstraint(f"protocol_day BETWEEN 1 AND {PROTOCOL_DAY_MAX}", name="protocol_day_sane"),
+        *bounded_checks(("interval_within_day", "interval_minutes", 0, MINUTES_PER_DAY)),
         {"comment": "Steps of a desensitisation or graded challenge: dose, protocol day and the interval after the previous step."},
     )
 
     id: Mapped[intpk]
     challenge_id: Mapped[int] = parent("challenge_events.id", "The challenge event.")
     step_number: Mapped[int] = order("Order of the step (1, 2, ...).")
-    protocol_day: Mapped[int] = mapped_column(Integer, comment="Day of the protocol (day 1 = first step).", info={"ge": 1})
+    protocol_day: Mapped[int] = mapped_column(Integer, comment="Day of the protocol (day 1 = first step).",
+                                              info={"ge": 1, "le": PROTOCOL_DAY_MAX})
     dose_value: Mapped[float] = mapped_column(Float, comment="Dose of this step, in dose_unit.", info={"gt": 0})
     dose_unit: Mapped[str] = coded("dose_unit", "Unit of dose_value.", nullable=False)
     interval_minutes: Mapped[int | None] = mapped_column(Integer, comment="Minutes after the previous step on the same protocol day.",
-                                                            info={"ge": 0})
+                                                            info={"ge": 0, "le": MINUTES_PER_DAY})
     notes: Mapped[str | None] = mapped_column(Text, comment="Curator's notes (paraphrased).")

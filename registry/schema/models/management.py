@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Integer, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.core.db import Base
 from registry.core.types import intpk
-from registry.schema.models._columns import coded, day, day_checks, drug_reference, order, parent
+from registry.schema.models._columns import DAY_MAX, bounded_checks, coded, day, day_checks, days, drug_reference, order, parent
 
 
 class Treatment(Base):
@@ -38,8 +38,7 @@ class Treatment(Base):
 class CaseOutcome(Base):
     __tablename__ = "case_outcomes"
     __table_args__ = (
-        CheckConstraint("time_to_resolution_days IS NULL OR time_to_resolution_days >= 0", name="resolution_nonnegative"),
-        CheckConstraint("follow_up_days IS NULL OR follow_up_days >= 0", name="follow_up_nonnegative"),
+        *bounded_checks(("resolution_sane", "time_to_resolution_days", 0, DAY_MAX), ("follow_up_sane", "follow_up_days", 0, DAY_MAX)),
         *day_checks("case_outcomes", "resolution_day"),
         {"comment": "Outcome of the reaction at last follow-up (E2B E.i.7), time to resolution, death, and what became of the suspect therapy."},
     )
@@ -47,9 +46,8 @@ class CaseOutcome(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True, comment="The case.")
     reaction_outcome: Mapped[str | None] = coded("reaction_outcome", "Outcome of the reaction at last follow-up.")
     resolution_day: Mapped[int | None] = day("Day the reaction resolved.")
-    time_to_resolution_days: Mapped[int | None] = mapped_column(Integer, comment="Days from onset (or from withdrawal, see notes) to resolution.",
-                                                                   info={"ge": 0})
-    follow_up_days: Mapped[int | None] = mapped_column(Integer, comment="Days of follow-up after onset.", info={"ge": 0})
+    time_to_resolution_days: Mapped[int | None] = days("Days from onset (or from withdrawal, see notes) to resolution.")
+    follow_up_days: Mapped[int | None] = days("Days of follow-up after onset.")
     death: Mapped[bool | None] = mapped_column(Boolean, comment="True if the patient died during follow-up, whatever the cause.")
     therapy_fate: Mapped[str | None] = coded("therapy_fate", "What became of the suspect therapy.")
     switched_to_drug_id: Mapped[int | None] = drug_reference("Drug that replaced the suspect drug, if any.", field="switched_to",
