@@ -9,6 +9,7 @@ from __future__ import annotations
 from registry.schema.models import (
     Assessment,
     AssessmentItem,
+    Candidate,
     Case,
     CaseOutcome,
     CasePublication,
@@ -23,6 +24,9 @@ from registry.schema.models import (
     Investigation,
     LabResult,
     Publication,
+    ScreeningDecision,
+    Search,
+    SearchRecord,
     Treatment,
 )
 
@@ -43,6 +47,10 @@ O = CaseOutcome.__table__
 A = Assessment.__table__
 AI = AssessmentItem.__table__
 E = Evidence.__table__
+SE = Search.__table__
+SR = SearchRecord.__table__
+CA = Candidate.__table__
+SD = ScreeningDecision.__table__
 
 #: Every model table by name.
-BY_NAME = {t.name: t for t in (C, CP, P, CI, X, D, DR, CH, ST, F, INV, LAB, TR, O, A, AI, E)}
+BY_NAME = {t.name: t for t in (C, CP, P, CI, X, D, DR, CH, ST, F, INV, LAB, TR, O, A, AI, E, SE, SR, CA, SD)}
