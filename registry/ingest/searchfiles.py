@@ -337,15 +337,17 @@ def file_format(path: Path, text: str) -> str:
     return fmt
 
 
-def read_search_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> SearchFile:
-    """Read and check one search export; RegistryError names the file (and the record) on any problem."""
+def read_search_file(path: Path, max_bytes: int | None = None) -> SearchFile:
+    """Read and check one search export (at most `max_bytes`, default MAX_FILE_BYTES); RegistryError names the
+    file (and the record) on any problem."""
+    max_bytes = max_bytes or MAX_FILE_BYTES
     try:
         with path.open("rb") as fh:
             data = fh.read(max_bytes + 1)
     except OSError as exc:
         raise RegistryError(f"{path}: cannot read: {exc.strerror}") from None
     if len(data) > max_bytes:
-        raise RegistryError(f"{path}: larger than {max_bytes // (1024 * 1024)} MB, the limit for a search export; split it")
+        raise RegistryError(f"{path}: larger than {max_bytes:,} bytes, the limit for a search export; split it")
     text = _decode(path, data)
     fmt = file_format(path, text)
     if not text.strip():
