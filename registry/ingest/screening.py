@@ -141,10 +141,12 @@ def _describe(c: Current) -> str:
 def record_decisions(conn: Connection, decisions: Sequence[DecisionIn], *, revise: bool = False) -> ScreeningResult:
     """Check every decision against the rules, then write them (or nothing: ScreeningErrors lists every problem)."""
     problems: list[str] = []
+    valid = []
     for d in decisions:
-        problems += check_fields(d.where, d.stage, d.decision, d.reason, d.reason_text)
-    if problems:
-        raise ScreeningErrors(_nothing_written(problems))
+        found = check_fields(d.where, d.stage, d.decision, d.reason, d.reason_text)
+        problems += found
+        if not found:
+            valid.append(d)
     ids = {d.candidate_id for d in decisions}
     known = {r.id: r for r in conn.execute(
         select(CA.c.id, CA.c.in_registry_at_intake, P.c.key).select_from(CA.outerjoin(P, P.c.id == CA.c.publication_id))
@@ -152,7 +154,7 @@ def record_decisions(conn: Connection, decisions: Sequence[DecisionIn], *, revis
     state = current_decisions(conn, ids)
     result = ScreeningResult()
     rows = []
-    for d in decisions:
+    for d in valid:
         cand = known.get(d.candidate_id)
         if cand is None:
             problems.append(f"{d.where}: no such candidate")
@@ -333,7 +335,7 @@ def sheet_rows(conn: Connection, stages: Sequence[str]) -> list[dict[str, Any]]:
                 if ta is None or ta.decision != ScreeningDecisionCode.INCLUDE:
                     continue
             out.append({
-                "candidate": c.id, "stage": stage, "decision": None, "reason": None, "reason_text": None,
+                "candidate": c.id, "stage": str(stage), "decision": None, "reason": None, "reason_text": None,
                 "curator": None, "decided_on": None, "pmid": c.pmid, "doi": c.doi, "first_author": _cell(c.first_author),
                 "year": c.year, "title": _cell(c.title), "journal": _cell(c.journal),
                 "current": _describe(now) if now else None,
