@@ -25,10 +25,12 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from datasette.app import Datasette
 from sqlalchemy import text
 
 from registry.core.db import make_engine
 from registry.outputs import prisma as diagram
+from registry.outputs.publish.serve import datasette_kwargs
 from registry.schema import migrate
 from tests.helpers import BACKENDS, dump, run_cli
 from tests.test_intake import EMBASE, PUBMED, SCOPUS, seed, take_in, take_in_all, url_of
@@ -371,3 +373,26 @@ def test_sheet_survives_a_spreadsheet(tmp_path):
     assert [r[:4] for r in rows] == [("Abara", "include", None, "Zoé Müller"), ("Okafor", "exclude", "not_drug_reaction", "Zoé Müller")]
     assert all(str(r[4]).startswith("2026-11-25") for r in rows)
     engine.dispose()
+
+
+# -- on the site and in the export --------------------------------------------------------------------------
+
+
+async def test_publish_serves_the_diagram_and_export_carries_it(registry, tmp_path):
+    screen_known_set(registry, tmp_path)
+    site = tmp_path / "dist"
+    ok(registry, "publish", "--out", str(site), "--quiet")
+    assert json.loads((site / "files" / "prisma.json").read_text(encoding="utf-8")) == EXPECTED
+    ds = Datasette(**datasette_kwargs(site))
+    response = await ds.client.get("/registry-files/prisma.svg")
+    assert response.status_code == 200
+    assert "Reports excluded (n = 1):" in response.text and "Not DRESS (n = 1)" in response.text
+    # the screening tables are part of the published file, for datasette users
+    response = await ds.client.get("/registry/screening_decisions.json?_shape=array&_size=max")
+    assert len(response.json()) == 11
+
+    ok(registry, "export", "--out", str(tmp_path / "export"), "--quiet")
+    ok(registry, "export", "--published", str(site / "registry.db"), "--out", str(tmp_path / "export2"), "--quiet")
+    for folder in ("export", "export2"):
+        assert json.loads((tmp_path / folder / "prisma.json").read_text(encoding="utf-8")) == EXPECTED
+        assert (tmp_path / folder / "prisma.svg").read_bytes() == (site / "files" / "prisma.svg").read_bytes()

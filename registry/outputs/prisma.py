@@ -15,9 +15,12 @@ the other.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from xml.sax.saxutils import escape
 
-from registry.cases.prisma import PrismaCounts
+from sqlalchemy.engine import Connection
+
+from registry.cases.prisma import PrismaCounts, prisma_counts
 
 FONT_SIZE = 13
 LINE_HEIGHT = 18
@@ -157,3 +160,15 @@ def prisma_svg(counts: PrismaCounts) -> str:
 
 def prisma_json(counts: PrismaCounts) -> str:
     return json.dumps(counts.as_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+#: The files `write_prisma` writes.
+PRISMA_FILES = ("prisma.svg", "prisma.json")
+
+
+def write_prisma(conn: Connection, folder: Path) -> PrismaCounts:
+    """prisma.svg and prisma.json in `folder`, from the counts of the database `conn` reads."""
+    counts = prisma_counts(conn)
+    (folder / PRISMA_FILES[0]).write_text(prisma_svg(counts), encoding="utf-8", newline="\n")
+    (folder / PRISMA_FILES[1]).write_text(prisma_json(counts), encoding="utf-8", newline="\n")
+    return counts
