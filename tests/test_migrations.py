@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, select, text
 
 from registry.core.db import make_engine, metadata
@@ -83,3 +84,27 @@ def test_every_constraint_is_named(sqlite_engine):
             assert ck["name"] and ck["name"].startswith(f"ck_{name}_"), (name, ck)
         for fk in insp.get_foreign_keys(name):
             assert fk["name"] and fk["name"].startswith(f"fk_{name}_"), (name, fk)
+
+
+INTAKE_TABLES = {"searches", "search_records", "candidates", "screening_decisions",
+                 "vocab_screening_stage", "vocab_screening_decision", "vocab_exclusion_reason"}
+
+
+def test_intake_revision_down_and_up(backend_url):
+    """0005 adds exactly the intake and screening tables and vocabularies, and takes exactly them away."""
+    engine = make_engine(backend_url)
+    # whatever 0005 follows once the revisions are chained
+    below = ScriptDirectory.from_config(migrate.alembic_config()).get_revision("0005").down_revision
+    migrate.upgrade(engine, below)
+    before = set(inspect(engine).get_table_names())
+    assert not before & INTAKE_TABLES
+    migrate.upgrade(engine, "0005")
+    assert set(inspect(engine).get_table_names()) - before == INTAKE_TABLES
+    with engine.connect() as conn:
+        reasons = [r for (r,) in conn.execute(text("SELECT code FROM vocab_exclusion_reason ORDER BY sort_order"))]
+    assert reasons == list(VOCABULARIES["exclusion_reason"].codes)
+    migrate.downgrade(engine, below)
+    assert set(inspect(engine).get_table_names()) == before
+    migrate.upgrade(engine)
+    migrate.check(engine)
+    engine.dispose()
