@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from registry.cases.prisma import prisma_counts
+from registry.cases.prisma import PrismaCounts, prisma_counts
 from registry.cli.base import engine_from
 from registry.core.errors import RegistryError
 from registry.ingest.intake import intake_files, link
@@ -113,8 +113,7 @@ def screen_command(ctx: click.Context, candidate: int | None, stage: str | None,
     click.echo(screen(engine, decisions, revise=revise).summary())
 
 
-def _text_report(counts) -> str:
-    d = counts
+def _text_report(d: PrismaCounts) -> str:
     lines = ["Identification"]
     lines += [f"  records identified: {d.records_identified}"]
     lines += [f"    {s.source}: {s.records}" + (f" (searched {s.searched_from}" + (f" to {s.searched_to}" if s.searched_to != s.searched_from else "") + ")" if s.searched_from else "")

@@ -35,9 +35,11 @@ from registry.core.db import writing
 from registry.core.errors import RegistryError
 from registry.ingest.searchfiles import SearchFile, SearchRecordIn, first_author_of_list, read_search_file, title_key
 from registry.schema.migrate import require_head
+from registry.schema.models.screening import MATCH_BASES
 from registry.schema.models.tables import CA, SE, SR, P
 
-DOI, PMID, TITLE = "doi", "pmid", "title"
+#: What matched (search_records.match_basis, candidates.publication_match).
+DOI, PMID, TITLE = MATCH_BASES
 
 
 @dataclass

@@ -30,11 +30,12 @@ import rispy
 from bibtexparser import middlewares
 
 from registry.core.errors import RegistryError
+from registry.schema.models.screening import FILE_FORMATS
 
 #: Largest search export read (bytes). PubMed's own export stops at 10,000 records, about 30 MB in MEDLINE format.
 MAX_FILE_BYTES = 64 * 1024 * 1024
 
-MEDLINE, RIS, BIBTEX = "medline", "ris", "bibtex"
+MEDLINE, RIS, BIBTEX = FILE_FORMATS
 FORMAT_NAMES = {MEDLINE: "MEDLINE", RIS: "RIS", BIBTEX: "BibTeX"}
 SUFFIXES = {".nbib": MEDLINE, ".txt": MEDLINE, ".medline": MEDLINE, ".ris": RIS, ".bib": BIBTEX, ".bibtex": BIBTEX}
 
