@@ -9,8 +9,9 @@ read: `score --store` writes them there); add the derived
 publication columns; bake case_summary, case_timeline (in a forked child,
 meanwhile), lab_series and discrepancies from what the file holds; index
 facet columns; build the full-text indexes; ANALYZE; write metadata.json
-beside the file, and the PRISMA 2020 diagram and counts in files/. The file is built under a temporary name and moved into
-place only when complete, so a server never sees half a build.
+beside the file, and the PRISMA 2020 diagram and counts in files/ (served
+at /registry-files/). The file is built under a temporary name and moved
+into place only when complete, so a server never sees half a build.
 """
 
 from __future__ import annotations
