@@ -105,6 +105,14 @@ def test_ris_with_byte_order_mark_is_read(tmp_path):
     assert len(read_search_file(path).records) == 4
 
 
+def test_ris_from_pubmed_gives_its_pmid_and_a_txt_file_may_be_ris(tmp_path):
+    path = tmp_path / "pubmed-export.txt"
+    path.write_text("TY  - JOUR\nTI  - A title\nAU  - Smith, J.\nPY  - 2020\nAN  - 90000009\nDB  - PubMed\nER  - \n", encoding="utf-8")
+    sf = read_search_file(path)
+    assert sf.file_format == "ris"
+    assert (sf.records[0].pmid, sf.records[0].source_record_id, sf.records[0].database) == (90000009, "90000009", "PubMed")
+
+
 @pytest.mark.parametrize(("raw", "doi"), [
     ("10.1159/000519471", "10.1159/000519471"),
     ("https://doi.org/10.1159/000519471", "10.1159/000519471"),
