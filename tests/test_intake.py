@@ -130,6 +130,8 @@ def test_title_key_ignores_case_punctuation_accents_and_brackets():
         title_key("DRUG REACTION WITH EOSINOPHILIA - DRESS - FOLLOWING IMATINIB THERAPY", 2006, "le nouail")
     assert title_key("Réaction", 2006, "Zaïem") == "reaction|2006|zaiem"
     assert title_key("Same title", 2006, "Smith") != title_key("Same title", 2007, "Smith")
+    # letters of any script are kept: two titles in Japanese do not fold to the same empty key
+    assert title_key("薬剤性過敏症症候群", 2020, None) != title_key("中毒性表皮壊死症", 2020, None)
 
 
 @pytest.mark.parametrize(("author", "surname"), [

@@ -74,7 +74,7 @@ class _Index:
             return self.by_doi[doi], DOI
         if pmid and pmid in self.by_pmid:
             return self.by_pmid[pmid], PMID
-        for work in self.by_title.get(key, ()):
+        for work in self.by_title.get(key, ()) if not key.startswith("|") else ():
             if doi and work.doi and work.doi != doi:
                 continue
             if pmid and work.pmid and work.pmid != pmid:

@@ -97,15 +97,19 @@ def normalise_doi(raw: str | None) -> str | None:
     return doi
 
 
+_NOT_LETTER_OR_DIGIT = re.compile(r"[\W_]+")
+
+
 def _fold(text: str) -> str:
-    """Lower case, accents dropped, only letters and digits kept, single spaces."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
-    return " ".join(re.sub(r"[^0-9a-z]+", " ", plain).split())
+    """Lower case, accents dropped, only letters and digits (of any script) kept, single spaces."""
+    if not text.isascii():
+        text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    return " ".join(_NOT_LETTER_OR_DIGIT.sub(" ", text.casefold()).split())
 
 
 def title_key(title: str, year: int | None, first_author: str | None) -> str:
-    """Normalised title + year + first author's surname: 'imatinib induced dress|2021|park'."""
+    """Normalised title + year + first author's surname: 'imatinib induced dress|2021|park'. A title of no
+    letters or digits gives a key starting with '|', which matches nothing (see registry.ingest.intake)."""
     return f"{_fold(title)}|{year or ''}|{_fold(first_author or '').replace(' ', '')}"
 
 
