@@ -174,18 +174,18 @@ def record_decisions(conn: Connection, decisions: Sequence[DecisionIn], *, revis
         if before and (before.decision, before.reason, before.reason_text) == (d.decision, d.reason, d.reason_text):
             result.unchanged += 1
             continue
-        if before and before.decision != ScreeningDecisionCode.PENDING:
-            if not revise:
-                problems.append(f"{d.where}: {d.stage}: already decided {_describe(before)}; "
-                                "give --revise to record the new decision (the earlier one stays in the history)")
-                continue
-            result.revised += 1
+        revising = before is not None and before.decision != ScreeningDecisionCode.PENDING
+        if revising and not revise:
+            problems.append(f"{d.where}: {d.stage}: already decided {_describe(before)}; "
+                            "give --revise to record the new decision (the earlier one stays in the history)")
+            continue
         if d.stage == ScreeningStage.TITLE_ABSTRACT and d.decision != ScreeningDecisionCode.INCLUDE:
             ft = state.get((d.candidate_id, ScreeningStage.FULL_TEXT))
             if ft and ft.decision != ScreeningDecisionCode.PENDING:
                 problems.append(f"{d.where}: has a full-text decision ({_describe(ft)}); "
                                 "revise that to pending before changing the title/abstract include")
                 continue
+        result.revised += revising
         state[(d.candidate_id, d.stage)] = Current(d.decision, d.reason, d.reason_text, d.curator, d.decided_at)
         rows.append({"candidate_id": d.candidate_id, "stage": d.stage, "decision": d.decision, "reason": d.reason,
                      "reason_text": d.reason_text, "curator": d.curator, "decided_at": d.decided_at})
