@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, select, text
 
 from registry.core.db import make_engine, metadata
@@ -107,6 +108,24 @@ def test_extraction_revision_adds_its_tables_and_down_takes_only_them(backend_ur
     fks = {fk["referred_table"]: fk["options"].get("ondelete") for fk in insp.get_foreign_keys("extraction_reports")}
     assert fks == {"publications": "CASCADE"}
     migrate.downgrade(engine, "0003")
+INTAKE_TABLES = {"searches", "search_records", "candidates", "screening_decisions",
+                 "vocab_screening_stage", "vocab_screening_decision", "vocab_exclusion_reason"}
+
+
+def test_intake_revision_down_and_up(backend_url):
+    """0005 adds exactly the intake and screening tables and vocabularies, and takes exactly them away."""
+    engine = make_engine(backend_url)
+    # whatever 0005 follows once the revisions are chained
+    below = ScriptDirectory.from_config(migrate.alembic_config()).get_revision("0005").down_revision
+    migrate.upgrade(engine, below)
+    before = set(inspect(engine).get_table_names())
+    assert not before & INTAKE_TABLES
+    migrate.upgrade(engine, "0005")
+    assert set(inspect(engine).get_table_names()) - before == INTAKE_TABLES
+    with engine.connect() as conn:
+        reasons = [r for (r,) in conn.execute(text("SELECT code FROM vocab_exclusion_reason ORDER BY sort_order"))]
+    assert reasons == list(VOCABULARIES["exclusion_reason"].codes)
+    migrate.downgrade(engine, below)
     assert set(inspect(engine).get_table_names()) == before
     migrate.upgrade(engine)
     migrate.check(engine)

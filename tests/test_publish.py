@@ -201,7 +201,7 @@ def test_a_failed_bake_leaves_the_previous_build_and_no_stray_files(sqlite_engin
     monkeypatch.setattr(build, "timeline_rows", broken)
     with pytest.raises((RuntimeError, ValueError), match="timeline"):
         publish(sqlite_engine, tmp_path / "dist")
-    assert sorted(p.name for p in (tmp_path / "dist").iterdir()) == ["metadata.json", "registry.db"]
+    assert sorted(p.name for p in (tmp_path / "dist").iterdir()) == ["files", "metadata.json", "registry.db"]
     assert _dump(tmp_path / "dist" / "registry.db") == before
 
 

@@ -378,6 +378,27 @@ class ExtractionAspect(StrEnum):
     LOCATOR = "locator"
     RECORD = "record"
 
+
+class ScreeningStage(StrEnum):
+    TITLE_ABSTRACT = "title_abstract"
+    FULL_TEXT = "full_text"
+
+
+class ScreeningDecisionCode(StrEnum):
+    INCLUDE = "include"
+    EXCLUDE = "exclude"
+    PENDING = "pending"
+
+
+class ExclusionReason(StrEnum):
+    NOT_DRESS = "not_dress"
+    NOT_DRUG_REACTION = "not_drug_reaction"
+    NO_CASE_DATA = "no_case_data"
+    DUPLICATE_PATIENT = "duplicate_patient"
+    NOT_RETRIEVABLE = "not_retrievable"
+    OTHER = "other"
+
+
 # ---------------------------------------------------------------------------
 # The vocabularies: each term is built on its enum's member.
 
@@ -696,6 +717,30 @@ VOCABULARIES: dict[str, Vocabulary] = {
             T(ExtractionAspect.STATUS, "Status", "Neither gives a value and they differ on why (not reported, not available)."),
             T(ExtractionAspect.LOCATOR, "Locator", "They read the value in different places of the publication."),
             T(ExtractionAspect.RECORD, "Record", "A record (exposure, lab, finding...) is in one extraction only."),
+        ),
+        _v(
+            ScreeningStage, "screening_stage", "Screening stage",
+            "Stage of study selection at which a search record is judged (PRISMA 2020).",
+            "PRISMA 2020 (Page et al., BMJ 2021;372:n71), flow diagram",
+            T(ScreeningStage.TITLE_ABSTRACT, "Title/abstract screening", "The record is judged on its title and abstract."),
+            T(ScreeningStage.FULL_TEXT, "Full-text eligibility", "The report is read in full and judged against the inclusion criteria."),
+        ),
+        _v(
+            ScreeningDecisionCode, "screening_decision", "Screening decision", "What a screener decided at one stage.",
+            "PRISMA 2020; registry-defined",
+            T(ScreeningDecisionCode.INCLUDE, "Include", "Goes on: to full-text assessment, or into the registry."),
+            T(ScreeningDecisionCode.EXCLUDE, "Exclude", "Left out, with a reason."),
+            T(ScreeningDecisionCode.PENDING, "Pending", "Not decided yet (unsure, to discuss)."),
+        ),
+        _v(
+            ExclusionReason, "exclusion_reason", "Exclusion reason", "Why a record or report was excluded.",
+            "PRISMA 2020 (reports excluded, with reasons); registry-defined",
+            T(ExclusionReason.NOT_DRESS, "Not DRESS", "The reaction described is not DRESS (e.g. another SCAR, or a rash without systemic signs)."),
+            T(ExclusionReason.NOT_DRUG_REACTION, "Not a drug reaction", "The condition is not attributed to a drug."),
+            T(ExclusionReason.NO_CASE_DATA, "No individual case data", "No patient is described individually (e.g. a review, a cohort without case details)."),
+            T(ExclusionReason.DUPLICATE_PATIENT, "Duplicate report of a known patient", "Reports a patient the registry already holds from another publication."),
+            T(ExclusionReason.NOT_RETRIEVABLE, "Not retrievable", "The full text could not be obtained (full-text stage only: 'reports not retrieved')."),
+            T(ExclusionReason.OTHER, "Other", "Another reason, given in words."),
         ),
     )
 }

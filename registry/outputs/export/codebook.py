@@ -287,6 +287,8 @@ Literature cases as published, every fact traced to its source: not clinical adv
 - `seed/*.yaml` (with --format yaml) is the lossless export: the registry's own seed format, which
   `dress-registry import` reads back (export, import into an empty database, export again: identical files).
 - Citations of the cases' publications: `citations.ris`, `citations.bib`.
+- `prisma.svg` and `prisma.json`: the PRISMA 2020 flow of the whole registry (searches, screening, inclusion;
+  not only the cases selected here), computed from its data.
 
 {missing_section()}
 """

@@ -37,6 +37,7 @@ from registry.outputs.export.jsonschema import write_json, write_schema
 from registry.outputs.export.published import case_table_rows, check_published, published_engine
 from registry.outputs.export.tables import ALL_TABLES, CASE_TABLE, ExportTable, table_partitions
 from registry.outputs.export.writers import CsvTable, XlsxBook
+from registry.outputs.prisma import PRISMA_FILES, write_prisma
 from registry.schema.migrate import require_head
 from registry.schema.models.tables import C
 
@@ -72,7 +73,7 @@ def _check_case_keys(conn, sel: Selection) -> None:
 
 def export_steps(fmt: str) -> int:
     """Steps of an export in this format, for the progress bar (one per table file or sheet, then the rest)."""
-    return {"csv": len(ALL_TABLES), "xlsx": len(ALL_TABLES) + 1}.get(fmt, 1) + 1
+    return {"csv": len(ALL_TABLES), "xlsx": len(ALL_TABLES) + 1}.get(fmt, 1) + 2
 
 
 def write_export(source: Engine | Path, out: Path, *, fmt: str = "csv", sel: Selection = Selection(),
@@ -169,11 +170,13 @@ def _write(engine: Engine, folder: Path, *, fmt: str, sel: Selection, excel: boo
         with progress.step("codebook and citations"):
             n_entries = write_codebook(folder / "codebook.csv", folder / "codebook.md", excel=excel, neutralise=not raw)
             n_pubs = write_citations(conn, ids, folder / "citations.ris", folder / "citations.bib")
+        with progress.step("PRISMA flow"):
+            write_prisma(conn, folder)
 
         result.cases = conn.execute(select(func.count()).select_from(C).where(C.c.id.in_(ids))).scalar_one()
     result.counts["codebook entries"] = n_entries
     result.counts["cited publications"] = n_pubs
-    result.files += ["codebook.csv", "codebook.md", "citations.ris", "citations.bib", "README.md"]
+    result.files += ["codebook.csv", "codebook.md", "citations.ris", "citations.bib", *PRISMA_FILES, "README.md"]
     (folder / "README.md").write_text(
         readme(fmt=fmt, selection=f"{result.cases} ({sel.describe()})", counts=result.counts, files=result.files,
                raw=raw, excel=excel, exported_at=_exported_at()),

@@ -9,8 +9,9 @@ read: `score --store` writes them there); add the derived
 publication columns; bake case_summary, case_timeline (in a forked child,
 meanwhile), lab_series and discrepancies from what the file holds; index
 facet columns; build the full-text indexes; ANALYZE; write metadata.json
-beside the file. The file is built under a temporary name and moved into
-place only when complete, so a server never sees half a build.
+beside the file, and the PRISMA 2020 diagram and counts in files/ (served
+at /registry-files/). The file is built under a temporary name and moved
+into place only when complete, so a server never sees half a build.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ from registry.outputs.publish.discrepancies import discrepancy_rows
 from registry.outputs.publish.fts import build_fts
 from registry.outputs.publish.layout import BAKED_TABLES, DERIVED_COLUMNS
 from registry.outputs.publish.metadata import build_metadata
-from registry.outputs.publish.site import DB_NAME, METADATA_NAME
+from registry.outputs.prisma import write_prisma
+from registry.outputs.publish.site import DB_NAME, FILES_DIR, METADATA_NAME
 from registry.outputs.publish.synthetic import SYNTHETIC_FLAGGED, drop_synthetic
 from registry.outputs.publish.timeline import CASE_TIMELINE, lab_series_sql, timeline_rows
 from registry.schema import migrate
@@ -224,7 +226,7 @@ def _bake_all(db: Database, snap: Snapshot, baked: dict[str, Callable[[], Iterab
 
 
 #: Steps of a publish, for the progress bar.
-PUBLISH_STEPS = 6 + len(BAKED_TABLES) + 3
+PUBLISH_STEPS = 6 + len(BAKED_TABLES) + 4
 
 
 def build_database(engine: Engine, path: Path, *, allow_synthetic: bool = False,
@@ -282,6 +284,17 @@ def score_file(path: Path) -> dict[str, list[str]]:
         scoring.dispose()
 
 
+def write_build_files(path: Path, folder: Path) -> None:
+    """The PRISMA 2020 diagram and counts of the published file, in `folder` (served at /registry-files/)."""
+    folder.mkdir(exist_ok=True)
+    reading = create_engine(f"sqlite:///file:{path}?mode=ro&uri=true", poolclass=NullPool)
+    try:
+        with reading.connect() as conn:
+            write_prisma(conn, folder)
+    finally:
+        reading.dispose()
+
+
 def _is_fts_table(db: Database, name: str) -> bool:
     return any(name == t or name.startswith(f"{t}_") for t in db.table_names() if t.endswith("_fts"))
 
@@ -304,4 +317,6 @@ def publish(engine: Engine, out_dir: Path, *, allow_synthetic: bool = False,
         metadata_path = out_dir / METADATA_NAME
         metadata = build_metadata(final)
         metadata_path.write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    with progress.step("PRISMA flow"):
+        write_build_files(final, out_dir / FILES_DIR)
     return PublishResult(final, metadata_path, counts, excluded, allow_synthetic, dict(progress.timings))

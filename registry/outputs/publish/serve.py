@@ -17,7 +17,7 @@ from typing import Any
 
 from registry.core.errors import RegistryError
 from registry.outputs.publish.metadata import build_metadata
-from registry.outputs.publish.site import DB_NAME, METADATA_NAME, STATIC_MOUNT
+from registry.outputs.publish.site import DB_NAME, FILES_DIR, FILES_MOUNT, METADATA_NAME, STATIC_MOUNT
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
@@ -58,6 +58,12 @@ def published_paths(out_dir: Path) -> tuple[Path, Path]:
     return db_path, out_dir / METADATA_NAME
 
 
+def _files_mount(out_dir: Path) -> list[tuple[str, str]]:
+    """The build's own files (prisma.svg, prisma.json), served at /registry-files/ when the build has them."""
+    folder = out_dir / FILES_DIR
+    return [(FILES_MOUNT, str(folder.resolve()))] if folder.is_dir() else []
+
+
 def refresh_metadata(out_dir: Path) -> dict[str, Any]:
     db_path, metadata_path = published_paths(out_dir)
     meta = build_metadata(db_path)
@@ -73,7 +79,7 @@ def datasette_kwargs(out_dir: Path) -> dict[str, Any]:
         "metadata": refresh_metadata(out_dir),
         "template_dir": str(TEMPLATES_DIR),
         "plugins_dir": str(PLUGINS_DIR),
-        "static_mounts": [(STATIC_MOUNT, str(STATIC_DIR))],
+        "static_mounts": [(STATIC_MOUNT, str(STATIC_DIR)), *_files_mount(out_dir)],
         "settings": dict(SETTINGS),
     }
 
@@ -88,6 +94,7 @@ def serve_argv(out_dir: Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT
         "--template-dir", str(TEMPLATES_DIR),
         "--plugins-dir", str(PLUGINS_DIR),
         "--static", f"{STATIC_MOUNT}:{STATIC_DIR}",
+        *(arg for mount, folder in _files_mount(out_dir) for arg in ("--static", f"{mount}:{folder}")),
         "--host", host,
         "--port", str(port),
     ]

@@ -6,3 +6,7 @@ DATABASE = "registry"
 METADATA_NAME = "metadata.json"
 #: URL prefix of the static folder; must differ from DATABASE.
 STATIC_MOUNT = "registry-assets"
+#: Files a build writes beside the database and the site serves as they are (the PRISMA 2020 diagram and counts),
+#: in this folder of the build, under this URL prefix.
+FILES_DIR = "files"
+FILES_MOUNT = "registry-files"

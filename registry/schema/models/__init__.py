@@ -8,10 +8,12 @@ from registry.schema.models.extraction import ExtractionAgreement, ExtractionDec
 from registry.schema.models.exposure import ChallengeEvent, ChallengeStep, DoseRegimen, Drug, DrugExposure
 from registry.schema.models.management import CaseOutcome, Treatment
 from registry.schema.models.publication import Citation, Publication
+from registry.schema.models.screening import Candidate, ScreeningDecision, Search, SearchRecord
 from registry.schema.models.vocab import VOCAB_TABLES
 
 __all__ = [
-    "Assessment", "AssessmentItem", "Case", "CaseOutcome", "CasePublication", "ChallengeEvent",
-    "ChallengeStep", "Citation", "DoseRegimen", "Drug", "DrugExposure", "Evidence", "ExtractionAgreement", "ExtractionDecision", "ExtractionReport", "Finding",
-    "Investigation", "LabResult", "Publication", "Treatment", "VOCAB_TABLES",
+    "Assessment", "AssessmentItem", "Candidate", "Case", "CaseOutcome", "CasePublication", "ChallengeEvent",
+    "ChallengeStep", "Citation", "DoseRegimen", "Drug", "DrugExposure", "Evidence", "ExtractionAgreement",
+    "ExtractionDecision", "ExtractionReport", "Finding", "Investigation", "LabResult", "Publication",
+    "ScreeningDecision", "Search", "SearchRecord", "Treatment", "VOCAB_TABLES",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from registry.schema.models import (
     Assessment,
     AssessmentItem,
+    Candidate,
     Case,
     CaseOutcome,
     CasePublication,
@@ -26,6 +27,9 @@ from registry.schema.models import (
     Investigation,
     LabResult,
     Publication,
+    ScreeningDecision,
+    Search,
+    SearchRecord,
     Treatment,
 )
 
@@ -49,6 +53,10 @@ E = Evidence.__table__
 XR = ExtractionReport.__table__
 XA = ExtractionAgreement.__table__
 XD = ExtractionDecision.__table__
+SE = Search.__table__
+SR = SearchRecord.__table__
+CA = Candidate.__table__
+SD = ScreeningDecision.__table__
 
 #: Every model table by name.
-BY_NAME = {t.name: t for t in (C, CP, P, CI, X, D, DR, CH, ST, F, INV, LAB, TR, O, A, AI, E, XR, XA, XD)}
+BY_NAME = {t.name: t for t in (C, CP, P, CI, X, D, DR, CH, ST, F, INV, LAB, TR, O, A, AI, E, XR, XA, XD, SE, SR, CA, SD)}
