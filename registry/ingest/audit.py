@@ -220,7 +220,7 @@ class AuditLog:
         out: dict[int, Any] = {}
         for start in range(0, len(wanted), CHUNK):
             chunk = wanted[start:start + CHUNK]
-            out.update(self.conn.execute(select(table.c.id, table.c[column]).where(table.c.id.in_(chunk))).tuples())
+            out.update((i, v) for i, v in self.conn.execute(select(table.c.id, table.c[column]).where(table.c.id.in_(chunk))))
         return out
 
     # -- writing the log -----------------------------------------------------------------------
