@@ -42,7 +42,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from registry.core.db import writing
 from registry.core.errors import RegistryError
-from registry.core.sync import CHUNK, allocate_ids, insert_tuples
+from registry.core.sync import CHUNK, allocate_ids, gc_paused, insert_tuples
 from registry.schema.models.audit import AuditAction, AuditChange, AuditEntry, CuratorSource
 
 __all__ = ["AuditAction", "AuditLog", "Curator", "CuratorSource", "ENV_CURATOR", "HistoryLine", "audited",
@@ -122,6 +122,11 @@ def _up(table_name: str) -> tuple[str, str] | None:
     return None
 
 
+#: Tables whose records own others (a case its exposures, an exposure its doses, ...): the targets of the
+#: cascading foreign keys. Only their new ids are remembered.
+_OWNERS = frozenset(fk.column.table.name for t in BY_NAME.values() for fk in t.foreign_keys if fk.ondelete == "CASCADE")
+
+
 def _record_key(table: Table, key: Sequence[str], row: dict[str, Any]) -> str:
     if table.name == "evidence":
         where = f", {row['locator']}" if row.get("locator") else ""
@@ -160,14 +165,15 @@ class AuditLog:
                updated: list[tuple[dict[str, Any], dict[str, Any]]], deleted: list[dict[str, Any]]) -> None:
         name = table.name
         owner = _owner(table, key)
-        created = self.created.setdefault(name, set())
+        # Ids of new records are remembered only where other records may belong to them.
+        created = self.created.setdefault(name, set()) if name in _OWNERS else set()
         logged_inserts = inserted
         if owner is not None and (self.created.get(owner[1]) or (name == "evidence" and self.created.get("publications"))):
             col, parents = owner[0], self.created.get(owner[1], set())
             logged_inserts = []
             if inserted and col in inserted[0] and parents.issuperset(map(itemgetter(col), inserted)):
                 # The bulk case, new records of new cases: all covered, checked at C speed.
-                if "id" in inserted[0]:
+                if name in _OWNERS and "id" in inserted[0]:
                     created.update(map(itemgetter("id"), inserted))
                 inserted = []
             for r in inserted:
@@ -235,6 +241,10 @@ class AuditLog:
         """Write the entries kept so far (and, the first time, the change they belong to)."""
         if not self.entries:
             return
+        with gc_paused():  # after a bulk load millions of objects are alive: no collector passes over them
+            self._flush()
+
+    def _flush(self) -> None:
         if self.change_id is None:
             (self.change_id,) = allocate_ids(self.conn, _CHANGES, 1)
             self.conn.execute(_CHANGES.insert().values(
