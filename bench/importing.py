@@ -2,8 +2,9 @@
 
 Our path: raw documents (plain dicts, as a JSON or YAML reader returns
 them) -> pydantic validation and cross-checks -> load_documents(prune=False)
-in one writing() transaction, in batches of --batch cases (all batches in
-the same transaction). The baseline: the rows our path wrote, read back
+in one transaction with the audit log written (registry.ingest.audit.audited,
+as `dress-registry import` does), in batches of --batch cases (all batches in
+the same transaction); with audit=False, plain writing() and no log. The baseline: the rows our path wrote, read back
 and inserted into a fresh, identically migrated database in one
 transaction with sqlite3's executemany (SQLite) or psycopg's COPY
 (PostgreSQL): no validation, no Python row building, ids given.
@@ -15,11 +16,12 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 
 from registry.core.config import database_url
 from registry.core.db import SQLITE_BUSY_TIMEOUT_S, make_engine, metadata, temporary_postgres_schema, writing
@@ -60,20 +62,21 @@ class ImportTiming:
         return self.validate_s + self.load_s
 
 
-def import_raws(engine: Engine, raws: list[Raw], batch_cases: int) -> ImportTiming:
-    """Our import path, timed: validate, then load, batch by batch, one transaction, commit included."""
+def import_raws(engine: Engine, raws: list[Raw], batch_cases: int, *, audit: bool = True) -> ImportTiming:
+    """Our import path, timed: validate, then load, batch by batch, one transaction, commit included
+    (and the audit log's entries written before the commit, unless audit=False)."""
     from registry.cases.documents import validate_documents
     from registry.ingest.seed import load_documents
 
     known: set[str] = set()
     validate_s = load_s = 0.0
     rows = 0
-    with writing(engine) as conn:
+    with _transaction(engine, audit) as (conn, log):
         for batch in batches(raws, batch_cases):
             t0 = time.perf_counter()
             docs = validate_documents(batch, known)
             t1 = time.perf_counter()
-            stats = load_documents(conn, docs, prune=False)
+            stats = load_documents(conn, docs, prune=False, audit=log)
             load_s += time.perf_counter() - t1
             validate_s += t1 - t0
             rows += sum(stats.inserted.values()) + sum(stats.updated.values())
@@ -83,6 +86,18 @@ def import_raws(engine: Engine, raws: list[Raw], batch_cases: int) -> ImportTimi
     commit_s = time.perf_counter() - t_commit
     load_s += commit_s
     return ImportTiming(validate_s, load_s, rows)
+
+
+@contextmanager
+def _transaction(engine: Engine, audit: bool) -> Iterator[tuple[Connection, Any]]:
+    if not audit:
+        with writing(engine) as conn:
+            yield conn, None
+        return
+    from registry.ingest.audit import Curator, CuratorSource, audited
+
+    with audited(engine, Curator("bench", CuratorSource.OPTION), "bench import") as log:
+        yield log.conn, log
 
 
 # -- SQLite -------------------------------------------------------------------------

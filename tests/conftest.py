@@ -322,6 +322,10 @@ def pytest_configure(config) -> None:
         "read_only: the test only reads its database; on PostgreSQL such tests share one copy of the "
         "template per module, which refuses writes (SQLite copies are cheap and stay one per test)",
     )
+    # Commands that write curated data name their curator in the audit log; on PostgreSQL they refuse to run
+    # without one. The suite's commands write as "test-suite" unless a test says otherwise (tests/test_audit.py
+    # takes it away to see the refusal and the OS-user fallback).
+    os.environ.setdefault("REGISTRY_CURATOR", "test-suite")
 
 
 @pytest.fixture

@@ -19,11 +19,15 @@ from sqlalchemy import select, text
 
 from registry.core.db import make_engine, writing
 from registry.core.errors import RegistryError
+from registry.ingest.audit import Curator, CuratorSource
 from registry.ingest.curation import EditConflict, current_version, edit_case
 from registry.ingest.seed import load_documents
 from registry.ingest.synth import synth_documents
 from registry.schema.models import Case, Drug
 from tests.helpers import ROOT, dump
+
+
+ANA = Curator("ana", CuratorSource.OPTION)
 
 
 def _two_curators_docs():
@@ -122,17 +126,17 @@ def _one_case(engine):
 
 def test_edit_bumps_version(engine):
     key, v = _one_case(engine)
-    assert edit_case(engine, key, v, age_value=44, age_unit="a") == v + 1
+    assert edit_case(engine, key, v, curator=ANA, age_value=44, age_unit="a") == v + 1
     with engine.connect() as conn:
         assert conn.execute(select(Case.age_value).where(Case.case_key == key)).scalar() == 44
 
 
 def test_stale_edit_is_refused_with_a_clear_message(engine):
     key, v = _one_case(engine)
-    edit_case(engine, key, v, summary="first curator's summary")
+    edit_case(engine, key, v, curator=ANA, summary="first curator's summary")
     before = dump(engine)
     with pytest.raises(EditConflict) as exc:
-        edit_case(engine, key, v, summary="second curator's summary")
+        edit_case(engine, key, v, curator=ANA, summary="second curator's summary")
     assert str(exc.value).startswith(f"case {key} was changed by someone else (version {v + 1}, you had {v})")
     assert dump(engine) == before
 
@@ -140,11 +144,11 @@ def test_stale_edit_is_refused_with_a_clear_message(engine):
 def test_bad_edits_are_refused(engine):
     key, v = _one_case(engine)
     with pytest.raises(RegistryError, match="cannot edit case_key"):
-        edit_case(engine, key, v, case_key="x")
+        edit_case(engine, key, v, curator=ANA, case_key="x")
     with pytest.raises(RegistryError, match="no case 'nope-1'"):
-        edit_case(engine, "nope-1", 1, sex="male")
+        edit_case(engine, "nope-1", 1, curator=ANA, sex="male")
     with pytest.raises(RegistryError, match="refused the edit"):
-        edit_case(engine, key, v, sex="woman")
+        edit_case(engine, key, v, curator=ANA, sex="woman")
     assert current_version(engine, key) == v
 
 
@@ -170,7 +174,7 @@ def test_simultaneous_edits_of_one_case_one_wins(postgres_url, monkeypatch):
 
     def curator(name):
         try:
-            results[name] = edit_case(engine, key, v, summary=f"summary by {name}")
+            results[name] = edit_case(engine, key, v, curator=Curator(name, CuratorSource.OPTION), summary=f"summary by {name}")
         except RegistryError as exc:
             results[name] = exc
 

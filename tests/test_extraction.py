@@ -406,7 +406,8 @@ def test_new_case_skeleton_is_refused_until_filled_then_loads(engine, tmp_path):
     assert keys == [f"{PUB}-1", f"{PUB}-2"]
 
 
-def test_new_case_for_an_unregistered_publication_has_its_block_to_fill(engine, tmp_path):
+def test_new_case_for_an_unregistered_publication_has_its_block_to_fill(engine, tmp_path, monkeypatch):
+    monkeypatch.delenv("REGISTRY_CURATOR", raising=False)  # the suite sets one (tests/conftest.py): no curator here
     result = run_cli(url_of(engine), "new-case", "smith2025")
     assert result.exit_code == 0, result.output
     raw = yaml.safe_load(result.output)

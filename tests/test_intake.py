@@ -174,7 +174,8 @@ def test_intake_links_duplicates_and_known_publications(registry):
     # one candidate per work: 9 works in 12 records, three of them already in the registry
     assert q(registry, "SELECT count(*), sum(CASE WHEN in_registry_at_intake THEN 1 ELSE 0 END) FROM candidates") == [(9, 3)]
     assert q(registry, "SELECT source, file_format, record_count, loaded_by FROM searches ORDER BY id") == [
-        ("PubMed", "medline", 5, None), ("Embase", "ris", 4, None), ("Scopus", "bibtex", 3, None)]
+        # loaded_by: $REGISTRY_CURATOR, which the suite sets (tests/conftest.py)
+        ("PubMed", "medline", 5, "test-suite"), ("Embase", "ris", 4, "test-suite"), ("Scopus", "bibtex", 3, "test-suite")]
     assert [str(d)[:10] if d else None for (d,) in q(registry, "SELECT searched_on FROM searches ORDER BY id")] == [
         "2026-11-20", "2026-11-21", None]
 

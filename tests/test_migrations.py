@@ -127,6 +127,41 @@ def test_intake_revision_down_and_up(backend_url):
     assert reasons == list(VOCABULARIES["exclusion_reason"].codes)
     migrate.downgrade(engine, below)
     assert set(inspect(engine).get_table_names()) == before
+
+
+def _audit_triggers(engine) -> set[str]:
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            sql = ("SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE NOT t.tgisinternal "
+                   "AND c.relname LIKE 'audit_%' AND c.relnamespace = current_schema()::regnamespace")
+        else:
+            sql = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name LIKE 'audit_%'"
+        return set(conn.execute(text(sql)).scalars())
+
+
+def test_audit_log_revision_up_and_down(backend_url):
+    """0008 adds the audit tables and their append-only triggers on top of 0003, and takes them away again."""
+    engine = make_engine(backend_url)
+    migrate.upgrade(engine, "0003")
+    assert not {"audit_changes", "audit_log"} & set(inspect(engine).get_table_names())
+    migrate.upgrade(engine, "0008")
+    assert {"audit_changes", "audit_log"} <= set(inspect(engine).get_table_names())
+    expected = ({"audit_changes_append_only", "audit_log_append_only"} if engine.dialect.name == "postgresql" else
+                {f"{t}_no_{e}" for t in ("audit_changes", "audit_log") for e in ("update", "delete")})
+    assert _audit_triggers(engine) == expected
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO audit_changes (id, at, curator, curator_source, command) "
+                          "VALUES (1, CURRENT_TIMESTAMP, 'ana', 'option', 'seed')"))
+    with pytest.raises(Exception, match="append-only"):
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM audit_changes"))
+    migrate.downgrade(engine, "0003")
+    assert not {"audit_changes", "audit_log"} & set(inspect(engine).get_table_names())
+    assert _audit_triggers(engine) == set()
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM pg_proc WHERE proname = 'audit_append_only' "
+                                     "AND pronamespace = current_schema()::regnamespace")).scalar() == 0
     migrate.upgrade(engine)
     migrate.check(engine)
     engine.dispose()

@@ -209,6 +209,9 @@ def test_sqlite_and_postgresql_load_identically(sqlite_url, postgres_url):
         eng = make_engine(url)
         migrate.upgrade(eng)
         assert run_cli(url, "seed", "--dir", str(SEED_DIR)).exit_code == 0
-        dumps.append(dump(eng))
+        rows = dump(eng)
+        # The audit log's entries are the same; its changes differ only in when they were made.
+        rows["audit_changes"] = [r[2:] for r in rows["audit_changes"]]
+        dumps.append(rows)
         eng.dispose()
     assert dumps[0] == dumps[1]

@@ -8,12 +8,14 @@ from __future__ import annotations
 import sys
 
 import click
+from click.core import ParameterSource
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
 from registry.core.config import database_url
 from registry.core.db import make_engine
 from registry.core.errors import RegistryError
+from registry.ingest.audit import ENV_CURATOR, Curator, resolve_curator
 
 
 #: Most problem lines one error prints (a file with a million bad rows still gets a readable report).
@@ -49,3 +51,37 @@ class RegistryGroup(click.Group):
 def engine_from(ctx: click.Context) -> Engine:
     """The working database named by --database, $REGISTRY_DATABASE_URL or the default."""
     return make_engine(database_url(ctx.find_root().obj["database"]))
+
+
+def curator_option(command):
+    """--curator NAME, for every command that writes curated data (the audit log records who)."""
+    return click.option(
+        "--curator", "curator_name", metavar="NAME", default=None,
+        help=f"Who is curating, for the audit log (default ${ENV_CURATOR}; on SQLite, else the OS user; "
+             "required on PostgreSQL).")(command)
+
+
+def curator_from(engine: Engine, name: str | None) -> Curator:
+    """The curator for the audit log; says so on stderr when it falls back to the OS user."""
+    curator = resolve_curator(engine, name)
+    if curator.notice:
+        click.echo(curator.notice, err=True)
+    return curator
+
+
+def command_line(ctx: click.Context) -> str:
+    """How the audit log names the command: its name and the arguments and options given on the command line
+    (the database URL, which may hold a password, and --curator, logged on its own, are left out)."""
+    parts = [ctx.info_name or ""]
+    for param in ctx.command.params:
+        if param.name in ("curator_name",) or ctx.get_parameter_source(param.name) != ParameterSource.COMMANDLINE:
+            continue
+        value = ctx.params.get(param.name)
+        values = value if isinstance(value, (tuple, list)) else (value,)
+        if isinstance(param, click.Argument):
+            parts += [str(v) for v in values]
+        elif getattr(param, "is_flag", False):
+            parts.append(param.opts[0])
+        else:
+            parts += [f"{param.opts[0]} {v}" for v in values]
+    return " ".join(parts)

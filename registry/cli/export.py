@@ -8,7 +8,7 @@ import click
 from sqlalchemy.engine import Engine, make_url
 
 from registry.cases.selection import Selection
-from registry.cli.base import engine_from
+from registry.cli.base import command_line, curator_from, curator_option, engine_from
 from registry.core.config import database_url
 from registry.core.progress import Progress
 from registry.ingest.importer import IMPORT_STEPS, import_files
@@ -72,13 +72,16 @@ def export_command(ctx: click.Context, fmt: str, out: Path, drug: str | None, in
               help="Import cases flagged as probable duplicates (same DOI/PMID, age and sex as a registered case).")
 @click.option("--dry-run", is_flag=True, help="Validate everything, write nothing.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar (none is drawn when stderr is not a terminal anyway).")
+@curator_option
 @click.pass_context
 def import_command(ctx: click.Context, files: tuple[Path, ...], allow_duplicate: bool, dry_run: bool,
-                   quiet: bool) -> None:
+                   quiet: bool, curator_name: str | None) -> None:
     """Import cases from seed-format YAML files or the flat case CSV (all or nothing)."""
+    engine = engine_from(ctx)
+    curator = curator_from(engine, curator_name)
     with Progress("importing", IMPORT_STEPS, enabled=False if quiet else None) as progress:
-        result = import_files(engine_from(ctx), list(files), allow_duplicate=allow_duplicate, dry_run=dry_run,
-                              progress=progress)
+        result = import_files(engine, list(files), curator=curator, command=command_line(ctx),
+                              allow_duplicate=allow_duplicate, dry_run=dry_run, progress=progress)
     click.echo(result.summary())
 
 

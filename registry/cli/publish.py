@@ -19,6 +19,7 @@ from registry.outputs.publish.serve import (
     url_for,
 )
 from registry.outputs.publish.site import DB_NAME
+from registry.outputs.release.freeze import DEFAULT_RELEASES_DIR, release_dir
 
 DEFAULT_OUT = "dist"
 
@@ -56,9 +57,16 @@ def publish(ctx: click.Context, out_dir: Path, allow_synthetic: bool, quiet: boo
               show_default=True, help="Folder that `publish` wrote.")
 @click.option("--host", default=DEFAULT_HOST, show_default=True, help="Address to listen on.")
 @click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
-def serve(out_dir: Path, host: str, port: int) -> None:
+@click.option("--release", "version", metavar="VERSION", default=None,
+              help="Serve this release (made by `dress-registry release`) instead of the build in --out.")
+@click.option("--releases-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_RELEASES_DIR,
+              show_default=True, envvar="REGISTRY_RELEASES_DIR", help="Folder of the releases.")
+def serve(out_dir: Path, host: str, port: int, version: str | None, releases_dir: Path) -> None:
     """Serve the published registry with datasette (immutable, read-only)."""
-    refresh_metadata(out_dir)
+    if version is not None:
+        out_dir = release_dir(releases_dir, version)  # served as it was released: its metadata is not rebuilt
+    else:
+        refresh_metadata(out_dir)
     argv = serve_argv(out_dir, host, port)
     click.echo(f"serving {out_dir / DB_NAME} at {url_for(host, port)} (Ctrl-C to stop)")
     exec_datasette(argv)

@@ -8,10 +8,10 @@ import click
 
 from registry.cases.completeness import case_completeness
 from registry.cases.documents import read_documents
-from registry.cli.base import engine_from
-from registry.core.db import writing
+from registry.cli.base import command_line, curator_from, curator_option, engine_from
 from registry.core.errors import RegistryError
 from registry.core.resources import SEED_PUBLICATIONS_DIR
+from registry.ingest.audit import audited
 from registry.ingest.seed import load_documents
 from registry.schema.migrate import require_head
 
@@ -46,8 +46,9 @@ def format_report(rows) -> str:
               help="Folder of seed files (one YAML file per publication).")
 @click.option("--report", is_flag=True, help="Only print, per case, how many key facts are known, not reported, not available.")
 @click.option("--check", is_flag=True, help="Validate the files without writing anything.")
+@curator_option
 @click.pass_context
-def seed(ctx: click.Context, directory: Path | None, report: bool, check: bool) -> None:
+def seed(ctx: click.Context, directory: Path | None, report: bool, check: bool, curator_name: str | None) -> None:
     """Load the seed files into the database (idempotent, all or nothing)."""
     directory = directory or default_seed_dir()
     engine = engine_from(ctx)
@@ -57,8 +58,9 @@ def seed(ctx: click.Context, directory: Path | None, report: bool, check: bool) 
             click.echo(f"{len(docs)} seed files valid ({sum(len(d.doc.cases) for d in docs)} cases)")
             return
         require_head(engine)
-        with writing(engine) as conn:
-            stats = load_documents(conn, docs)
+        curator = curator_from(engine, curator_name)
+        with audited(engine, curator, command_line(ctx)) as log:
+            stats = load_documents(log.conn, docs, audit=log)
         click.echo(f"seeded {len(docs)} publications, {sum(len(d.doc.cases) for d in docs)} cases: {stats.summary()}")
     else:
         require_head(engine)

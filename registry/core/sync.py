@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import itemgetter
-from typing import Any, Union
+from typing import Any, Protocol, Union
 
 from sqlalchemy import Table, and_, bindparam, delete, func, insert, select, text, tuple_, update
 from sqlalchemy.engine import Connection
@@ -276,6 +276,14 @@ def _copy(conn: Connection, sql: str, tuples: Iterator[tuple]) -> None:
         raise IntegrityError(sql, None, exc) from exc
 
 
+class SyncRecorder(Protocol):
+    """Told what a sync changed, before the change is written (registry.ingest.audit.AuditLog is one)."""
+
+    def synced(self, table: Table, key: Sequence[str], inserted: list[dict[str, Any]],
+               updated: list[tuple[dict[str, Any], dict[str, Any]]], deleted: list[dict[str, Any]]) -> None:
+        """`updated` pairs each stored row (as a dict of every column) with the wanted row."""
+
+
 @dataclass
 class Synced:
     """What a sync did, for the loader to scope child rows."""
@@ -294,6 +302,7 @@ def sync_table(
     *,
     prune: bool = True,
     on_update: dict[str, Any] | None = None,
+    audit: SyncRecorder | None = None,
 ) -> Synced:
     """Bring the rows of `table` inside `scope` in line with `rows`.
 
@@ -301,7 +310,8 @@ def sync_table(
     in scope that are not wanted are left alone (the importer adds, never
     removes). With scope None and prune=False the keys about to be written
     are looked up (in chunks). `on_update` adds values to every UPDATE
-    (e.g. a version bump).
+    (e.g. a version bump). `audit` is told every row inserted, updated
+    (with its stored values) and deleted.
 
     Tables with a serial `id`: every wanted row dict gets its "id" set (the
     existing row's, or a new one from allocate_ids, in input order), so
@@ -325,6 +335,7 @@ def sync_table(
     out = Synced()
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
+    changed_pairs: list[tuple[tuple, dict[str, Any]]] = []
     if not existing:
         inserts = rows
     else:
@@ -336,14 +347,20 @@ def sync_table(
                 continue
             if stored.changed(old, row):
                 updates.append({**row, **{f"_pk_{c}": stored.get(old, c) for c in pk}})
+                if audit is not None:
+                    changed_pairs.append((old, row))
             if serial:
                 row["id"] = stored.get(old, "id")
                 out.existed.append(row["id"])
 
+    if inserts and serial and "id" not in inserts[0]:
+        for r, i in zip(inserts, allocate_ids(conn, table, len(inserts))):
+            r["id"] = i
+    if audit is not None and (inserts or changed_pairs or (prune and existing)):
+        names = list(table.columns.keys())
+        audit.synced(table, key, inserts, [(dict(zip(names, old)), row) for old, row in changed_pairs],
+                     [dict(zip(names, r)) for r in existing.values()] if prune else [])
     if inserts:
-        if serial and "id" not in inserts[0]:
-            for r, i in zip(inserts, allocate_ids(conn, table, len(inserts))):
-                r["id"] = i
         bulk_insert(conn, table, inserts)
         stats.inserted[table.name] += len(inserts)
     if updates:

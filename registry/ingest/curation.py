@@ -8,7 +8,10 @@ StaleDataError, and the curator gets a plain conflict message instead: look
 at the case again and redo the edit.
 
     from registry.ingest.curation import edit_case
-    new_version = edit_case(engine, "park2021-1", expected_version=3, age_value=63)
+    new_version = edit_case(engine, "park2021-1", 3, curator=curator, age_value=63)
+
+Each changed field is written to the audit log (registry.ingest.audit) with
+the curator, in the edit's own transaction.
 """
 
 from __future__ import annotations
@@ -21,8 +24,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from registry.core.db import writing
 from registry.core.errors import RegistryError
+from registry.ingest.audit import AuditAction, Curator, audited
 from registry.schema.models import Case
 
 #: Case fields a curator may edit this way (keys, ids, flags and the version are not among them).
@@ -55,7 +58,8 @@ def _apply_changes(case: Case, changes: dict[str, Any]) -> None:
         setattr(case, name, value)
 
 
-def edit_case(engine: Engine, case_key: str, expected_version: int, /, **changes: Any) -> int:
+def edit_case(engine: Engine, case_key: str, expected_version: int, /, *, curator: Curator, command: str = "edit",
+              **changes: Any) -> int:
     """Change fields of one case if it is still at `expected_version`; return the new version.
 
     Raises EditConflict (a RegistryError) when the case moved on since the
@@ -68,14 +72,20 @@ def edit_case(engine: Engine, case_key: str, expected_version: int, /, **changes
     if not changes:
         raise RegistryError("nothing to change")
     try:
-        with writing(engine) as conn, Session(bind=conn) as session:
+        with audited(engine, curator, command) as log, Session(bind=log.conn) as session:
             case = session.scalars(select(Case).where(Case.case_key == case_key)).one_or_none()
             if case is None:
                 raise RegistryError(f"no case {case_key!r}")
             if case.row_version != expected_version:
                 raise _conflict(case_key, case.row_version, expected_version)
+            before = {name: getattr(case, name) for name in changes}
             _apply_changes(case, changes)
             session.flush()
+            for name, old in before.items():
+                new = getattr(case, name)
+                if old != new:
+                    log.record("cases", AuditAction.UPDATE, record_id=case.id, record_key=f"case_key {case_key}",
+                               case_key=case_key, field=name, old=old, new=new)
             return case.row_version
     except StaleDataError:
         raise _conflict(case_key, current_version(engine, case_key), expected_version) from None

@@ -5,7 +5,8 @@ All or nothing, in this order:
 1. every file is read and checked on its own: encoding (UTF-8), emptiness,
    YAML syntax or CSV structure (header, field counts), and, for YAML, the
    seed schema (registry/cases/seedschema.py);
-2. in one write transaction (registry.core.db.writing): CSV rows become seed
+2. in one write transaction (registry.ingest.audit.audited: the changes are
+   written to the audit log as the curator's, in the same transaction): CSV rows become seed
    documents (citation cells of known publications filled from the
    registry) and are validated by the same schema; all documents are
    cross-checked as the seed is (keys, references, evidence); a DOI, PMID or
@@ -35,10 +36,10 @@ from sqlalchemy.engine import Connection, Engine
 from registry.cases.documents import Document, DocumentErrors, cross_check, parse_document, read_yaml
 from registry.cases.seedformat import _Context, publication_dict
 from registry.cases.seedschema import SeedDocument
-from registry.core.db import writing
 from registry.core.errors import RegistryError
 from registry.core.progress import Progress, quiet
 from registry.core.sync import SyncStats
+from registry.ingest.audit import Curator, audited
 from registry.ingest.csvimport import Problems, build_publications, raise_problems, read_csv
 from registry.ingest.seed import load_documents
 from registry.schema.migrate import require_head
@@ -203,9 +204,10 @@ def _duplicates(conn: Connection, docs: list[Document], where: dict[tuple[str, s
 IMPORT_STEPS = 4
 
 
-def import_files(engine: Engine, paths: list[Path], *, allow_duplicate: bool = False, dry_run: bool = False,
+def import_files(engine: Engine, paths: list[Path], *, curator: Curator, command: str = "import",
+                 allow_duplicate: bool = False, dry_run: bool = False,
                  progress: Progress | None = None) -> ImportResult:
-    """Validate every file, then write them all in one transaction (or nothing)."""
+    """Validate every file, then write them all in one transaction (or nothing), logged as `curator`'s change."""
 
     progress = progress or quiet()
     if not paths:
@@ -216,7 +218,8 @@ def import_files(engine: Engine, paths: list[Path], *, allow_duplicate: bool = F
     if not inputs:
         raise_problems(problems)
     require_head(engine)
-    with writing(engine) as conn:
+    with audited(engine, curator, command) as log:
+        conn = log.conn
         with progress.step("validate"):
             docs, where = _documents(conn, inputs, problems)
             known = {k for (k,) in conn.execute(select(P.c.key))}
@@ -231,7 +234,7 @@ def import_files(engine: Engine, paths: list[Path], *, allow_duplicate: bool = F
         known_cases = {k for (k,) in conn.execute(select(C.c.case_key))}
         cases = [c.key for d in docs for c in d.doc.cases]
         with progress.step("load"):
-            stats = SyncStats() if dry_run else load_documents(conn, docs, prune=False)
+            stats = SyncStats() if dry_run else load_documents(conn, docs, prune=False, audit=log)
         return ImportResult(
             files=len(inputs),
             publications=len(docs),

@@ -33,6 +33,7 @@ from registry.cases.seedschema import (
 from registry.core.errors import RegistryError
 from registry.core.sync import (
     In,
+    SyncRecorder,
     SyncStats,
     allocate_ids,
     gc_paused,
@@ -50,15 +51,17 @@ from registry.schema.vocabulary import ArticleType, Assessor, CaseLinkRole, Evid
 # Loading
 
 
-def load_documents(conn: Connection, docs: list[Document], *, prune: bool = True) -> SyncStats:
+def load_documents(conn: Connection, docs: list[Document], *, prune: bool = True,
+                   audit: SyncRecorder | None = None) -> SyncStats:
     """Write documents in the caller's transaction.
 
     prune=True (the seed): the database ends up holding exactly what the
     files say for their publications and cases, and cases of those
     publications that left the files are deleted. prune=False (import): rows
-    are added or updated, never removed.
+    are added or updated, never removed. `audit` (registry.ingest.audit.AuditLog)
+    is told every change, table by table.
     """
-    loader = _Loader(conn, docs, prune)
+    loader = _Loader(conn, docs, prune, audit)
     try:
         with gc_paused():
             return loader.run()
@@ -104,8 +107,8 @@ class _Built:
 
 
 class _Loader:
-    def __init__(self, conn: Connection, docs: list[Document], prune: bool):
-        self.conn, self.docs, self.prune = conn, docs, prune
+    def __init__(self, conn: Connection, docs: list[Document], prune: bool, audit: SyncRecorder | None):
+        self.conn, self.docs, self.prune, self.audit = conn, docs, prune, audit
         self.stats = SyncStats()
         #: The table being written (for an error the database raises).
         self.table = "publications"
@@ -121,7 +124,7 @@ class _Loader:
 
     def _sync(self, name: str, key: tuple[str, ...], rows: list[dict[str, Any]], scope, **kw):
         self.table = name
-        return sync_table(self.conn, T[name], key, rows, scope, self.stats, **kw)
+        return sync_table(self.conn, T[name], key, rows, scope, self.stats, audit=self.audit, **kw)
 
     # -- publications, drugs, citations ------------------------------------
 
@@ -189,9 +192,15 @@ class _Loader:
         self.drug_ids = {r["name"]: r["id"] for r in rows}
         if new:
             if self.conn.dialect.name == "postgresql":  # executemany reports no rowcount there
-                self.stats.inserted["drugs"] += sum(self.drug_ids[r["name"]] == r["id"] for r in new)
-            elif result.rowcount and result.rowcount > 0:
-                self.stats.inserted["drugs"] += result.rowcount
+                mine = [r for r in new if self.drug_ids[r["name"]] == r["id"]]
+                self.stats.inserted["drugs"] += len(mine)
+            else:  # under SQLite's write lock every name not seen above was inserted by this load
+                mine = new
+                if result.rowcount and result.rowcount > 0:
+                    self.stats.inserted["drugs"] += result.rowcount
+            if self.audit is not None:
+                added = sorted(({**r, "id": self.drug_ids[r["name"]]} for r in mine), key=itemgetter("id"))
+                self.audit.synced(t, ("name",), added, [], [])
 
     def _citations(self) -> None:
         t = T["citations"]

@@ -112,6 +112,16 @@ def _rows(c: PrismaCounts) -> list[tuple[str, list[str], list[str] | None]]:
     ]
 
 
+def prisma_lines(counts: PrismaCounts) -> list[str]:
+    """The diagram's boxes as Markdown list items, phase by phase (the release notes)."""
+    out: list[str] = []
+    for phase, main, side in _rows(counts):
+        for item in [*main, *(side or [])]:
+            indent = "  " if item.startswith("  ") else ""
+            out.append(f"{indent}- {phase}: {item.strip()}" if not indent else f"  - {item.strip()}")
+    return out
+
+
 def prisma_svg(counts: PrismaCounts) -> str:
     """The diagram as a standalone SVG document."""
     body: list[str] = []

@@ -101,13 +101,13 @@ def check_published(path: Path) -> None:
     """What require_head is for a working database: the file has every model table and a case_summary with
     this version's columns (a file published by another version would not match the codebook)."""
     # Start-up time: the models and the export tables load SQLAlchemy, which the fast path does without.
-    from registry.core.db import metadata
     from registry.outputs.export.tables import CASE_TABLE
+    from registry.schema.models import published_model_tables
 
     conn = open_published(path)
     try:
         present = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        missing = sorted(set(metadata.tables) - present)
+        missing = sorted({t.name for t in published_model_tables()} - present)
         if missing:
             raise RegistryError(f"{path} is not a complete published registry file (no table {', '.join(missing)}): "
                                 "build it again with `dress-registry publish`")

@@ -39,7 +39,7 @@ from registry.cases.scoring.flags import refresh_registry_scores
 from registry.cases.snapshot import Row, Snapshot, read_snapshot
 from registry.cases.summary import case_summary_rows
 from registry.core.progress import Progress, quiet
-from registry.outputs.publish.copy import copy_working_database
+from registry.outputs.publish.copy import copy_working_database, drop_unpublished
 from registry.outputs.publish.discrepancies import discrepancy_rows
 from registry.outputs.publish.fts import build_fts
 from registry.outputs.publish.layout import BAKED_TABLES, DERIVED_COLUMNS
@@ -251,6 +251,7 @@ def build_database(engine: Engine, path: Path, *, allow_synthetic: bool = False,
                 conn.execute(f'DROP VIEW "{view}"')
             conn.execute("PRAGMA secure_delete = ON")
             conn.execute("DROP TABLE IF EXISTS alembic_version")
+            drop_unpublished(conn)
             excluded = {name: 0 for name in SYNTHETIC_FLAGGED} if allow_synthetic else drop_synthetic(conn)
         with progress.step("scores"):
             score_flags = score_file(path)

@@ -27,9 +27,9 @@ from typing import Any
 from sqlalchemy import Table, inspect, select
 from sqlalchemy.engine import Engine
 
-import registry.schema.models  # noqa: F401  (registers every table on the MetaData)
 from registry.core.db import make_engine, metadata
 from registry.schema import migrate
+from registry.schema.models import published_model_tables
 
 #: Rows fetched from the server and written to SQLite per round trip.
 STREAM_CHUNK = 20_000
@@ -56,9 +56,17 @@ def _backup_sqlite(engine: Engine, dest: Path) -> None:
 
 
 def registry_tables(engine: Engine) -> list[Table]:
-    """The model tables present in the database, parents before children (alembic_version is not one)."""
+    """The published model tables present in the database, parents before children (alembic_version and the
+    audit log are not among them)."""
     present = set(inspect(engine).get_table_names())
-    return [t for t in metadata.sorted_tables if t.name in present]
+    return [t for t in published_model_tables() if t.name in present]
+
+
+def drop_unpublished(conn: sqlite3.Connection) -> None:
+    """Drop the working database's own tables (the audit log) from a copy being published."""
+    for table in reversed(metadata.sorted_tables):
+        if not table.info.get("published", True):
+            conn.execute(f'DROP TABLE IF EXISTS "{table.name}"')
 
 
 def _copy_rows(engine: Engine, dest: Path) -> None:
@@ -71,6 +79,7 @@ def _copy_rows(engine: Engine, dest: Path) -> None:
     tables = registry_tables(engine)
     target = sqlite3.connect(dest, isolation_level=None)
     try:
+        drop_unpublished(target)
         target.execute("PRAGMA journal_mode=DELETE")
         target.execute("PRAGMA synchronous=OFF")
         target.execute("BEGIN")

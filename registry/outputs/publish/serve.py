@@ -71,12 +71,13 @@ def refresh_metadata(out_dir: Path) -> dict[str, Any]:
     return meta
 
 
-def datasette_kwargs(out_dir: Path) -> dict[str, Any]:
-    """Arguments for datasette.app.Datasette that reproduce `serve` in-process (tests)."""
-    db_path, _ = published_paths(out_dir)
+def datasette_kwargs(out_dir: Path, *, refresh: bool = True) -> dict[str, Any]:
+    """Arguments for datasette.app.Datasette that reproduce `serve` in-process (tests); refresh=False serves
+    the metadata.json beside the file as it is (a release: `serve --release`)."""
+    db_path, metadata_path = published_paths(out_dir)
     return {
         "immutables": [str(db_path)],
-        "metadata": refresh_metadata(out_dir),
+        "metadata": refresh_metadata(out_dir) if refresh else json.loads(metadata_path.read_text(encoding="utf-8")),
         "template_dir": str(TEMPLATES_DIR),
         "plugins_dir": str(PLUGINS_DIR),
         "static_mounts": [(STATIC_MOUNT, str(STATIC_DIR)), *_files_mount(out_dir)],
