@@ -9,7 +9,7 @@ HOST   ?= 127.0.0.1
 # Test processes (pytest-xdist): one per core; PYTEST_WORKERS=0 runs the suite in this process.
 PYTEST_WORKERS ?= auto
 
-.PHONY: run test install install-test browser bench clean
+.PHONY: run test install install-test browser spreadsheet bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,15 @@ browser:
 		|| echo "could not install chromium; browser tests will skip"; \
 	else echo "no /usr/bin/chromium and cannot install it; browser tests will skip"; fi
 
+# LibreOffice Calc (headless) for the tests that open CSV and xlsx files as a spreadsheet would.
+spreadsheet:
+	@if command -v soffice >/dev/null 2>&1; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		echo "installing LibreOffice Calc (libreoffice-calc-nogui) for the spreadsheet tests"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-calc-nogui >/dev/null) \
+		|| echo "could not install LibreOffice; the spreadsheet tests will fail"; \
+	else echo "no soffice and cannot install it; the spreadsheet tests will fail"; fi
+
 run: install
 	$(BIN)/dress-registry db upgrade
 	$(BIN)/dress-registry seed
@@ -38,7 +47,7 @@ run: install
 	$(BIN)/dress-registry serve --host $(HOST) --port $(PORT)
 
 # lint-imports: the layer contracts in pyproject.toml ([tool.importlinter]).
-test: install-test browser
+test: install-test browser spreadsheet
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist load $(PYTEST_ARGS)
 

@@ -29,8 +29,9 @@ registry_sqlite.py calls `guard_connection`):
   character in a loop that runs the whole precision even after the length
   limit has made the result NULL: 2^31 turns, a minute, in one instruction.
   Both functions are replaced on the connection by `SafePrintf`, which
-  answers NULL for such a call at once (what SQLite answers after the loop)
-  and hands every other call to SQLite's own printf on a private in-memory
+  refuses such a call at once with SQLite's "string or blob too big" (it
+  returns a value one byte over the limit; SQLite's own printf makes NULL,
+  after the loop) and hands every other call to SQLite's own printf on a private in-memory
   connection with the same limits (about 10 microseconds a call; the
   canned queries call it per challenge step or latency week, not per case).
 * `HEAP_LIMIT_BYTES` (`pragma hard_heap_limit`, for the whole process):
@@ -131,6 +132,10 @@ def repeats_too_long(fmt: Any, args: tuple) -> bool:
     return False
 
 
+#: One byte over MAX_VALUE_BYTES: SQLite refuses it as a function's result with "string or blob too big".
+_TOO_BIG = "x" * (MAX_VALUE_BYTES + 1)
+
+
 class SafePrintf:
     """printf/format for a guarded connection: SQLite's own, on a private connection, minus the slow %.*c."""
 
@@ -142,7 +147,7 @@ class SafePrintf:
 
     def __call__(self, *args: Any) -> Any:
         if args and repeats_too_long(args[0], args[1:]):
-            return None
+            return _TOO_BIG
         sql = self._sql.get(len(args))
         if sql is None:
             sql = self._sql[len(args)] = f"select {self.name}({', '.join('?' * len(args))})"
