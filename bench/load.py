@@ -4,7 +4,9 @@
 takes one with --published), serves it on loopback with the registry's own
 command line (bench.serving.datasette_server), and runs phases of
 --seconds each: --readers concurrent readers cycling through a mix of page
-types (home, table, case page, facets, canned queries, JSON, CSV), first
+types (home, table, case page, facets, canned queries, JSON, CSV), each
+pausing --think seconds on average between pages (0: back to back, which
+on 2 cores only measures the queue in front of a saturated server), first
 alone, then beside 1 and then --abusers clients that send the slowest legal
 queries (randomblob / printf / zeroblob refused at once by the length
 limit, a recursive CTE that runs to the SQL time limit, a result over the
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -79,13 +82,17 @@ def reader_paths(db_path: Path) -> list[tuple[str, str]]:
 class Stats:
     times: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    statuses: dict[str, dict[int, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
+    #: status code, or the exception's name for a request that got no response
+    statuses: dict[str, dict[int | str, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
 
 
 async def _client(http: httpx.AsyncClient, base: str, paths: list[tuple[str, str]], stats: Stats, deadline: float,
-                  start: int, max_requests: int, ok: set[int]) -> None:
+                  start: int, max_requests: int, ok: set[int], think: float) -> None:
     i = start
+    pause = random.Random(start)
     for _ in range(max_requests):
+        if think:
+            await asyncio.sleep(pause.uniform(0.5, 1.5) * think)
         if time.monotonic() >= deadline:
             return
         kind, path = paths[i % len(paths)]
@@ -97,6 +104,7 @@ async def _client(http: httpx.AsyncClient, base: str, paths: list[tuple[str, str
             status = response.status_code
         except httpx.HTTPError as exc:
             stats.errors[kind].append(type(exc).__name__)
+            stats.statuses[kind][type(exc).__name__] += 1
             continue
         stats.times[kind].append(time.monotonic() - t0)
         stats.statuses[kind][status] += 1
@@ -105,14 +113,16 @@ async def _client(http: httpx.AsyncClient, base: str, paths: list[tuple[str, str
 
 
 async def _phase(base: str, readers: list[tuple[str, str]], n_readers: int, n_abusers: int, seconds: float,
-                 max_requests: int) -> tuple[Stats, Stats, float]:
+                 max_requests: int, think: float) -> tuple[Stats, Stats, float]:
     limits = httpx.Limits(max_connections=n_readers + n_abusers + 5, max_keepalive_connections=n_readers + n_abusers)
     reading, abusing = Stats(), Stats()
     async with httpx.AsyncClient(limits=limits) as http:
         t0 = time.monotonic()
         deadline = t0 + seconds
-        tasks = [_client(http, base, readers, reading, deadline, k, max_requests, {200}) for k in range(n_readers)]
-        tasks += [_client(http, base, ABUSIVE, abusing, deadline, k, max_requests, {400}) for k in range(n_abusers)]
+        tasks = [_client(http, base, readers, reading, deadline, k, max_requests, {200}, think)
+                 for k in range(n_readers)]
+        tasks += [_client(http, base, ABUSIVE, abusing, deadline, k, max_requests, {400}, 0.0)
+                  for k in range(n_abusers)]
         await asyncio.gather(*tasks)
         return reading, abusing, time.monotonic() - t0
 
@@ -126,7 +136,7 @@ def _table(title: str, stats: Stats, elapsed: float, goal: bool) -> list[str]:
         times = stats.times.get(kind, [])
         p50 = f"{percentile(times, 50) * 1000:.0f} ms" if times else "-"
         p99 = percentile(times, 99) if times else None
-        statuses = ", ".join(f"{s}: {n}" for s, n in sorted(stats.statuses[kind].items()))
+        statuses = ", ".join(f"{s}: {n}" for s, n in sorted(stats.statuses[kind].items(), key=lambda x: str(x[0])))
         row = f"| {kind} | {len(times):,} | {p50} | {'-' if p99 is None else f'{p99 * 1000:.0f} ms'} | " \
               f"{len(stats.errors.get(kind, []))} | {statuses} |"
         if goal:
@@ -152,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--readers", type=int, default=50)
     p.add_argument("--abusers", type=int, default=3, help="abusive clients in the last phase (default 3)")
     p.add_argument("--seconds", type=float, default=60, help="length of each phase (default 60)")
+    p.add_argument("--think", type=float, default=2.0,
+                   help="mean pause of a reader between pages, seconds (default 2; 0: back to back)")
     p.add_argument("--max-requests", type=int, default=100_000, help="cap per client and phase")
     args = p.parse_args(argv)
 
@@ -161,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
         readers = reader_paths(out_dir / "registry.db")
         load_before = os.getloadavg()
         lines = [f"Load average before: {' / '.join(f'{x:.2f}' for x in load_before)} (1/5/15 min), "
-                 f"{os.cpu_count()} cores; {args.readers} readers, {args.seconds:.0f} s per phase.", ""]
+                 f"{os.cpu_count()} cores; {args.readers} readers pausing {args.think:g} s on average between pages, "
+                 f"{args.seconds:.0f} s per phase.", ""]
         with datasette_server(out_dir) as (base, pid):
             for _ in range(2):  # warm: counts of the immutable tables are cached after the first request
                 for _, path in readers:
@@ -171,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
                 phases.append((args.abusers, f"readers + {args.abusers} abusive clients"))
             for n_abusers, title in phases:
                 reading, abusing, elapsed = asyncio.run(
-                    _phase(base, readers, args.readers, n_abusers, args.seconds, args.max_requests))
+                    _phase(base, readers, args.readers, n_abusers, args.seconds, args.max_requests, args.think))
                 lines += _table(f"{title}, readers", reading, elapsed, goal=True)
                 if n_abusers:
                     lines += _table(f"{title}, the abusive queries (400 expected)", abusing, elapsed, goal=False)

@@ -31,7 +31,7 @@ from sqlalchemy import text
 from registry.core.db import make_engine
 from registry.outputs.formulas import formula_like
 from registry.outputs.publish.build import publish
-from registry.outputs.publish.guard import MAX_RESULT_BYTES, MAX_VALUE_BYTES, repeats_too_long
+from registry.outputs.publish.guard import MAX_COLUMNS, MAX_RESULT_BYTES, MAX_VALUE_BYTES, repeats_too_long
 from registry.outputs.publish.serve import datasette_kwargs
 from registry.outputs.publish.web import SECURITY_HEADERS, CsvGuard
 
@@ -57,7 +57,7 @@ ABUSIVE_SQL = [
 OVERSIZED_SQL = [
     "with recursive r(i) as (select 1 union all select i + 1 from r limit 2001) select randomblob(200000) from r",
     "with recursive r(i) as (select 1 union all select i + 1 from r limit 3) select "
-    + ", ".join(["randomblob(250000)"] * 250) + " from r",
+    + ", ".join(["randomblob(250000)"] * 120) + " from r",
 ]
 
 
@@ -103,6 +103,14 @@ async def test_oversized_results_are_refused_with_400(ds):
             response = await ds.client.get(_sql(f"/registry{fmt}", sql))
             assert response.status_code == 400, response.text[:300]
             assert "query result too large" in response.text
+
+
+async def test_a_result_row_has_at_most_max_columns(ds):
+    sql = "select " + ", ".join(f"{i} as c{i}" for i in range(MAX_COLUMNS + 1))
+    response = await ds.client.get(_sql("/registry.json", sql))
+    assert response.status_code == 400 and "too many columns" in response.text
+    sql = "select " + ", ".join(f"{i} as c{i}" for i in range(MAX_COLUMNS))
+    assert (await ds.client.get(_sql("/registry.json", sql))).status_code == 200
 
 
 async def test_a_query_over_the_time_limit_is_400_in_every_format(ds):

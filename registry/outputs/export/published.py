@@ -42,9 +42,9 @@ from registry.cases.missing import MISSING_CODES, SUBJECT_TABLES, SUMMARY_MISSIN
 from registry.cases.selection import Selection
 from registry.core.errors import RegistryError
 from registry.outputs.export.safety import FORMULA_PREFIXES
-from registry.outputs.formulas import formula_like
 from registry.outputs.export.safety import neutralise as neutralise_text
 from registry.outputs.export.writers import CsvTable
+from registry.outputs.formulas import formula_like
 from registry.schema.vocabulary import SUSPECT_ROLES, VOCABULARIES
 
 if TYPE_CHECKING:

@@ -14,12 +14,12 @@ registry_sqlite.py calls `guard_connection`):
   (a case's notes; FTS blocks are pages of about 4 KB).
 * `MAX_COLUMNS` (SQLITE_LIMIT_COLUMN): columns per result row (the widest
   table, case_summary, has under 60), so one row holds at most
-  MAX_COLUMNS x MAX_VALUE_BYTES.
+  MAX_COLUMNS x MAX_VALUE_BYTES (32 MB).
 * `MAX_RESULT_BYTES`: what one statement may hand to Python, counted row by
   row as it is fetched (text and blob lengths, plus `CELL_BYTES` per cell for
   the Python object and its JSON); past it the fetch fails with
   `ResultTooLarge`, which datasette shows as a query error (400). A page of
-  2,000 case_summary rows is about 6 MB by this count. A streamed CSV fetches
+  2,000 case_summary rows is about 7 MB by this count. A streamed CSV fetches
   page by page, each its own statement, so a whole export is not capped here
   (max_csv_mb does that).
 * `LIKE_PATTERN_BYTES` (SQLITE_LIMIT_LIKE_PATTERN_LENGTH): a LIKE or GLOB
@@ -51,7 +51,7 @@ import weakref
 from typing import Any
 
 MAX_VALUE_BYTES = 256 * 1024
-MAX_COLUMNS = 256
+MAX_COLUMNS = 128
 MAX_RESULT_BYTES = 32 * 1024 * 1024
 #: A cell's cost beyond its text: the Python object, its JSON or CSV text, the row tuple's slot.
 CELL_BYTES = 48
