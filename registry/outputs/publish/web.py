@@ -158,7 +158,6 @@ class CsvGuard:
     def __init__(self) -> None:
         self._pending = ""
         self._quotes = 0  # quote characters in _pending
-        self.records_seen = False
         self.first_record: str | None = None
 
     def feed(self, text: str) -> str:
