@@ -141,7 +141,7 @@ def datasette_server(out_dir: Path, extra_settings: dict[str, Any] | None = None
     argv = serve_argv(out_dir, "127.0.0.1", port)
     for name, value in (extra_settings or {}).items():
         argv += ["--setting", name, setting_value(value)]
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(argv, cwd=out_dir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120

@@ -351,10 +351,12 @@ def test_formula_cells_are_neutralised_for_spreadsheets_only(seeded, tmp_path):
     raw = export(seeded, tmp_path / "raw", "--raw")
     assert row_of(read_csv(raw / "case_details.csv"), case_key="testfix2020-1")["summary"].startswith("=HYPERLINK(")
 
+    # An xlsx string cell is never a formula (the reader parses only inlineStr cells as text): stored text as is.
     sheets = read_xlsx(export(seeded, tmp_path / "xlsx", "--format", "xlsx") / "registry.xlsx")
     header = sheets["case_details"][0]
     row = next(r for r in sheets["case_details"][1:] if r[0] == "testfix2020-1")
-    assert row[header.index("summary")].startswith("'=HYPERLINK(")
+    assert row[header.index("summary")].startswith("=HYPERLINK(")
+    assert not [c for rows in sheets.values() for r in rows for c in r if isinstance(c, str) and c.startswith("'")]
     items_sheet = sheets["assessment_items"]
     item = next(r for r in items_sheet[1:] if r[0] == "testfix2020-1" and "skin_biopsy" in r)
     assert item[items_sheet[0].index("points")] == -1.0   # numeric cell
@@ -365,9 +367,34 @@ def test_formula_cells_are_neutralised_for_spreadsheets_only(seeded, tmp_path):
 
 
 def test_neutralise_rule():
-    for text in ("=1+1", "+1", "-1", "@x", "\tx", "\rx"):
+    for text in ("=1+1", "+1+1", "-1-1", "-PCR", "@x", "\tx", "\rx", "=-3"):
         assert neutralise(text) == "'" + text
     assert neutralise(-1) == -1 and neutralise(3.5) == 3.5 and neutralise("a=b") == "a=b" and neutralise(None) is None
+    for number in ("-1", "+1", "-0.5", "1e-05", "-2E+3"):  # text that is a number is a number, not a formula
+        assert neutralise(number) == number
+    assert neutralise("=") == "=" and neutralise("-") == "-"  # the comparator code: text in a spreadsheet
+    assert neutralise("=", bare=True) == "'=" and neutralise("-", bare=True) == "'-"  # CSV for Excel: safe anyway
+
+
+@pytest.mark.read_only
+def test_the_comparator_code_is_exported_as_is_except_for_excel(seeded, tmp_path):
+    def comparators(folder: Path) -> set[str]:
+        return {r["comparator"] for r in read_csv(folder / "lab_results.csv")}
+
+    def codebook_codes(folder: Path) -> str:
+        return next(r for r in read_csv(folder / "codebook.csv") if r["column"] == "comparator")["allowed_values"]
+
+    plain = export(seeded, tmp_path / "plain")
+    assert "=" in comparators(plain) and not [c for c in comparators(plain) if c.startswith("'")]
+    assert codebook_codes(plain).startswith("= = =; < = <")
+    assert "'=" not in (plain / "codebook.csv").read_text(encoding="utf-8")
+    assert "'=" not in (plain / "codebook.md").read_text(encoding="utf-8")
+    excel = export(seeded, tmp_path / "excel", "--excel")
+    assert "'=" in comparators(excel) and "=" not in comparators(excel)
+    assert codebook_codes(excel).startswith("'= = =")
+    sheets = read_xlsx(export(seeded, tmp_path / "xlsx", "--format", "xlsx") / "registry.xlsx")
+    labs = sheets["lab_results"]
+    assert "=" in {r[labs[0].index("comparator")] for r in labs[1:]}
 
 
 # -- JSON, xlsx, citations ------------------------------------------------------------

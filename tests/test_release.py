@@ -191,7 +191,8 @@ async def test_serve_a_release(two_releases):
     """`serve --release 1.0.0` serves the earlier release's file, as released, after a newer one was made."""
     folder = release_dir(two_releases / "releases", "1.0.0")
     argv = serve_argv(folder)
-    assert str(folder / "registry.db") in argv and str(folder / "metadata.json") in argv
+    # run in the release folder (exec_datasette), so the file is named relative to it
+    assert argv[argv.index("-i") + 1] == "registry.db" and str((folder / "metadata.json").resolve()) in argv
     ds = Datasette(**datasette_kwargs(folder, refresh=False))
     page = await ds.client.get("/registry/registry_release.json?_shape=array")
     assert page.status_code == 200

@@ -69,7 +69,7 @@ def serve(out_dir: Path, host: str, port: int, version: str | None, releases_dir
         refresh_metadata(out_dir)
     argv = serve_argv(out_dir, host, port)
     click.echo(f"serving {out_dir / DB_NAME} at {url_for(host, port)} (Ctrl-C to stop)")
-    exec_datasette(argv)
+    exec_datasette(argv, out_dir)
 
 
 COMMANDS = (publish, serve)

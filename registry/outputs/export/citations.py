@@ -4,8 +4,13 @@ Every publication linked to an exported case (primary report, later report
 or review summary) is listed once, in key order; the registry key is the
 RIS ID and the BibTeX citation key. Authors are stored Vancouver style
 ('Park H, Choi GS'); RIS gets one AU line each ('Park, H.'), BibTeX
-'Park, H. and Choi, G. S.'. Text stays UTF-8 (biber and modern BibTeX read
-it); BibTeX special characters are escaped, DOI and URL are left verbatim.
+'Park, H. and Choi, G. S.'; initials may be any capital letters ('Lefèvre É'
+-> 'Lefèvre, É.'). Text stays UTF-8 (biber and modern BibTeX read it); every
+field's BibTeX special characters are escaped. DOI and URL are verbatim
+fields (the reader takes them as written, so a backslash escape would be a
+wrong character): there the characters that could end or break the field,
+braces and backslash, are percent-encoded (and white space dropped), which a
+DOI resolver or browser reads back as the same address.
 """
 
 from __future__ import annotations
@@ -26,7 +31,6 @@ from registry.schema.vocabulary import ArticleType
 RIS_TYPES = {ArticleType.CONFERENCE_ABSTRACT: "ABST", ArticleType.SYNTHETIC: "GEN"}
 BIB_TYPES = {ArticleType.CONFERENCE_ABSTRACT: "inproceedings", ArticleType.SYNTHETIC: "misc"}
 
-_INITIALS = re.compile(r"^[A-Z]{1,4}$")
 
 
 def publication_rows(conn: Connection, case_ids: Select) -> Iterator[dict[str, Any]]:
@@ -34,6 +38,11 @@ def publication_rows(conn: Connection, case_ids: Select) -> Iterator[dict[str, A
     stmt = select(P).where(P.c.id.in_(linked)).order_by(order_text(P.c.key, conn.dialect.name))
     for row in conn.execute(stmt, execution_options={"stream_results": True, "yield_per": 500}).mappings():
         yield dict(row)
+
+
+def _initials(word: str) -> bool:
+    """Up to four capital letters of any alphabet: 'GS', 'É', 'ÅM'."""
+    return len(word) <= 4 and word.isalpha() and word.isupper()
 
 
 def split_authors(authors: str | None) -> list[tuple[str, str]]:
@@ -47,7 +56,7 @@ def split_authors(authors: str | None) -> list[tuple[str, str]]:
             out.append(("others", ""))
             continue
         words = name.split()
-        if len(words) > 1 and _INITIALS.match(words[-1]):
+        if len(words) > 1 and _initials(words[-1]):
             out.append((" ".join(words[:-1]), " ".join(f"{c}." for c in words[-1])))
         else:
             out.append((name, ""))
@@ -91,6 +100,18 @@ def bib_escape(text: str) -> str:
     return "".join(_BIB_ESCAPES.get(ch, ch) for ch in _one_line(text))
 
 
+#: Characters percent-encoded in the verbatim fields (doi, url).
+_VERBATIM_ESCAPES = {ch: f"%{ord(ch):02X}" for ch in "{}\\"}
+
+
+def bib_verbatim(text: str) -> str:
+    return "".join(_VERBATIM_ESCAPES.get(ch, ch) for ch in "".join(str(text).split()))
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or value == "" else bib_escape(str(value))
+
+
 def bibtex_record(p: dict[str, Any]) -> str:
     authors = " and ".join(
         "others" if s == "others" else (f"{bib_escape(s)}, {i}" if i else bib_escape(s))
@@ -103,15 +124,15 @@ def bibtex_record(p: dict[str, Any]) -> str:
         ("title", "{" + bib_escape(p["title"]) + "}" if p.get("title") else None),
         ("journal" if BIB_TYPES.get(p["article_type"]) is None else "booktitle",
          bib_escape(p["journal"]) if p.get("journal") else None),
-        ("year", p.get("year")),
-        ("volume", bib_escape(p["volume"]) if p.get("volume") else None),
-        ("number", bib_escape(p["issue"]) if p.get("issue") else None),
-        ("pages", bib_escape(pages) if pages else None),
-        ("doi", p.get("doi")),
-        ("pmid", p.get("pmid")),
-        ("pmcid", p.get("pmcid")),
-        ("url", p.get("url")),
-        ("language", p.get("language")),
+        ("year", _text(p.get("year"))),
+        ("volume", _text(p.get("volume"))),
+        ("number", _text(p.get("issue"))),
+        ("pages", _text(pages)),
+        ("doi", bib_verbatim(p["doi"]) if p.get("doi") else None),
+        ("pmid", _text(p.get("pmid"))),
+        ("pmcid", _text(p.get("pmcid"))),
+        ("url", bib_verbatim(p["url"]) if p.get("url") else None),
+        ("language", _text(p.get("language"))),
         ("note", "English title: " + bib_escape(p["title_english"]) if p.get("title_english") else None),
     ]
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields if value is not None)

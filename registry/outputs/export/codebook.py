@@ -233,6 +233,25 @@ def codebook_markdown() -> str:
     return "\n".join(lines)
 
 
+def reading_section() -> str:
+    codes = ", ".join(f'"{code}"' for code, _, _ in missing_code_definitions())
+    return f"""## Reading the tables in pandas or R
+
+Both read `NA` as missing by default, and `NA` is also a value here: the country code of Namibia. Tell them
+the registry's own missing codes instead (an empty cell is missing too), and export with `--raw` when the
+files are only for code:
+
+```python
+import pandas as pd
+cases = pd.read_csv("case_summary.csv", keep_default_na=False, na_values=["", {codes}])
+```
+
+```r
+cases <- read.csv("case_summary.csv", na.strings = c("", {codes}), fileEncoding = "UTF-8-BOM")
+```
+"""
+
+
 def missing_section() -> str:
     codes = "\n".join(f"- `{code}` (evidence status `{status}`): {meaning}" for code, status, meaning in missing_code_definitions())
     return (
@@ -281,8 +300,11 @@ Literature cases as published, every fact traced to its source: not clinical adv
   `codebook.csv` / `codebook.md`. Column names and order are stable (new columns are only ever added at
   the end of a table).
 - Spreadsheet safety: {'OFF (--raw): text cells are written exactly as stored.' if raw else
-  f'text cells starting with {prefixes} get a leading apostrophe so that a spreadsheet does not run them '
-  'as formulas (numbers are untouched). Export with --raw for the stored text.'}
+  f'CSV text cells starting with {prefixes} get a leading apostrophe so that a spreadsheet does not run them '
+  'as formulas; numbers (also text that is a plain number, such as -3) are untouched, and so is a cell that is '
+  'only one such character (the lab comparator code `=`)' + (', except in CSV for Excel (--excel)' if excel else '')
+  + '; codebook.csv (the registry text) only with --excel. xlsx cells are written as stored: an xlsx '
+  'text cell is never a formula. Export with --raw for the stored text.'}
 - `cases.json` (with --format json) holds one nested object per case; `cases.schema.json` is its JSON Schema.
 - `seed/*.yaml` (with --format yaml) is the lossless export: the registry's own seed format, which
   `dress-registry import` reads back (export, import into an empty database, export again: identical files).
@@ -291,6 +313,8 @@ Literature cases as published, every fact traced to its source: not clinical adv
   not only the cases selected here), computed from its data.
 
 {missing_section()}
+
+{reading_section()}
 """
 
 

@@ -115,18 +115,19 @@ def write_export(source: Engine | Path, out: Path, *, fmt: str = "csv", sel: Sel
             engine.dispose()
 
 
-def _partitions(conn, table: ExportTable, ids, sel: Selection, *, published: bool, neutralise: bool) -> Iterator[list]:
+def _partitions(conn, table: ExportTable, ids, sel: Selection, *, published: bool, neutralise: bool,
+                bare: bool = False) -> Iterator[list]:
     """The table's rows, one partition at a time. From a published file the case table comes as finished
     cells (numbers formatted, text neutralised unless raw: see CsvTable.write_cells) from its case_summary."""
     if published and table is CASE_TABLE:
-        return case_table_rows(conn.connection.driver_connection, sel, neutralise=neutralise)
+        return case_table_rows(conn.connection.driver_connection, sel, neutralise=neutralise, bare=bare)
     return ([r.cells(table) for r in part] for part in table_partitions(conn, table, ids))
 
 
 def _write(engine: Engine, folder: Path, *, fmt: str, sel: Selection, excel: bool, raw: bool,
            published: bool, progress: Progress) -> ExportResult:
 
-    neutralise = not raw and fmt in ("csv", "xlsx")
+    neutralise = not raw and fmt == "csv"
     result = ExportResult(folder, 0)
     with engine.connect() as conn:
         _check_case_keys(conn, sel)
@@ -137,18 +138,19 @@ def _write(engine: Engine, folder: Path, *, fmt: str, sel: Selection, excel: boo
                 with progress.step(name), \
                         CsvTable(folder / name, table.column_names, excel=excel, neutralise=neutralise) as out:
                     write = out.write_cells if published and table is CASE_TABLE else out.write_rows
-                    for rows in _partitions(conn, table, ids, sel, published=published, neutralise=neutralise):
+                    for rows in _partitions(conn, table, ids, sel, published=published, neutralise=neutralise,
+                                            bare=excel):
                         write(rows)
                 result.counts[table.name] = out.rows
                 result.files.append(name)
         elif fmt == "xlsx":
-            book = XlsxBook(folder / XLSX_NAME, neutralise=neutralise)
+            book = XlsxBook(folder / XLSX_NAME)
             try:
                 for table in ALL_TABLES:
                     with progress.step(f"sheet {table.name}"):
                         sheet = book.sheet(table.name, table.column_names)
                         for rows in _partitions(conn, table, ids, sel, published=published, neutralise=False):
-                            sheet.write_rows(rows)  # the sheet neutralises
+                            sheet.write_rows(rows)  # xlsx strings are never formulas: nothing to neutralise
                         result.counts[table.name] = sheet.rows
                 sheet = book.sheet("codebook", CODEBOOK_FIELDS)
                 sheet.write_rows(e.row() for e in codebook_entries())
@@ -168,7 +170,10 @@ def _write(engine: Engine, folder: Path, *, fmt: str, sel: Selection, excel: boo
             result.counts["cases"] = n_cases
             result.files.append(f"{SEED_SUBDIR}/*.yaml")
         with progress.step("codebook and citations"):
-            n_entries = write_codebook(folder / "codebook.csv", folder / "codebook.md", excel=excel, neutralise=not raw)
+            # The codebook is the registry's own text (codes such as the comparator "=" lead some of its cells):
+            # neutralised only for Excel.
+            n_entries = write_codebook(folder / "codebook.csv", folder / "codebook.md", excel=excel,
+                                       neutralise=excel and not raw)
             n_pubs = write_citations(conn, ids, folder / "citations.ris", folder / "citations.bib")
         with progress.step("PRISMA flow"):
             write_prisma(conn, folder)

@@ -44,6 +44,7 @@ from registry.core.errors import RegistryError
 from registry.outputs.export.safety import FORMULA_PREFIXES
 from registry.outputs.export.safety import neutralise as neutralise_text
 from registry.outputs.export.writers import CsvTable
+from registry.outputs.formulas import formula_like
 from registry.schema.vocabulary import SUSPECT_ROLES, VOCABULARIES
 
 if TYPE_CHECKING:
@@ -181,10 +182,20 @@ _FORMULA_CODEPOINTS = ", ".join(str(ord(p)) for p in FORMULA_PREFIXES)
 assert all(p < "A" for p in FORMULA_PREFIXES), "_neutral's quick test needs them to sort before 'A'"
 
 
-def _neutral(expr: str) -> str:
-    """safety.neutralise in SQL: an apostrophe before text starting with = + - @ tab or CR. (Every such
-    character sorts before 'A', and that one-byte comparison lets most text skip unicode().)"""
-    return f"CASE WHEN {expr} < 'A' AND unicode({expr}) IN ({_FORMULA_CODEPOINTS}) THEN '''' || {expr} ELSE {expr} END"
+#: safety.neutralise's rule (formula_like), registered on the connection for the rare text that starts with a prefix.
+FORMULA_FUNCTION = "registry_formula_like"
+
+
+def _neutral(expr: str, bare: bool) -> str:
+    """safety.neutralise in SQL: an apostrophe before text that formula_like finds (a leading = + - @ tab or CR,
+    not a number). Every such character sorts before 'A': that one-byte comparison and unicode() let most text
+    skip the Python function."""
+    return (f"CASE WHEN {expr} < 'A' AND unicode({expr}) IN ({_FORMULA_CODEPOINTS}) "
+            f"AND {FORMULA_FUNCTION}({expr}, {int(bare)}) THEN '''' || {expr} ELSE {expr} END")
+
+
+def _formula_like(text: Any, bare: int) -> bool:
+    return isinstance(text, str) and formula_like(text, bare=bool(bare))
 
 
 #: Every fact that can explain a NULL, once: (who, field).
@@ -238,18 +249,20 @@ def _why(column: str) -> str | None:
     return names[0] if len(names) == 1 else f"coalesce({', '.join(names)})"
 
 
-def _cells(col: SummaryColumn, neutralise: bool) -> list[str]:
+def _cells(col: SummaryColumn, neutralise: bool, bare: bool) -> list[str]:
     """The SQL of the column's cell, and of its label's cell for a coded column."""
     value = _col(col.name)
-    cell = _whole(value) if col.real else _neutral(value) if col.text and neutralise else value
+    cell = _whole(value) if col.real else _neutral(value, bare) if col.text and neutralise else value
     why = _why(col.name)
     out = [f"coalesce({cell}, {why})" if why else cell]
     if col.vocab:
-        fmt = neutralise_text if neutralise else str
+        def fmt(label: str) -> str:
+            return neutralise_text(label, bare=bare) if neutralise else label
+
         whens = " ".join(
             f"WHEN {_literal(t.code)} THEN {_literal(fmt(t.label))}" for t in VOCABULARIES[col.vocab].terms if t.label
         )
-        unknown = _neutral(value) if neutralise else value  # label(code) or code
+        unknown = _neutral(value, bare) if neutralise else value  # label(code) or code
         label = f"CASE {value} {whens} ELSE {unknown} END"
         out.append(f"coalesce({label}, {why})" if why else label)
     return out
@@ -276,7 +289,8 @@ def _chosen(sel: Selection) -> tuple[list[str], list[Any]]:
     return conds, params
 
 
-def case_table_query(columns: list[SummaryColumn], sel: Selection, *, neutralise: bool = True) -> tuple[str, list[Any]]:
+def case_table_query(columns: list[SummaryColumn], sel: Selection, *, neutralise: bool = True,
+                     bare: bool = False) -> tuple[str, list[Any]]:
     """The SELECT of the case table's cells (and its parameters), in three steps:
 
     1. `cs`: the chosen rows of case_summary in case_key order (its primary key index: no sort), with the
@@ -304,14 +318,16 @@ def case_table_query(columns: list[SummaryColumn], sel: Selection, *, neutralise
                           for fact, cols in users.items())]
     reasons = f"SELECT {', '.join(step2)} FROM ({rows}) AS cs LIMIT -1 OFFSET 0"
 
-    cells = [cell for col in columns for cell in _cells(col, neutralise)]
+    cells = [cell for col in columns for cell in _cells(col, neutralise, bare)]
     return f"SELECT {', '.join(cells)} FROM ({reasons}) AS r CROSS JOIN {SUMMARY} AS cs ON cs.rowid = r._rid", params
 
 
-def case_table_rows(conn: sqlite3.Connection, sel: Selection, *, neutralise: bool = True,
+def case_table_rows(conn: sqlite3.Connection, sel: Selection, *, neutralise: bool = True, bare: bool = False,
                     chunk: int = CHUNK) -> Iterator[list[tuple]]:
-    """The case table's rows, as cells (see the module docstring), `chunk` rows at a time, in case_key order."""
-    sql, params = case_table_query(summary_columns(conn), sel, neutralise=neutralise)
+    """The case table's rows, as cells (see the module docstring), `chunk` rows at a time, in case_key order.
+    `bare`: neutralise a lone formula character too (CSV for Excel; safety.neutralise)."""
+    conn.create_function(FORMULA_FUNCTION, 2, _formula_like, deterministic=True)
+    sql, params = case_table_query(summary_columns(conn), sel, neutralise=neutralise, bare=bare)
     cursor = conn.execute(sql, params)
     while rows := cursor.fetchmany(chunk):
         yield rows
@@ -326,7 +342,7 @@ def write_case_csv(path: Path, out_file: Path, sel: Selection = Selection(), *, 
     try:
         columns = summary_columns(conn)
         with CsvTable(out_file, case_table_header(columns), excel=excel, neutralise=not raw) as out:
-            for rows in case_table_rows(conn, sel, neutralise=not raw):
+            for rows in case_table_rows(conn, sel, neutralise=not raw, bare=excel):
                 out.write_cells(rows)
         return out.rows
     finally:

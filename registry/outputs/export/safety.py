@@ -2,12 +2,17 @@
 
 Missing data is written as the codes of registry.cases.missing (NR, NA-SRC).
 
-Formula neutralisation. A text cell starting with ``=``, ``+``, ``-``,
-``@``, a tab or a carriage return is a formula (or becomes one) when a
-spreadsheet opens the file; in CSV and xlsx output such cells get a leading
-apostrophe. Only text is touched: numbers (e.g. -1 points) are written as
-numbers. ``--raw`` turns neutralisation off for machine use; JSON and YAML
-are never neutralised.
+Formula neutralisation (CSV only). A text cell that a spreadsheet would
+evaluate (registry.outputs.formulas.formula_like: a leading ``=``, ``+``,
+``-``, ``@``, tab or carriage return, and not a plain number such as
+``-3``) gets a leading apostrophe. A cell that is only such a character, as
+the lab comparator code ``=``, is left as it is unless the CSV is meant for
+Excel (``--excel``): LibreOffice keeps it as text. Numbers (e.g. -1 points)
+are written as numbers. ``--raw`` turns neutralisation off for machine use.
+xlsx cells are never neutralised: a string cell of an xlsx file is text
+and never evaluated (the writer stores every string as a string), so an
+apostrophe there would only be a wrong character. JSON and YAML are never
+neutralised.
 """
 
 from __future__ import annotations
@@ -16,13 +21,14 @@ import math
 from typing import Any
 
 from registry.cases.missing import MissingCode
+from registry.outputs.formulas import FORMULA_PREFIXES, formula_like
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+__all__ = ["FORMULA_PREFIXES", "cell_text", "format_number", "neutralise"]
 
 
-def neutralise(value: Any) -> Any:
-    """Prefix a text cell that a spreadsheet would run as a formula with an apostrophe."""
-    if isinstance(value, str) and not isinstance(value, MissingCode) and value.startswith(FORMULA_PREFIXES):
+def neutralise(value: Any, *, bare: bool = False) -> Any:
+    """Prefix a text cell that a spreadsheet would run as a formula with an apostrophe (`bare`: see formula_like)."""
+    if isinstance(value, str) and not isinstance(value, MissingCode) and formula_like(value, bare=bare):
         return "'" + value
     return value
 
@@ -38,11 +44,11 @@ def format_number(value: float | int) -> str:
     return repr(value)
 
 
-def cell_text(value: Any, *, neutralise_formulas: bool) -> str:
+def cell_text(value: Any, *, neutralise_formulas: bool, bare: bool = False) -> str:
     """The text of a CSV cell: empty for None, 1/0 for booleans, plain numbers, text as is."""
     if value is None:
         return ""
     if isinstance(value, (bool, int, float)):
         return format_number(value)
     text = str(value)
-    return neutralise(text) if neutralise_formulas else text
+    return neutralise(text, bare=bare) if neutralise_formulas else text

@@ -9,8 +9,8 @@ soon as the next one starts, so a sheet of any length takes the memory of one
 row. Numbers are written as numbers, text as text (never as a formula, URL
 or number), one sheet per table.
 
-Both neutralise formula-like text cells unless `neutralise=False` (--raw);
-see registry/outputs/export/safety.py.
+CSV neutralises formula-like text cells unless `neutralise=False` (--raw); xlsx never needs to
+(its strings are never formulas): see registry/outputs/export/safety.py.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from typing import Any
 
 from registry.core.errors import RegistryError
 from registry.outputs.export.safety import cell_text
-from registry.outputs.export.safety import neutralise as neutralise_cell
 
 #: Excel's limits.
 XLSX_MAX_ROWS = 1_048_576
@@ -35,14 +34,15 @@ class CsvTable:
     def __init__(self, path: Path, header: Sequence[str], *, excel: bool = False, neutralise: bool = True) -> None:
         self.path = path
         self.neutralise = neutralise
+        self.excel = excel
         self._fh = path.open("w", encoding="utf-8-sig" if excel else "utf-8", newline="")
         self._writer = csv.writer(self._fh, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
         self._writer.writerow(list(header))
         self.rows = 0
 
     def write_rows(self, rows: Iterable[Sequence[Any]]) -> None:
-        n = self.neutralise
-        batch = [[cell_text(v, neutralise_formulas=n) for v in row] for row in rows]
+        n, bare = self.neutralise, self.excel
+        batch = [[cell_text(v, neutralise_formulas=n, bare=bare) for v in row] for row in rows]
         self._writer.writerows(batch)
         self.rows += len(batch)
 
@@ -73,10 +73,9 @@ def _xlsxwriter():
 class XlsxBook:
     """One workbook; sheets are written one after another, each streamed row by row."""
 
-    def __init__(self, path: Path, *, neutralise: bool = True) -> None:
+    def __init__(self, path: Path) -> None:
         xlsxwriter = _xlsxwriter()
         self.path = path
-        self.neutralise = neutralise
         self._book = xlsxwriter.Workbook(str(path), {
             "constant_memory": True,
             "strings_to_formulas": False,
@@ -104,7 +103,7 @@ class XlsxSheet:
         self.rows = 0
 
     def write_rows(self, rows: Iterable[Sequence[Any]]) -> None:
-        ws, neutralise = self._ws, self.book.neutralise
+        ws = self._ws
         for row in rows:
             self.rows += 1
             r = self.rows
@@ -120,8 +119,7 @@ class XlsxSheet:
                 elif isinstance(value, (int, float)):
                     ws.write_number(r, c, value)
                 else:
-                    text = neutralise_cell(value) if neutralise else value
-                    text = text if isinstance(text, str) else str(text)
+                    text = value if isinstance(value, str) else str(value)
                     if len(text) > XLSX_MAX_CELL_CHARS:
                         raise RegistryError(
                             f"sheet {self.name}, row {r + 1}: a text of {len(text):,} characters is over Excel's "

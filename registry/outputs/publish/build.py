@@ -16,6 +16,7 @@ into place only when complete, so a server never sees half a build.
 
 from __future__ import annotations
 
+import errno
 import gc
 import json
 import multiprocessing
@@ -38,6 +39,7 @@ from registry.cases.lookups import Lookups, doi_url, pubmed_url, short_citation
 from registry.cases.scoring.flags import refresh_registry_scores
 from registry.cases.snapshot import Row, Snapshot, read_snapshot
 from registry.cases.summary import case_summary_rows
+from registry.core.errors import RegistryError
 from registry.core.progress import Progress, quiet
 from registry.outputs.publish.copy import copy_working_database, drop_unpublished
 from registry.outputs.publish.discrepancies import discrepancy_rows
@@ -300,24 +302,74 @@ def _is_fts_table(db: Database, name: str) -> bool:
     return any(name == t or name.startswith(f"{t}_") for t in db.table_names() if t.endswith("_fts"))
 
 
+#: Files SQLite may keep beside a database; a partial build's are removed with it (a stale -wal or -journal
+#: beside the next build's file would be read as that file's own).
+SIDE_FILES = ("", "-journal", "-wal", "-shm")
+
+
+def _remove_partial(path: Path) -> None:
+    for suffix in SIDE_FILES:
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def _sync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """Is this error, or one it was raised from, a full disk (SQLite's SQLITE_FULL, or ENOSPC / EDQUOT)?"""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, sqlite3.Error) and getattr(seen, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+            return True
+        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
+    return False
+
+
 def publish(engine: Engine, out_dir: Path, *, allow_synthetic: bool = False,
             progress: Progress | None = None) -> PublishResult:
-    """Build `out_dir/registry.db` and `out_dir/metadata.json` from the working database."""
+    """Build `out_dir/registry.db` and `out_dir/metadata.json` from the working database.
+
+    Both are built beside the published ones under temporary names, synced to disk and only then moved
+    into place (os.replace), the database first: whatever stops a publish (kill -9, a full disk, an
+    error) leaves the previous build as it was and serveable. The next publish removes what a stopped
+    one left. A full disk is reported as one line (RegistryError).
+    """
     progress = progress or quiet()
     migrate.require_head(engine)
     out_dir.mkdir(parents=True, exist_ok=True)
     final = out_dir / DB_NAME
     partial = out_dir / f".{DB_NAME}.building"
-    partial.unlink(missing_ok=True)
+    metadata_path = out_dir / METADATA_NAME
+    metadata_partial = out_dir / f".{METADATA_NAME}.building"
+    _remove_partial(partial)
+    metadata_partial.unlink(missing_ok=True)
     try:
         counts, excluded = build_database(engine, partial, allow_synthetic=allow_synthetic, progress=progress)
+        with progress.step("metadata"):
+            metadata = build_metadata(partial)
+            metadata_partial.write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        _sync(partial)
+        _sync(metadata_partial)
         os.replace(partial, final)
+        os.replace(metadata_partial, metadata_path)
+        _sync(out_dir)
+    except Exception as exc:
+        if _disk_full(exc):
+            raise RegistryError(
+                f"publish: the disk holding {out_dir} is full; nothing was replaced, the previous build is "
+                "left as it was (free some space, or publish with --out on another disk)"
+            ) from None
+        raise
     finally:
-        partial.unlink(missing_ok=True)
-    with progress.step("metadata"):
-        metadata_path = out_dir / METADATA_NAME
-        metadata = build_metadata(final)
-        metadata_path.write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        _remove_partial(partial)
+        metadata_partial.unlink(missing_ok=True)
     with progress.step("PRISMA flow"):
         write_build_files(final, out_dir / FILES_DIR)
     return PublishResult(final, metadata_path, counts, excluded, allow_synthetic, dict(progress.timings))

@@ -5,6 +5,11 @@ One place defines the settings, templates and plugins so that
 site. Settings are passed with --setting (datasette 0.65 has no config
 file for them); metadata.json is regenerated next to the database on every
 serve so descriptions always match the installed code.
+
+datasette runs in the published folder and opens the file by its bare name
+(`-i registry.db`): what it shows of the path (/-/databases.json, errors)
+then says nothing about the server's folders. (`pragma_database_list`
+reads back NULL: registry.outputs.publish.guard.)
 """
 
 from __future__ import annotations
@@ -86,12 +91,12 @@ def datasette_kwargs(out_dir: Path, *, refresh: bool = True) -> dict[str, Any]:
 
 
 def serve_argv(out_dir: Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> list[str]:
-    """The datasette command line that serves the published file."""
+    """The datasette command line that serves the published file; run it in `out_dir` (exec_datasette does)."""
     db_path, metadata_path = published_paths(out_dir)
     argv = [
         sys.executable, "-m", "datasette", "serve",
-        "-i", str(db_path),
-        "--metadata", str(metadata_path),
+        "-i", db_path.name,
+        "--metadata", str(metadata_path.resolve()),
         "--template-dir", str(TEMPLATES_DIR),
         "--plugins-dir", str(PLUGINS_DIR),
         "--static", f"{STATIC_MOUNT}:{STATIC_DIR}",
@@ -109,8 +114,9 @@ def url_for(host: str, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
-def exec_datasette(argv: list[str]) -> None:
-    """Replace this process with datasette, so signals and the process id are datasette's own."""
+def exec_datasette(argv: list[str], out_dir: Path) -> None:
+    """Replace this process with datasette in `out_dir`, so signals and the process id are datasette's own."""
     sys.stdout.flush()
     sys.stderr.flush()
+    os.chdir(out_dir)
     os.execv(argv[0], argv)

@@ -5,10 +5,15 @@ a new file into place), so its connections memory-map it: a page read is
 then a memory access rather than a read() system call. Facets of a filtered
 case_summary look up every matching row; at 100,000 cases this cut their
 CPU time by about 40%.
+
+Every connection also gets the registry's bounds on one query
+(registry.outputs.publish.guard): value length, columns, result size,
+LIKE patterns, SQLite's heap, and the file's path kept private.
 """
 
 from datasette import hookimpl
 
+from registry.outputs.publish.guard import guard_connection
 from registry.outputs.publish.site import DATABASE
 
 #: Upper bound; SQLite caps it at its compile-time maximum (2 GiB in Debian's build).
@@ -19,3 +24,4 @@ MMAP_BYTES = 2**31
 def prepare_connection(conn, database):
     if database == DATABASE:
         conn.execute(f"pragma mmap_size = {MMAP_BYTES}")
+        guard_connection(conn)
