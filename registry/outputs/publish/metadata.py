@@ -42,7 +42,21 @@ CASE_SUMMARY_FACETS: list[Any] = [
 #: the SQL, is most of a page's time (?_size= still asks for more).
 CASE_SUMMARY_PAGE_SIZE = 20
 
+#: The reading view of the cases: facets a reviewer filters by, and the full-text index of case_summary
+#: (case_list rows carry their case_summary row's rowid; the build checks it).
+CASE_LIST_FACETS: list[Any] = ["sex", "re_exposure_result", "outcome", "source_read", "regiscar_comparison", "year"]
+
 TABLE_OPTIONS: dict[str, dict[str, Any]] = {
+    "case_list": {
+        "facets": CASE_LIST_FACETS,
+        "size": CASE_SUMMARY_PAGE_SIZE,
+        "sort": "case_key",
+        "sortable_columns": ["case_key", "citation", "year", "age_years", "latency_days", "peak_eosinophils_per_ul",
+                             "outcome", "re_exposure_result"],
+        "fts_table": "case_summary_fts",
+        "fts_pk": "rowid",
+    },
+    "evidence_facts": {"sort": "evidence_id"},
     "case_summary": {
         "facets": CASE_SUMMARY_FACETS,
         "size": CASE_SUMMARY_PAGE_SIZE,
@@ -101,7 +115,8 @@ def _table_entry(name: str, descriptions: dict[str, tuple[str, dict[str, str]]],
     entry: dict[str, Any] = {"description": description, "columns": dict(columns), "license": LICENCE,
                              "license_url": LICENCE_URL}
     if name in VOCAB_TABLE_NAMES:
-        entry.update({"label_column": "label", "sort": "sort_order"})
+        # Hidden from the table list (reading tables first); still queryable and linked from coded columns.
+        entry.update({"label_column": "label", "sort": "sort_order", "hidden": True})
     if name in LABEL_COLUMNS:
         entry["label_column"] = LABEL_COLUMNS[name]
     for spec in BAKED_TABLES:
