@@ -23,6 +23,7 @@ from registry.outputs.publish.fts import FTS_COLUMNS, fts_description, fts_table
 from registry.outputs.publish.layout import BAKED_TABLES, DERIVED_COLUMNS, LABEL_COLUMNS
 from registry.outputs.publish.site import DATABASE, STATIC_MOUNT
 from registry.schema.models.vocab import VOCAB_TABLES
+from registry.schema.vocabulary import VOCABULARIES
 
 TITLE = "DRESS case registry"
 LICENCE = "CC BY 4.0 (the registry's curated data)"
@@ -55,6 +56,13 @@ TABLE_OPTIONS: dict[str, dict[str, Any]] = {
                              "outcome", "re_exposure_result"],
         "fts_table": "case_summary_fts",
         "fts_pk": "rowid",
+        "description_html": (
+            "<p>One line per case; the case key opens the case page, where every fact names its source. "
+            "<em>not reported</em>: the source was read and does not say; <em>source not read</em>: the part of the "
+            "source that would say was not available to the curators.</p>"
+            '<p><a href="/download/">Download everything for R or Excel</a> (codebook, missing-data codes) &middot; '
+            f'<a href="/{DATABASE}/case_summary">all 56 columns</a> &middot; <a href="/methods">methods and definitions</a>.</p>'
+        ),
     },
     "evidence_facts": {"sort": "evidence_id"},
     "case_summary": {
@@ -133,7 +141,8 @@ VOCAB_TABLE_NAMES = {t.name for t in VOCAB_TABLES.values()}
 
 
 def _sources(db: Database) -> list[dict[str, Any]]:
-    return list(db.query("select citation, title, doi, doi_url, pmid, pubmed_url from publications order by year, citation"))
+    return list(db.query("select key, citation, title, doi, doi_url, pmid, pubmed_url, source_access from publications "
+                         "order by year, citation"))
 
 
 def _source_html(pub: dict[str, Any]) -> str:
@@ -143,6 +152,12 @@ def _source_html(pub: dict[str, Any]) -> str:
         text += f' <a href="{e(pub["doi_url"])}">doi:{e(pub["doi"])}</a>'
     if pub.get("pmid"):
         text += f' <a href="{e(pub["pubmed_url"])}">PMID {e(str(pub["pmid"]))}</a>'
+    access = VOCABULARIES["source_access"].label(pub.get("source_access") or "")
+    if access:
+        text += f" ({e(access.lower())})"
+    key = e(pub["key"])
+    text += (f' &middot; cite: <a href="/cite/{key}.ris" aria-label="RIS citation of {e(pub["citation"])}">RIS</a>'
+             f' <a href="/cite/{key}.bib" aria-label="BibTeX citation of {e(pub["citation"])}">BibTeX</a>')
     return f"<li>{text}</li>"
 
 
@@ -154,17 +169,11 @@ def _description_html(sources: list[dict[str, Any]], synthetic_cases: int, n_cas
             "(made by <code>dress-registry synth</code>), not real patients.</strong></p>"
         )
     return (
-        f"{warning}<p>An open registry of published cases of drug-induced DRESS (drug reaction with eosinophilia "
-        "and systemic symptoms). Each case is curated from the literature into structured facts &mdash; drugs and "
+        f"{warning}<p>Each case is curated from the literature into structured facts &mdash; drugs and "
         "doses on a relative-day axis, re-exposures and desensitisation, labs, treatments, outcome &mdash; and "
         "every fact, or the reason it is missing, is traced to its source.</p>"
-        "<p><strong>What it is not:</strong> not clinical advice, not a pharmacovigilance database, and not a "
-        "measure of how often DRESS occurs: published cases are a selected, non-random sample. Check the original "
-        "articles before relying on any value.</p>"
         "<p>Licence: the registry's curated data are CC BY 4.0. The source articles keep their own licences and "
         "copyright; the registry stores paraphrases and short values, not their text.</p>"
-        f'<p>Start with <a href="/{DATABASE}/case_summary">the cases</a>; definitions and charts are on the '
-        '<a href="/about">about page</a>.</p>'
         + _sources_html(sources)
     )
 
@@ -175,7 +184,8 @@ def _sources_html(sources: list[dict[str, Any]]) -> str:
     if len(sources) > SOURCES_LISTED:
         return (f'<p>Sources: {len(sources)} publications, listed with their DOI and PubMed links in '
                 f'<a href="/{DATABASE}/publications">the publications table</a>.</p>')
-    return f"<p>Sources ({len(sources)} publications):</p><ul>" + "".join(_source_html(p) for p in sources) + "</ul>"
+    return (f'<h2 id="sources">Sources ({len(sources)} publications)</h2><ul>' + "".join(_source_html(p) for p in sources)
+            + "</ul>")
 
 
 def build_metadata(db_path: Path) -> dict[str, Any]:
@@ -198,8 +208,8 @@ def build_metadata(db_path: Path) -> dict[str, Any]:
         "license_url": LICENCE_URL,
         "source": source,
         "source_url": f"/{DATABASE}/publications",
-        "about": "definitions and charts",
-        "about_url": "/about",
+        "about": "methods and definitions",
+        "about_url": "/methods",
         "extra_css_urls": [f"/{STATIC_MOUNT}/registry.css"],
         "databases": {
             DATABASE: {

@@ -17,7 +17,7 @@ from typing import Any
 
 from registry.core.errors import RegistryError
 from registry.outputs.publish.metadata import build_metadata
-from registry.outputs.publish.site import DB_NAME, METADATA_NAME, STATIC_MOUNT
+from registry.outputs.publish.site import DB_NAME, DOWNLOAD_MOUNT, METADATA_NAME, STATIC_MOUNT
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
@@ -73,9 +73,17 @@ def datasette_kwargs(out_dir: Path) -> dict[str, Any]:
         "metadata": refresh_metadata(out_dir),
         "template_dir": str(TEMPLATES_DIR),
         "plugins_dir": str(PLUGINS_DIR),
-        "static_mounts": [(STATIC_MOUNT, str(STATIC_DIR))],
+        "static_mounts": static_mounts(out_dir),
         "settings": dict(SETTINGS),
     }
+
+
+def static_mounts(out_dir: Path) -> list[tuple[str, str]]:
+    """The site's own assets, and the review package publish wrote beside the file (if it did)."""
+    mounts = [(STATIC_MOUNT, str(STATIC_DIR))]
+    if (out_dir / DOWNLOAD_MOUNT).is_dir():
+        mounts.append((DOWNLOAD_MOUNT, str((out_dir / DOWNLOAD_MOUNT).resolve())))
+    return mounts
 
 
 def serve_argv(out_dir: Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> list[str]:
@@ -87,7 +95,7 @@ def serve_argv(out_dir: Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT
         "--metadata", str(metadata_path),
         "--template-dir", str(TEMPLATES_DIR),
         "--plugins-dir", str(PLUGINS_DIR),
-        "--static", f"{STATIC_MOUNT}:{STATIC_DIR}",
+        *[a for mount, folder in static_mounts(out_dir) for a in ("--static", f"{mount}:{folder}")],
         "--host", host,
         "--port", str(port),
     ]

@@ -6,3 +6,6 @@ DATABASE = "registry"
 METADATA_NAME = "metadata.json"
 #: URL prefix of the static folder; must differ from DATABASE.
 STATIC_MOUNT = "registry-assets"
+#: URL prefix of the review package (the export folder publish writes beside the file) and its folder name.
+DOWNLOAD_MOUNT = "download"
+PACKAGE_NAME = "dress-registry-review-package"

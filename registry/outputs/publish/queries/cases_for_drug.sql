@@ -1,5 +1,7 @@
 -- title: Cases for a drug
--- description: Cases in which the named drug was a suspect, co-suspect or interacting drug, with the main facts of each case, oldest report first. Type the drug's normalised name (INN, e.g. imatinib); case does not matter. For every case at once, filter case_summary with suspect_drug_list__arraycontains and download it as CSV.
+-- question: Which cases had this drug as a suspect?
+-- choices: drug=drugs
+-- description: Cases in which the named drug was a suspect, co-suspect or interacting drug, with the main facts of each case, oldest report first. For every case at once, filter case_summary with suspect_drug_list__arraycontains and download it as CSV.
 -- per_page: 100
 -- example: drug=imatinib
 select

@@ -1,4 +1,5 @@
 -- title: Suspect drug continued after the reaction
+-- question: In which cases was the suspect continued after the reaction, and under what cover?
 -- description: Cases in which the suspect drug was given again after onset: how (each re-exposure and its result), under what cover (premedication, and treatments such as anti-IL-5 antibodies running at the time), and what finally became of the therapy. Oldest report first; case_summary?suspect_continued=1 lists them all, with CSV.
 -- per_page: 100
 select
