@@ -211,6 +211,7 @@ def build_metadata(db_path: Path) -> dict[str, Any]:
         "about": "methods and definitions",
         "about_url": "/methods",
         "extra_css_urls": [f"/{STATIC_MOUNT}/registry.css"],
+        "extra_js_urls": [{"url": f"/{STATIC_MOUNT}/registry.js", "module": True}],
         "databases": {
             DATABASE: {
                 "description": "The published registry: normalised tables, vocabularies, and baked tables for reading.",
