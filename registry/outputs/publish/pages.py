@@ -382,7 +382,7 @@ async def overview(db: Any) -> dict[str, Any]:
     }
 
 
-#: A parameter offers at most this many choices as a list; beyond it, a text box with suggestions.
+#: A parameter offers at most this many choices as a list; beyond it, a text box.
 CHOICE_LIMIT = 500
 
 
