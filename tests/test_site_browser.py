@@ -19,6 +19,7 @@ from pathlib import Path
 
 import publish_fixtures as fx
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from click.testing import CliRunner
 from test_browser import (  # noqa: F401  (fixtures)
     REPO,
@@ -117,8 +118,6 @@ def test_chart_text_stays_readable_on_a_phone(browser, reader_site):  # noqa: F8
 
 @pytest.mark.parametrize("name", AXE_PAGES)
 def test_no_serious_accessibility_violation(browser, reader_site, name):  # noqa: F811
-    from axe_playwright_python.sync_playwright import Axe
-
     context, page = _page(browser, 1366, bypass_csp=True)  # axe is injected as a script of the test's own
     try:
         page.goto(reader_site + PAGES[name])
