@@ -257,6 +257,16 @@ async def test_saved_question_reads_like_a_report(ds):
     assert "Choose above to see the answer." in unanswered and f"<option>{fx.PARK_KEY}</option>" in unanswered
 
 
+async def test_saved_questions_answer_in_words(ds):
+    rows = {r["case_key"]: r for r in (await _ok(ds, "/registry/cases_for_drug.json?drug=imatinib&_shape=array")).json()}
+    assert rows[fx.PARK_KEY]["age_years"] == 62 and rows[fx.PARK_KEY]["sex"] == "Female"
+    assert all(v not in (None, "") for r in rows.values() for v in r.values())
+    (park,) = (await _ok(ds, "/registry/score_comparison.json?_shape=array")).json()[:1] or [None]
+    assert park is not None and park["authors"] and park["registry"]
+    continued = (await _ok(ds, "/registry/continued_drug.json?_shape=array")).json()
+    assert continued[0]["therapy_fate"] and continued[0]["re_exposures"].startswith("Desensitisation")
+
+
 async def test_indication_outcome_counts_every_case(ds):
     rows = (await _ok(ds, "/registry/indication_outcome.json?_shape=array")).json()
     assert sum(r["cases"] for r in rows) == 2

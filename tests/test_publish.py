@@ -14,9 +14,9 @@ from sqlite_utils import Database
 from registry.cases.summary import dose_at_onset, latency_days, regiscar_disagreement, worst_result
 from registry.cli import cli as dress_registry
 from registry.core.db import make_engine, metadata
-from registry.outputs.publish.charts import line_chart
 from registry.outputs.publish.build import BAKED_TABLES, publish
 from registry.outputs.publish.canned import PAGE_PARAM, canned_queries, parse_query
+from registry.outputs.publish.charts import line_chart
 from registry.outputs.publish.metadata import (
     CASE_SUMMARY_FACETS,
     CASE_SUMMARY_PAGE_SIZE,

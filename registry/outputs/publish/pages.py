@@ -126,6 +126,9 @@ async def case_page(db: Any, case_key: str) -> dict[str, Any] | None:
     publications = await _rows(db, f"""
         select p.*, cp.role from case_publications cp join publications p on p.id = cp.publication_id
         where cp.case_id = :c order by cp.role != '{CaseLinkRole.PRIMARY_REPORT}', p.year""", {"c": cid})
+    # The primary report read as abstract or citation only: a missing fact is "source not read", not "none reported".
+    not_read = any(p["role"] == CaseLinkRole.PRIMARY_REPORT and p["source_access"] != SourceAccess.FULL_TEXT
+                   for p in publications)
     return {
         "case": case,
         "timeline": timeline,
@@ -144,11 +147,8 @@ async def case_page(db: Any, case_key: str) -> dict[str, Any] | None:
         "sources": fact_sources(evidence),
         "reading": reading,
         "source_read": reading.get("source_read"),
-        "not_read": any(p["role"] == CaseLinkRole.PRIMARY_REPORT and p["source_access"] != SourceAccess.FULL_TEXT
-                        for p in publications),
-        "missing_words": SOURCE_NOT_READ if any(
-            p["role"] == CaseLinkRole.PRIMARY_REPORT and p["source_access"] != SourceAccess.FULL_TEXT
-            for p in publications) else NOT_REPORTED,
+        "not_read": not_read,
+        "missing_words": SOURCE_NOT_READ if not_read else NOT_REPORTED,
         "scores": await case_scores(db, cid, case),
         "publications": [_labelled(p, role="case_link_role") for p in publications],
         "eosinophil_chart": eosinophil_chart(labs, timeline),
