@@ -17,11 +17,12 @@ from typing import Any
 from sqlite_utils import Database
 
 import registry.schema.models  # noqa: F401  (registers every table on the MetaData)
+from registry.cases.summary import CASE_SUMMARY
 from registry.core.db import metadata as model_metadata
 from registry.outputs.publish.canned import canned_queries
 from registry.outputs.publish.fts import FTS_COLUMNS, fts_description, fts_table
 from registry.outputs.publish.layout import BAKED_TABLES, DERIVED_COLUMNS, LABEL_COLUMNS
-from registry.outputs.publish.site import DATABASE, STATIC_MOUNT
+from registry.outputs.publish.site import DATABASE, PACKAGE_INDEX, STATIC_MOUNT
 from registry.schema.models.vocab import VOCAB_TABLES
 from registry.schema.vocabulary import VOCABULARIES
 
@@ -60,8 +61,9 @@ TABLE_OPTIONS: dict[str, dict[str, Any]] = {
             "<p>One line per case; the case key opens the case page, where every fact names its source. "
             "<em>not reported</em>: the source was read and does not say; <em>source not read</em>: the part of the "
             "source that would say was not available to the curators.</p>"
-            '<p><a href="/download/">Download everything for R or Excel</a> (codebook, missing-data codes) &middot; '
-            f'<a href="/{DATABASE}/case_summary">all 56 columns</a> &middot; <a href="/methods">methods and definitions</a>.</p>'
+            f'<p><a href="{PACKAGE_INDEX}">Download everything for R or Excel</a> (codebook, missing-data codes) &middot; '
+            f'<a href="/{DATABASE}/case_summary">all {len(CASE_SUMMARY.columns)} columns</a> (case_summary) &middot; '
+            '<a href="/methods">methods and definitions</a>.</p>'
         ),
     },
     "evidence_facts": {"sort": "evidence_id"},

@@ -22,7 +22,7 @@ from registry.cases.summary import CASE_SUMMARY
 from registry.outputs.publish.canned import CHOICE_SOURCES, canned_queries
 from registry.outputs.publish.charts import histogram, horizontal_bars, line_chart
 from registry.outputs.publish.reading import MEASURES, NOT_REPORTED, SOURCE_NOT_READ
-from registry.outputs.publish.site import DATABASE, DOWNLOAD_MOUNT, PACKAGE_NAME
+from registry.outputs.publish.site import DATABASE, DOWNLOAD_MOUNT, PACKAGE_INDEX, PACKAGE_NAME
 from registry.schema.vocabulary import Analyte, Assessor, CaseLinkRole, InstrumentCode, SourceAccess, TimeUnit
 
 #: case_summary columns whose definitions the about page lists.
@@ -296,7 +296,7 @@ async def case_scores(db: Any, case_id: int, case: dict[str, Any]) -> list[dict[
     return out
 
 
-PACKAGE_URL = f"/{DOWNLOAD_MOUNT}/index.html"
+PACKAGE_URL = PACKAGE_INDEX
 PACKAGE_ZIP_URL = f"/{DOWNLOAD_MOUNT}/{PACKAGE_NAME}.zip"
 
 

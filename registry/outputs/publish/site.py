@@ -9,3 +9,5 @@ STATIC_MOUNT = "registry-assets"
 #: URL prefix of the review package (the export folder publish writes beside the file) and its folder name.
 DOWNLOAD_MOUNT = "download"
 PACKAGE_NAME = "dress-registry-review-package"
+#: The package's index page (a static mount lists no folder).
+PACKAGE_INDEX = f"/{DOWNLOAD_MOUNT}/index.html"
