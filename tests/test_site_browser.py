@@ -15,7 +15,6 @@ import sys
 import urllib.request
 import zipfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import publish_fixtures as fx
 import pytest

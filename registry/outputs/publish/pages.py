@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from typing import Any
-
 from urllib.parse import urlencode
 
 from registry.cases.lookups import fmt_number, label
@@ -21,9 +20,9 @@ from registry.cases.scoring.definitions import Instrument
 from registry.cases.summary import CASE_SUMMARY
 from registry.outputs.publish.canned import CHOICE_SOURCES, canned_queries
 from registry.outputs.publish.charts import histogram, horizontal_bars, line_chart
-from registry.outputs.publish.reading import MEASURES, NOT_REPORTED, SOURCE_NOT_READ
+from registry.outputs.publish.reading import NOT_REPORTED, SOURCE_NOT_READ
 from registry.outputs.publish.site import DATABASE, DOWNLOAD_MOUNT, PACKAGE_INDEX, PACKAGE_NAME
-from registry.schema.vocabulary import Analyte, Assessor, CaseLinkRole, InstrumentCode, SourceAccess, TimeUnit
+from registry.schema.vocabulary import Analyte, Assessor, CaseLinkRole, SourceAccess, TimeUnit
 
 #: case_summary columns whose definitions the about page lists.
 DEFINED_COLUMNS = (

@@ -24,8 +24,8 @@ import registry.schema.models  # noqa: F401  (registers every table on the MetaD
 from registry import __version__
 from registry.cases.baked import BakedTable, Col
 from registry.cases.evidence_wording import EVIDENCE_SUBJECT_SQL, fact_name, stated_words, statement, stored_words
-from registry.cases.scoring import load_instrument
 from registry.cases.missing import SUBJECT_TABLES, SUMMARY_MISSING_SOURCES
+from registry.cases.scoring import load_instrument
 from registry.cases.snapshot import Row
 from registry.core.db import metadata
 from registry.schema.fields import record_fields
