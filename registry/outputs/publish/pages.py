@@ -1,7 +1,7 @@
-"""Data for the case page and the about page, read from the published file inside datasette.
+"""Data for the landing page, the case page and the methods page, read from the published file inside datasette.
 
-The templates call `registry_case(case_key)` and `registry_overview()`
-(exposed by plugins/registry_pages.py); both run a few read-only queries on
+The templates call `registry_home()`, `registry_case(case_key)`, `registry_overview()` and
+`registry_choices(source)` (exposed by plugins/registry_pages.py); each runs a few read-only queries on
 the immutable database and return plain dicts and chart geometry. Values
 are passed through as data, never as markup, so the templates' autoescaping
 covers every source string.
