@@ -15,6 +15,7 @@ value the registry stores.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from registry.cases.lookups import fmt_number, label
@@ -100,8 +101,22 @@ def lab_words(row: dict[str, Any]) -> str:
     return text
 
 
+#: The columns of an EVIDENCE_SUBJECT_SQL row that name its fact (many rows share them: the wording is cached).
+FACT_KEYS = (
+    "subject_table", "field", "finding", "test", "analyte", "lab_value", "lab_comparator", "lab_unit", "lab_day",
+    "lab_day_approximate", "dose_seq", "challenge_type", "drug", "treatment_category", "treatment_agent",
+    "instrument", "assessor",
+)
+
+
 def fact_name(row: dict[str, Any]) -> str:
     """The fact an evidence row covers, in words (a row of EVIDENCE_SUBJECT_SQL)."""
+    return _fact_name(tuple(row.get(k) for k in FACT_KEYS))
+
+
+@lru_cache(maxsize=1 << 16)
+def _fact_name(key: tuple) -> str:
+    row = dict(zip(FACT_KEYS, key))
     table, field = row["subject_table"], row.get("field")
     drug = row.get("drug") or "suspect drug"
     if table == "cases":
@@ -144,10 +159,10 @@ def stated_words(row: dict[str, Any]) -> str:
     return "stated"
 
 
-def statement(row: dict[str, Any], citation: str | None) -> str:
-    """'Fever ≥38.5 °C: not reported — Park 2021, Case Rep Oncol, Discussion, para 1'."""
+def statement(row: dict[str, Any], citation: str | None, fact: str | None = None) -> str:
+    """'Fever ≥38.5 °C: not reported — Park 2021, Case Rep Oncol, Discussion, para 1' (`fact`: fact_name(row), if known)."""
     where = ", ".join(p for p in (citation, row.get("locator")) if p)
-    return f"{fact_name(row)}: {stated_words(row)}" + (f" — {where}" if where else "")
+    return f"{fact or fact_name(row)}: {stated_words(row)}" + (f" — {where}" if where else "")
 
 
 def stored_words(vocabulary: str | None, value: Any) -> str | None:

@@ -170,11 +170,14 @@ _FALLBACK = (f"CASE WHEN p.source_access = {_literal(SourceAccess.FULL_TEXT)} TH
 
 
 def _status(who: str, field: str) -> str:
-    """The smallest 'why missing' status evidence records for the fact (as the export's NR / NA-SRC)."""
+    """The smallest 'why missing' status evidence records for the fact (as the export's NR / NA-SRC).
+
+    `+e.status` keeps the planner off the status index: the build has no statistics yet, and without
+    them SQLite would scan every evidence row of a status instead of searching the subject index."""
     subject = "cs._suspect_id" if who == "suspect" else "cs.case_id"
     return (f"(SELECT min(e.status) FROM evidence e WHERE e.case_id = cs.case_id "
             f"AND e.subject_table = {_literal(SUBJECT_TABLES[who])} AND e.subject_id = {subject} "
-            f"AND e.field = {_literal(field)} AND e.status IN "
+            f"AND e.field = {_literal(field)} AND +e.status IN "
             f"({_literal(EvidenceStatus.NOT_AVAILABLE)}, {_literal(EvidenceStatus.NOT_REPORTED)}))")
 
 
@@ -263,14 +266,15 @@ def evidence_fact_rows(conn: sqlite3.Connection) -> Iterator[Row]:
     names = [d[0] for d in cursor.description]
     for values in cursor:
         row = dict(zip(names, values))
+        fact = fact_name(row)
         yield {
             "evidence_id": row["evidence_id"],
             "case_id": row["case_id"],
-            "fact": fact_name(row),
+            "fact": fact,
             "stated": stated_words(row),
             "stored_value": None,
             "followed": "followed" if row["is_curated"] else "not followed",
-            "statement": statement(row, citations.get(row["publication_id"])),
+            "statement": statement(row, citations.get(row["publication_id"]), fact),
         }
 
 
