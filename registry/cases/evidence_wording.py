@@ -156,7 +156,7 @@ def stated_words(row: dict[str, Any]) -> str:
         return row["value_as_stated"]
     if row["subject_table"] == "investigations" and row.get("test_result"):
         return (label("test_result", row["test_result"]) or row["test_result"]).lower()
-    return "stated"
+    return (label("evidence_status", EvidenceStatus.STATED) or "").lower()
 
 
 def statement(row: dict[str, Any], citation: str | None, fact: str | None = None) -> str:

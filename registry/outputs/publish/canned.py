@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from registry.schema.vocabulary import SUSPECT_ROLES
+
 QUERIES_DIR = Path(__file__).resolve().parent / "queries"
 _HEADER = re.compile(r"^--\s*(\w+)\s*:\s*(.*)$")
 _PARAM = re.compile(r"(?<![:\w]):(\w+)")
@@ -30,8 +32,8 @@ PAGE_CLAUSE = (
 PAGE_NOTE = " {n} rows per page."
 #: Where a parameter's choices come from: (SQL of the values, in order).
 CHOICE_SOURCES = {
-    "drugs": "select name from drugs where id in (select drug_id from drug_exposures where role in "
-             "('suspect', 'co_suspect', 'interacting')) order by name",
+    "drugs": "select name from drugs where id in (select drug_id from drug_exposures where role in ("
+             + ", ".join(f"'{r}'" for r in SUSPECT_ROLES) + ")) order by name",
     "cases": "select case_key from case_summary order by case_key",
 }
 

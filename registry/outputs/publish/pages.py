@@ -114,7 +114,7 @@ async def case_page(db: Any, case_key: str) -> dict[str, Any] | None:
         select t.*, d.name as agent from treatments t left join drugs d on d.id = t.drug_id
         where t.case_id = :c order by t.seq""", {"c": cid})
     evidence = await _rows(db, """
-        select ev.*, ef.fact, ef.stated, ef.stored_value, ef.followed, ef.statement,
+        select ev.*, ef.fact, ef.source_states, ef.stored_value, ef.followed, ef.statement,
                p.citation, p.title, p.doi, p.doi_url, p.pmid, p.pubmed_url, l.analyte
         from evidence ev join publications p on p.id = ev.publication_id
         left join evidence_facts ef on ef.evidence_id = ev.id
@@ -159,7 +159,7 @@ async def case_page(db: Any, case_key: str) -> dict[str, Any] | None:
 #: Case-page facts -> the evidence that backs them: (subject_table, fields; None = any field, "" = whole row).
 FACT_EVIDENCE: dict[str, tuple[tuple[str, tuple[str, ...] | None], ...]] = {
     "patient": (("cases", ("age_value", "age_unit", "sex", "country")),),
-    "suspect": (("drug_exposures", ("", "role")),),
+    "suspect_drugs": (("drug_exposures", ("", "role")),),
     "indication": (("drug_exposures", ("indication",)),),
     "dose": (("dose_regimens", None), ("drug_exposures", ("dose",))),
     "latency": (("cases", ("onset_day",)), ("drug_exposures", ("start_day",))),
