@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -90,7 +91,8 @@ async def test_sparse_case_page_escapes_the_title_and_shows_unknowns(ds):
     html = (await _ok(ds, f"/registry/case_summary/{fx.SPARSE_KEY}")).text
     assert ESCAPED_SCRIPT in html and RAW_SCRIPT not in html
     assert "not known" in html
-    assert "No dated eosinophil counts to chart" in html
+    # its one count has no day: drawn in the chart's "day not stated" strip, not left out
+    assert 'class="point undated"' in html and "day not stated" in html
 
 
 async def test_script_title_is_escaped_on_table_and_row_pages(ds):
@@ -129,7 +131,7 @@ async def test_canned_queries_answer_with_the_test_cases(ds):
     assert challenges[0]["re_exposure"] == "Desensitisation" and challenges[0]["result"] == "Recurrence"
     assert "25 mg on protocol day 1; 25 mg on protocol day 1 (+30 min)" in challenges[0]["steps"]
     assert [r["case_key"] for r in await rows("continued_drug")] == [fx.PARK_KEY]
-    assert sorted(r["comparison"] for r in await rows("score_comparison")) == ["agree", "cannot compare"]
+    assert sorted(r["comparison"] for r in await rows("score_comparison")) == ["cannot compare", "consistent with the authors"]
     assert [r["other_value"] for r in await rows("source_disagreements")] == ["65 years"]
     evidence = await rows("case_evidence", case_key=fx.PARK_KEY)
     assert {"followed", "not followed"} == {r["curation"] for r in evidence}
@@ -189,7 +191,7 @@ async def test_paged_canned_queries_take_a_page_number(ds):
     assert await keys("cases_for_drug", drug="imatinib", page="2") == []
     assert await keys("score_comparison", page="2") == []
     html = (await _ok(ds, "/registry/cases_for_drug?drug=imatinib")).text
-    assert 'name="page"' in html and "rows per page" in html
+    assert 'name="page"' not in html and "rows per page" in html
 
 
 async def test_table_search_uses_the_fts_index(ds):
@@ -228,3 +230,101 @@ async def test_whole_file_download_is_allowed(ds):
     response = await ds.client.get("/registry.db")
     assert response.status_code == 200
     assert response.content.startswith(b"SQLite format 3")
+
+
+async def test_search_finds_a_re_exposure_whatever_the_word_and_marks_it(ds):
+    async def found(q: str) -> list[dict]:
+        return (await _ok(ds, f"/registry/search.json?{urlencode({'q': q})}&_shape=array")).json()
+
+    # the Park case says "desensitisation" and "continued through": each word for a re-exposure finds it
+    for word in ("rechallenge", "re-introduction", "restart", "desensitization", "desensitisation"):
+        rows = await found(word)
+        assert [r["case_key"] for r in rows] == [fx.PARK_KEY], word
+    assert "⟦" in (await found("rechallenge"))[0]["matched"]
+    answer = (await _ok(ds, "/registry/search?q=rechallenge")).text.split('<details class="registry-sql">')[0]
+    assert "<mark>" in answer and "⟦" not in answer
+    assert await found("anaphylaxis") == []
+
+
+async def test_saved_question_reads_like_a_report(ds):
+    html = (await _ok(ds, "/registry/cases_for_drug?drug=imatinib")).text
+    assert "Which cases had this drug as a suspect?" in html
+    assert '<select id="qp1" name="drug">' in html and "<option selected>imatinib</option>" in html
+    assert 'name="page"' not in html and "Custom SQL query" not in html
+    assert html.index("Answer: 2 rows") < html.index('<details class="registry-sql">')
+    assert f'<a href="/registry/case_list/{fx.PARK_KEY}">{fx.PARK_KEY}</a>' in html
+    unanswered = (await _ok(ds, "/registry/case_evidence")).text
+    assert "Choose above to see the answer." in unanswered and f"<option>{fx.PARK_KEY}</option>" in unanswered
+
+
+async def test_saved_questions_answer_in_words(ds):
+    rows = {r["case_key"]: r for r in (await _ok(ds, "/registry/cases_for_drug.json?drug=imatinib&_shape=array")).json()}
+    assert rows[fx.PARK_KEY]["age_years"] == 62 and rows[fx.PARK_KEY]["sex"] == "Female"
+    assert all(v not in (None, "") for r in rows.values() for v in r.values())
+    (park,) = (await _ok(ds, "/registry/score_comparison.json?_shape=array")).json()[:1] or [None]
+    assert park is not None and park["authors"] and park["registry"]
+    continued = (await _ok(ds, "/registry/continued_drug.json?_shape=array")).json()
+    assert continued[0]["therapy_fate"] and continued[0]["re_exposures"].startswith("Desensitisation")
+
+
+async def test_indication_outcome_counts_every_case(ds):
+    rows = (await _ok(ds, "/registry/indication_outcome.json?_shape=array")).json()
+    assert sum(r["cases"] for r in rows) == 2
+
+
+async def test_case_list_reads_without_blanks_codes_or_floats(ds):
+    rows = {r["case_key"]: r for r in (await _ok(ds, "/registry/case_list.json?_shape=array")).json()}
+    assert set(rows) == {fx.PARK_KEY, fx.SPARSE_KEY}
+    assert all(v is not None and v != "" for r in rows.values() for v in r.values())
+    park, sparse = rows[fx.PARK_KEY], rows[fx.SPARSE_KEY]
+    assert park["age_years"] == 62 and isinstance(park["age_years"], int) and park["sex"] == "Female"
+    assert park["peak_eosinophils_per_ul"] == 1690 and park["latency_days"] == 15
+    assert park["re_exposure"] == "Desensitisation, Continued through reaction" and park["re_exposure_result"] == "Recurrence"
+    compared = sorted(r["comparison"] for r in (await _ok(ds, "/registry/score_comparison.json?_shape=array")).json())
+    assert sorted(r["regiscar_comparison"] for r in rows.values()) == compared
+    assert {sparse["age_years"], sparse["sex"], sparse["latency_days"]} <= {"not reported", "source not read"}
+    # the page links each case once, to its case page
+    html = (await _ok(ds, "/registry/case_list")).text
+    assert html.count(f'href="/registry/case_list/{fx.PARK_KEY}"') == 1
+
+
+async def test_statistics_are_baked_with_median_and_exclusions(ds):
+    rows = {r["measure"]: r for r in (await _ok(ds, "/registry/case_statistics.json?_shape=array")).json()}
+    lat = rows["latency_days"]
+    assert (lat["n"], lat["excluded"], lat["approximate"], lat["median"], lat["minimum"], lat["maximum"]) == (1, 1, 1, 15, 15, 15)
+    html = (await _ok(ds, "/methods")).text
+    assert "n = 1" in html and "1 case left out" in html
+    assert 'href="/registry/case_list?latency_days__gte=15&amp;latency_days__lte=21"' in html
+    filtered = (await _ok(ds, "/registry/case_list.json?latency_days__gte=15&latency_days__lte=21&_shape=array")).json()
+    assert [r["case_key"] for r in filtered] == [fx.PARK_KEY]
+
+
+async def test_every_evidence_row_is_worded_with_its_fact(ds):
+    rows = (await _ok(ds, "/registry/evidence_facts.json?_shape=array&_size=max")).json()
+    raw = (await _ok(ds, "/registry/evidence.json?_shape=array&_size=max")).json()
+    assert len(rows) == len(raw) > 0
+    tables = {r["subject_table"] for r in raw}
+    assert all(r["fact"] and r["fact"] not in tables and r["statement"].startswith(r["fact"] + ": ") for r in rows)
+    facts = {r["fact"] for r in rows}
+    assert "Age" in facts and any(f.startswith("Eosinophils (absolute) 1,690/µL, day ~") for f in facts)
+    html = (await _ok(ds, f"/registry/case_list/{fx.PARK_KEY}")).text
+    park_id = (await _ok(ds, f"/registry/case_summary/{fx.PARK_KEY}.json?_shape=object")).json()[fx.PARK_KEY]["case_id"]
+    cells = re.findall(r'<td class="registry-fact">([^<]*)</td>', html)
+    assert len(cells) == len([r for r in raw if r["case_id"] == park_id]) and all(c.strip() for c in cells)
+    assert not {c.strip() for c in cells} & tables
+
+
+async def test_each_publication_cites_as_ris_and_bibtex(ds):
+    ris = await _ok(ds, "/cite/park2021.ris")
+    assert ris.text.startswith("TY  - JOUR\r\nID  - park2021\r\n") and "DO  - 10.1159/000519471" in ris.text
+    bib = await _ok(ds, "/cite/park2021.bib")
+    assert bib.text.startswith("@article{park2021,") and "Park, H. and Choi, G. S." in bib.text
+    assert (await ds.client.get("/cite/nosuch2000.ris")).status_code == 404
+
+
+async def test_landing_page_counts_from_the_baked_table_and_shows_release(ds):
+    html = (await _ok(ds, "/")).text
+    assert "<strong>2</strong> cases" in html and "Version 0.1.0, built " in html
+    assert 'href="/download/index.html"' in html and 'action="/registry/search"' in html
+    assert "case_list" in (await _ok(ds, "/registry")).text
+    assert "vocab_sex" not in (await _ok(ds, "/registry")).text.split("hidden table")[0].split('id="tables"')[-1]

@@ -14,6 +14,7 @@ import io
 import json
 import re
 import shutil
+import sqlite3
 import zipfile
 from pathlib import Path
 from xml.etree import ElementTree
@@ -108,7 +109,7 @@ PINNED = {
         "answer", "points", "points_min", "points_max", "basis",
     ],
     "evidence": [
-        "case_key", "subject_table", "subject_ref", "field", "publication_key", "status", "status_label", "locator",
+        "case_key", "subject_table", "subject_ref", "field", "fact", "publication_key", "status", "status_label", "locator",
         "derivation", "derivation_label", "value_as_stated", "is_curated", "curation_note",
     ],
 }
@@ -746,3 +747,19 @@ def test_published_export_refuses_what_is_not_a_complete_published_file(small_pu
         assert result.exit_code == 2, result.output
         assert message in result.output and str(path) in result.output and len(result.output.splitlines()) == 1
         assert not (tmp_path / "x").exists()
+
+
+def test_evidence_facts_read_as_the_site_words_them(small_published, tmp_path):
+    """One home for the wording: the export's evidence.fact is the published evidence_facts.fact, row for row."""
+    out = export_file(small_published, tmp_path / "out")
+    with (out / "evidence.csv").open(encoding="utf-8") as f:
+        exported = [r["fact"] for r in csv.DictReader(f)]
+    conn = sqlite3.connect(small_published)
+    try:
+        site = [fact for (fact,) in conn.execute(
+            "select ef.fact from evidence_facts ef join evidence e on e.id = ef.evidence_id "
+            "join cases c on c.id = e.case_id order by c.case_key, e.id")]
+    finally:
+        conn.close()
+    assert exported == site and all(exported)
+    assert "Age" in exported

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from registry.outputs.export.citations import bibtex_record, split_authors
+from registry.cases.citations import bibtex_record, split_authors
 from registry.outputs.export.codebook import readme
 from registry.outputs.export.writers import CsvTable
 

@@ -16,6 +16,7 @@ from registry.cli import cli as dress_registry
 from registry.core.db import make_engine
 from registry.outputs.publish.build import BAKED_TABLES, publish
 from registry.outputs.publish.canned import PAGE_PARAM, canned_queries, parse_query
+from registry.outputs.publish.charts import line_chart
 from registry.outputs.publish.metadata import (
     CASE_SUMMARY_FACETS,
     CASE_SUMMARY_PAGE_SIZE,
@@ -114,7 +115,7 @@ def test_metadata_sets_labels_facets_sources_and_hides_fts(published):
     assert tables["case_summary_fts"]["hidden"] is True and tables["publications_fts"]["hidden"] is True
     assert "CC BY 4.0" in meta["license"]
     assert "doi:10.1159/000519471" in meta["description_html"]
-    assert "not clinical advice" in meta["description_html"]
+    assert '<a href="/cite/park2021.ris"' in meta["description_html"]  # "not clinical advice": the landing page's own text
     assert "&lt;script&gt;" in meta["description_html"] and "<script>" not in meta["description_html"]
     queries = meta["databases"]["registry"]["queries"]
     assert set(queries) == {q.name for q in canned_queries()}
@@ -301,7 +302,7 @@ def test_canned_query_files_have_headers_and_examples():
 
 def test_per_page_header_adds_a_page_parameter(tmp_path, db):
     path = tmp_path / "keys.sql"
-    path.write_text("-- title: Keys\n-- description: Case keys.\n-- per_page: 1\nselect case_key from case_summary order by case_key\n")
+    path.write_text("-- title: Keys\n-- question: Which keys?\n-- description: Case keys.\n-- per_page: 1\nselect case_key from case_summary order by case_key\n")
     query = parse_query(path)
     assert query.params == [PAGE_PARAM] and "per page" in query.description
 
@@ -314,7 +315,7 @@ def test_per_page_header_adds_a_page_parameter(tmp_path, db):
 
 
 def test_home_page_lists_sources_only_while_there_are_few():
-    source = {"citation": "Doe 2020, J", "title": "T", "doi": None, "doi_url": None, "pmid": None, "pubmed_url": None}
+    source = {"key": "doe2020", "source_access": "full_text", "citation": "Doe 2020, J", "title": "T", "doi": None, "doi_url": None, "pmid": None, "pubmed_url": None}
     assert _sources_html([source] * SOURCES_LISTED).count("<li>") == SOURCES_LISTED
     many = _sources_html([source] * (SOURCES_LISTED + 1))
     assert "<li>" not in many and f"{SOURCES_LISTED + 1} publications" in many and "/registry/publications" in many
@@ -381,3 +382,11 @@ def test_serve_runs_datasette_immutable_with_templates_and_settings(published):
     assert settings["allow_csv_stream"] == "on" and settings["suggest_facets"] == "off"
     assert set(settings) == set(SETTINGS)
     assert (argv[argv.index("--host") + 1], argv[argv.index("--port") + 1]) == ("127.0.0.1", "8123")
+
+
+def test_lab_chart_joins_only_neighbouring_dated_counts():
+    # story order: day 29, day 89 (60 days on: not joined), day 95, an undated count, day 100
+    chart = line_chart([(29, 600, "a"), (89, 1690, "b"), (95, 900, "c"), (None, 10, "d"), (100, 170, "e")])
+    assert len(chart.points) == 4 and [p.title for p in chart.undated] == ["d"]
+    assert len(chart.segments) == 1 and chart.segments[0].count(",") == 2  # only b-c: not a-b (gap), not c-e (undated between)
+    assert all(p.x > chart.undated_x for p in chart.undated)

@@ -116,6 +116,7 @@ HOMONYMS = {
     ("registry/cases/missing.py", "suspect"): "subject kind: the case's first suspect exposure",
     ("registry/outputs/export/published.py", "suspect"): "subject kind (registry.cases.missing)",
     ("registry/outputs/export/tables.py", "suspect"): "subject kind (registry.cases.missing)",
+    ("registry/outputs/publish/reading.py", "suspect"): "subject kind (registry.cases.missing)",
     ("registry/cases/summary.py", "premedication"): "column challenge_events.premedication",
     ("registry/ingest/synth.py", "premedication"): "column challenge_events.premedication",
     ("registry/outputs/publish/timeline.py", "premedication"): "column challenge_events.premedication",
@@ -182,8 +183,8 @@ def test_the_scan_sees_bare_codes():
 #: (file, the literal as written, vocabulary)
 LITERAL_CODES_OUTSIDE_PYTHON = (
     ("registry/outputs/publish/queries/cases_for_drug.sql", "'suspect', 'co_suspect', 'interacting'", "exposure_role"),
-    ("registry/outputs/publish/templates/row-registry-case_summary.html", 'c.therapy_fate == "switched"', "therapy_fate"),
-    ("registry/outputs/publish/templates/row-registry-case_summary.html", 'l.comparator != "="', "comparator"),
+    ("registry/outputs/publish/templates/_registry_case.html", 'c.therapy_fate == "switched"', "therapy_fate"),
+    ("registry/outputs/publish/templates/_registry_case.html", 'l.comparator != "="', "comparator"),
 )
 
 

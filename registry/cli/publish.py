@@ -7,7 +7,9 @@ from pathlib import Path
 import click
 
 from registry.cli.base import engine_from
+from registry import __version__
 from registry.core.progress import Progress
+from registry.outputs.package import write_review_package
 from registry.outputs.publish.build import PUBLISH_STEPS
 from registry.outputs.publish.build import publish as build
 from registry.outputs.publish.serve import (
@@ -31,11 +33,16 @@ DEFAULT_OUT = "dist"
               help="Include synthetic benchmark data (is_synthetic). Never for the public site.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar (none is drawn when stderr is not a terminal anyway).")
 @click.option("--timings", is_flag=True, help="Print the wall time of each step.")
+@click.option("--no-package", is_flag=True, help="Do not write the review package (download/) beside the file.")
 @click.pass_context
-def publish(ctx: click.Context, out_dir: Path, allow_synthetic: bool, quiet: bool, timings: bool) -> None:
-    """Build the read-only SQLite file that `serve` publishes, from the working database."""
+def publish(ctx: click.Context, out_dir: Path, allow_synthetic: bool, quiet: bool, timings: bool,
+            no_package: bool) -> None:
+    """Build the read-only SQLite file that `serve` publishes, and the review package the site links to."""
     with Progress("publishing", PUBLISH_STEPS, enabled=False if quiet else None) as progress:
         result = build(engine_from(ctx), out_dir, allow_synthetic=allow_synthetic, progress=progress)
+    if not no_package:
+        package = write_review_package(result.path, out_dir, f"DRESS case registry version {__version__}")
+        click.echo(f"review package: {package}")
     cases = result.row_counts.get("cases", 0)
     pubs = result.row_counts.get("publications", 0)
     click.echo(f"published {cases} cases from {pubs} publications to {result.path}")

@@ -24,13 +24,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Boolean, Float, Integer, Select, String, func, literal, select, text
+from sqlalchemy import Boolean, Float, Integer, Select, String, bindparam, func, literal, select, text
 from sqlalchemy import Column as SAColumn
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 import registry.schema.models  # noqa: F401  (registers every table on the MetaData)
 from registry.cases.completeness import SUSPECT_ROLES, Completeness, case_completeness, completeness_sql
+from registry.cases.evidence_wording import EVIDENCE_SUBJECT_SQL, fact_name
 from registry.cases.lookups import Lookups
 from registry.cases.missing import MISSING_STATUSES, SUBJECT_TABLES, SUMMARY_MISSING_SOURCES, missing_code, pick_status
 from registry.cases.query import order_text
@@ -428,13 +429,17 @@ def _evidence() -> ExportTable:
             "The row of subject_table the fact is on, by its public keys within the case (internal ids are not exported): "
             + forms + "."), type="text", source="derived (evidence.subject_id)"),
         _c("field", E.c.field),
+        _c("fact", literal(None), definition=(
+            "The fact in words, as the site's case page names it (e.g. 'Fever ≥38.5 °C', 'Hepatitis B serology', "
+            "'Eosinophils (absolute) 1,690/µL, day ~89')."), type="text",
+            source="derived (registry/cases/evidence_wording.py, shared with the site)"),
         _c("publication_key", P.c.key, doc=E.c.publication_id, type="text", source="publications.key (via evidence.publication_id)"),
     ] + [
         _c(n, E.c[n]) for n in ("status", "locator", "derivation", "value_as_stated", "is_curated", "curation_note")
     ]
     return _table(
         "evidence", E.comment, None, cols,
-        lambda s, ids, dl: s.add_columns(E.c.subject_id.label("_evidence_subject_id"))
+        lambda s, ids, dl: s.add_columns(E.c.subject_id.label("_evidence_subject_id"), E.c.id.label("_evidence_id"))
         .select_from(E.join(C, C.c.id == E.c.case_id).join(P, P.c.id == E.c.publication_id))
         .where(E.c.case_id.in_(ids)).order_by(order_text(C.c.case_key, dl), E.c.id),
         None,
@@ -609,6 +614,17 @@ class SubjectRefs:
             yield from ((i, f"{table} row") for i in ids)
 
 
+def evidence_fact_names(conn: Connection, ids: list[int]) -> dict[int, str]:
+    """evidence id -> the fact in words (registry.cases.evidence_wording), read 500 ids at a time."""
+    out: dict[int, str] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        stmt = text(EVIDENCE_SUBJECT_SQL + " WHERE e.id IN :ids").bindparams(bindparam("ids", expanding=True))
+        for row in conn.execute(stmt, {"ids": chunk}).mappings():
+            out[row["evidence_id"]] = fact_name(dict(row))
+    return out
+
+
 def read_partitions(conn: Connection, table: ExportTable, case_ids: Select, *, chunk: int = CHUNK,
                     stream: bool = True) -> Iterator[list[OutRow]]:
     """The table's rows for the chosen cases, one partition at a time, straight from a cursor."""
@@ -621,9 +637,11 @@ def read_partitions(conn: Connection, table: ExportTable, case_ids: Select, *, c
         raw = [dict(r) for r in part]
         if refs is not None:
             names = refs.resolve({(r["subject_table"], r["_evidence_subject_id"]) for r in raw})
+            facts = evidence_fact_names(conn, [r["_evidence_id"] for r in raw])
             rows = []
             for r in raw:
                 r["subject_ref"] = names.get((r["subject_table"], r.pop("_evidence_subject_id")))
+                r["fact"] = facts.get(r.pop("_evidence_id"))
                 rows.append(OutRow(r))
             yield rows
             continue

@@ -47,6 +47,15 @@ from registry.outputs.publish.fts import build_fts
 from registry.outputs.publish.layout import BAKED_TABLES, DERIVED_COLUMNS
 from registry.outputs.publish.metadata import build_metadata
 from registry.outputs.prisma import write_prisma
+from registry.outputs.publish.reading import (
+    case_list_sql,
+    counts_sql,
+    distribution_sql,
+    evidence_fact_rows,
+    fill_stored_values,
+    build_rows,
+    statistics_sql,
+)
 from registry.outputs.publish.site import DB_NAME, FILES_DIR, METADATA_NAME
 from registry.outputs.publish.synthetic import SYNTHETIC_FLAGGED, drop_synthetic
 from registry.outputs.publish.timeline import CASE_TIMELINE, lab_series_sql, timeline_rows
@@ -195,6 +204,12 @@ def bake(db: Database, score_flags: dict[str, list[str]] | None = None, progress
         "case_timeline": lambda: timeline_rows(lk),
         "lab_series": lab_series_sql,
         "discrepancies": lambda: discrepancy_rows(lk),
+        "case_list": case_list_sql,
+        "evidence_facts": lambda: evidence_fact_rows(db.conn),
+        "registry_counts": counts_sql,
+        "registry_build": build_rows,
+        "case_statistics": statistics_sql,
+        "case_distribution": distribution_sql,
     }
     aside = _Aside(path, CASE_TIMELINE, baked[CASE_TIMELINE.name])
     try:
@@ -212,6 +227,8 @@ def _bake_all(db: Database, snap: Snapshot, baked: dict[str, Callable[[], Iterab
             continue  # the child bakes it meanwhile; copied in below
         with progress.step(spec.name):
             _bake(db, spec, baked[spec.name]())
+    fill_stored_values(db.conn)
+    _check_case_list(db.conn)
     db.conn.execute("COMMIT")
     if aside.process is not None:
         with progress.step(aside.spec.name):
@@ -225,6 +242,15 @@ def _bake_all(db: Database, snap: Snapshot, baked: dict[str, Callable[[], Iterab
         db.execute(f"PRAGMA analysis_limit = {ANALYSIS_LIMIT}")
         db.analyze()
     db.conn.execute("COMMIT")
+
+
+def _check_case_list(conn: sqlite3.Connection) -> None:
+    """case_list shares case_summary's full-text index, so each of its rows must have its case's rowid."""
+    (mismatched,) = conn.execute(
+        "SELECT count(*) FROM case_list l LEFT JOIN case_summary s ON s.rowid = l.rowid "
+        "WHERE s.case_key IS NOT l.case_key").fetchone()
+    if mismatched:
+        raise RuntimeError(f"case_list: {mismatched} rows out of step with case_summary's rowids")
 
 
 #: Steps of a publish, for the progress bar.

@@ -1,8 +1,9 @@
 """Canned queries, kept as .sql files in queries/ with a small comment header.
 
-Each file starts with `-- key: value` lines (title, description, and
-optionally example: name=value for tests and links, per_page: N), then the
-SQL. Keeping them as files makes them reviewable and lets the tests run
+Each file starts with `-- key: value` lines (title, question: the plain
+question the answer answers, description, and optionally example:
+name=value for tests and links, per_page: N, choices: name=drugs|cases so
+the page offers a parameter as a list to choose from), then the SQL. Keeping them as files makes them reviewable and lets the tests run
 every one. None is writable: the published database is immutable.
 
 datasette pages table views but not canned queries: a query that lists
@@ -18,6 +19,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from registry.schema.vocabulary import SUSPECT_ROLES
+
 QUERIES_DIR = Path(__file__).resolve().parent / "queries"
 _HEADER = re.compile(r"^--\s*(\w+)\s*:\s*(.*)$")
 _PARAM = re.compile(r"(?<![:\w]):(\w+)")
@@ -26,7 +29,13 @@ PAGE_PARAM = "page"
 PAGE_CLAUSE = (
     "limit {n} offset {n} * (max(cast(coalesce(nullif(trim(:" + PAGE_PARAM + "), ''), '1') as integer), 1) - 1)"
 )
-PAGE_NOTE = " {n} rows per page: type 2 as page for the next {n}."
+PAGE_NOTE = " {n} rows per page."
+#: Where a parameter's choices come from: (SQL of the values, in order).
+CHOICE_SOURCES = {
+    "drugs": "select name from drugs where id in (select drug_id from drug_exposures where role in ("
+             + ", ".join(f"'{r}'" for r in SUSPECT_ROLES) + ")) order by name",
+    "cases": "select case_key from case_summary order by case_key",
+}
 
 
 @dataclass(frozen=True)
@@ -36,13 +45,19 @@ class CannedQuery:
     description: str
     sql: str
     example: dict[str, str]
+    question: str = ""
+    per_page: int | None = None
+    #: parameter -> CHOICE_SOURCES key
+    choices: dict[str, str] | None = None
 
     @property
     def params(self) -> list[str]:
         return list(dict.fromkeys(_PARAM.findall(self.sql)))
 
     def as_metadata(self) -> dict:
-        entry = {"sql": self.sql, "title": self.title, "description": self.description}
+        entry = {"sql": self.sql, "title": self.title, "description": self.description,
+                 "question": self.question or self.title, "per_page": self.per_page,
+                 "choices": dict(self.choices or {})}
         if self.params:
             entry["params"] = self.params
         return entry
@@ -58,17 +73,22 @@ def parse_query(path: Path) -> CannedQuery:
             body_start = i
             break
         header[m.group(1)] = m.group(2).strip()
-    missing = {"title", "description"} - header.keys()
+    missing = {"title", "question", "description"} - header.keys()
     if missing:
         raise ValueError(f"{path.name}: header lacks {', '.join(sorted(missing))}")
     example = dict(p.split("=", 1) for p in header.get("example", "").split("&") if "=" in p)
     sql = "\n".join(lines[body_start:]).strip()
     description = header["description"]
+    per_page = None
     if "per_page" in header:
-        n = int(header["per_page"])
+        per_page = n = int(header["per_page"])
         sql += "\n" + PAGE_CLAUSE.format(n=n)
         description += PAGE_NOTE.format(n=n)
-    return CannedQuery(path.stem, header["title"], description, sql, example)
+    choices = dict(p.split("=", 1) for p in header.get("choices", "").split("&") if "=" in p)
+    unknown = set(choices.values()) - CHOICE_SOURCES.keys()
+    if unknown:
+        raise ValueError(f"{path.name}: choices from unknown source {', '.join(sorted(unknown))}")
+    return CannedQuery(path.stem, header["title"], description, sql, example, header["question"], per_page, choices)
 
 
 def canned_queries(directory: Path = QUERIES_DIR) -> list[CannedQuery]:

@@ -58,12 +58,16 @@ class Frame:
 class LineChart:
     frame: Frame
     points: tuple[Point, ...]
-    path: str
+    #: Polylines joining counts that follow each other in the story with no undated count and no long gap between.
+    segments: tuple[str, ...]
     x_ticks: tuple[Tick, ...]
     y_ticks: tuple[Tick, ...]
     markers: tuple[Marker, ...]
     x_label: str
     y_label: str
+    #: Counts whose day is not stated, in the order of the story, drawn in a strip right of the axis.
+    undated: tuple[Point, ...] = ()
+    undated_x: float = 0
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,8 @@ class Bar:
     label: str
     value: int
     title: str
+    #: Where the bar leads (the cases behind it), if anywhere.
+    href: str | None = None
 
 
 @dataclass(frozen=True)
@@ -114,8 +120,13 @@ def _marker(x: float, label: str, frame: Frame) -> Marker:
     return Marker(x, label, "end" if right_side else "start")
 
 
+#: Counts further apart than this (days) are not joined: a line would suggest values nobody measured.
+MAX_JOINED_GAP_DAYS = 28
+UNDATED_SLOT = 22
+
+
 def line_chart(
-    series: list[tuple[float, float, str]],
+    series: list[tuple[float | None, float, str]],
     markers: list[tuple[float, str]] = (),
     *,
     x_label: str = "day",
@@ -123,11 +134,21 @@ def line_chart(
     width: int = 640,
     height: int = 240,
 ) -> LineChart | None:
-    """Points (x, y, title) joined in x order, with vertical markers (x, label); None without points."""
+    """Points (x, y, title) in the order of the story, with vertical markers (x, label); None without points.
+
+    A point with x None (day not stated) goes to a strip right of the axis, in story order, and
+    breaks the line: only dated points next to each other in the story, at most
+    MAX_JOINED_GAP_DAYS apart, are joined.
+    """
     if not series:
         return None
-    frame = Frame(width, height, left=64, top=28, right=20, bottom=44)
-    xs = [x for x, _, _ in series] + [x for x, _ in markers]
+    n_undated = sum(1 for x, _, _ in series if x is None)
+    strip = (UNDATED_SLOT * n_undated + 24) if n_undated else 0
+    frame = Frame(width + strip, height, left=64, top=28, right=20 + strip, bottom=44)
+    dated = [(x, y) for x, y, _ in series if x is not None]
+    xs = [x for x, _ in dated] + [x for x, _ in markers]
+    if not xs:
+        xs = [0]
     x_lo, x_hi = min(xs), max(xs)
     if x_lo == x_hi:
         x_lo, x_hi = x_lo - 5, x_hi + 5
@@ -143,17 +164,34 @@ def line_chart(
     def sy(y: float) -> float:
         return round(frame.top + frame.inner_height - y / y_hi * frame.inner_height, 1)
 
-    points = tuple(Point(sx(x), sy(y), title) for x, y, title in sorted(series, key=lambda p: p[0]))
-    path = " ".join(f"{p.x},{p.y}" for p in points)
+    undated_x = frame.width - strip + 12
+    points, undated, segments, run = [], [], [], []
+    previous_x: float | None = None
+    for x, y, title in series:
+        if x is None:
+            undated.append(Point(round(undated_x + 12 + UNDATED_SLOT * len(undated), 1), sy(y), title))
+            segments.append(run)
+            run, previous_x = [], None
+            continue
+        p = Point(sx(x), sy(y), title)
+        points.append(p)
+        if previous_x is not None and (x < previous_x or x - previous_x > MAX_JOINED_GAP_DAYS):
+            segments.append(run)
+            run = []
+        run.append(p)
+        previous_x = x
+    segments.append(run)
     return LineChart(
         frame=frame,
-        points=points,
-        path=path,
+        points=tuple(points),
+        segments=tuple(" ".join(f"{p.x},{p.y}" for p in r) for r in segments if len(r) > 1),
         x_ticks=tuple(Tick(sx(v), _fmt(v)) for v in x_ticks_v),
         y_ticks=tuple(Tick(sy(v), _fmt(v)) for v in y_ticks_v),
         markers=tuple(_marker(sx(x), label, frame) for x, label in markers),
         x_label=x_label,
         y_label=y_label,
+        undated=tuple(undated),
+        undated_x=undated_x,
     )
 
 
@@ -173,28 +211,20 @@ def horizontal_bars(items: list[tuple[str, int]], *, width: int = 640, bar_heigh
     return BarChart(frame, tuple(bars), value_ticks, x_label="cases")
 
 
-def histogram(values: list[int], *, bin_days: int = 7, width: int = 640, height: int = 220) -> BarChart | None:
-    """Vertical bars of how many values fall in each bin of bin_days (1-7, 8-14, ...)."""
-    if not values:
+def histogram(bins: list[tuple[str, int, str, str | None]], *, x_label: str, width: int = 640,
+              height: int = 220) -> BarChart | None:
+    """Vertical bars, one per (label, count, title, href) in the order given; None when empty."""
+    if not bins:
         return None
-    frame = Frame(width, height, left=48, top=12, right=16, bottom=48)
-    lo = min(0, min((v - 1) // bin_days for v in values))
-    hi = max((v - 1) // bin_days for v in values)
-    bins = list(range(lo, hi + 1))
-    counts = {b: 0 for b in bins}
-    for v in values:
-        counts[(v - 1) // bin_days] += 1
-    top = max(counts.values())
+    frame = Frame(width, height, left=48, top=12, right=16, bottom=52)
+    top = max(c for _, c, _, _ in bins) or 1
     ticks = [t for t in _ticks(0, top) if t == int(t)]
     top = max(top, ticks[-1])
     slot = frame.inner_width / len(bins)
     bars = []
-    for i, b in enumerate(bins):
-        h = round(counts[b] / top * frame.inner_height, 1)
-        first, last = b * bin_days + 1, (b + 1) * bin_days
-        label = f"{first}-{last}"
+    for i, (label, count, title, href) in enumerate(bins):
+        h = round(count / top * frame.inner_height, 1)
         bars.append(Bar(round(frame.left + i * slot + 2, 1), round(frame.x_axis_y - h, 1), round(slot - 4, 1), h,
-                        label, counts[b], f"day {first} to {last}: {counts[b]} case(s)"))
+                        label, count, title, href))
     value_ticks = tuple(Tick(round(frame.x_axis_y - t / top * frame.inner_height, 1), _fmt(t)) for t in ticks)
-    return BarChart(frame, tuple(bars), value_ticks, x_label="latency (days from first dose, first-dose day = 1)",
-                    y_label="cases")
+    return BarChart(frame, tuple(bars), value_ticks, x_label=x_label, y_label="cases")

@@ -17,12 +17,14 @@ from typing import Any
 from sqlite_utils import Database
 
 import registry.schema.models  # noqa: F401  (registers every table on the MetaData)
+from registry.cases.summary import CASE_SUMMARY
 from registry.core.db import metadata as model_metadata
 from registry.outputs.publish.canned import canned_queries
 from registry.outputs.publish.fts import FTS_COLUMNS, fts_description, fts_table
 from registry.outputs.publish.layout import BAKED_TABLES, DERIVED_COLUMNS, LABEL_COLUMNS
-from registry.outputs.publish.site import DATABASE, STATIC_MOUNT
+from registry.outputs.publish.site import DATABASE, PACKAGE_INDEX, STATIC_MOUNT
 from registry.schema.models.vocab import VOCAB_TABLES
+from registry.schema.vocabulary import VOCABULARIES
 
 TITLE = "DRESS case registry"
 LICENCE = "CC BY 4.0 (the registry's curated data)"
@@ -42,7 +44,29 @@ CASE_SUMMARY_FACETS: list[Any] = [
 #: the SQL, is most of a page's time (?_size= still asks for more).
 CASE_SUMMARY_PAGE_SIZE = 20
 
+#: The reading view of the cases: facets a reviewer filters by, and the full-text index of case_summary
+#: (case_list rows carry their case_summary row's rowid; the build checks it).
+CASE_LIST_FACETS: list[Any] = ["sex", "re_exposure_result", "outcome", "source_read", "regiscar_comparison", "year"]
+
 TABLE_OPTIONS: dict[str, dict[str, Any]] = {
+    "case_list": {
+        "facets": CASE_LIST_FACETS,
+        "size": CASE_SUMMARY_PAGE_SIZE,
+        "sort": "case_key",
+        "sortable_columns": ["case_key", "citation", "year", "age_years", "latency_days", "peak_eosinophils_per_ul",
+                             "outcome", "re_exposure_result"],
+        "fts_table": "case_summary_fts",
+        "fts_pk": "rowid",
+        "description_html": (
+            "<p>One line per case; the case key opens the case page, where every fact names its source. "
+            "<em>not reported</em>: the source was read and does not say; <em>source not read</em>: the part of the "
+            "source that would say was not available to the curators.</p>"
+            f'<p><a href="{PACKAGE_INDEX}">Download everything for R or Excel</a> (codebook, missing-data codes) &middot; '
+            f'<a href="/{DATABASE}/case_summary">all {len(CASE_SUMMARY.columns)} columns</a> (case_summary) &middot; '
+            '<a href="/methods">methods and definitions</a>.</p>'
+        ),
+    },
+    "evidence_facts": {"sort": "evidence_id"},
     "case_summary": {
         "facets": CASE_SUMMARY_FACETS,
         "size": CASE_SUMMARY_PAGE_SIZE,
@@ -101,7 +125,8 @@ def _table_entry(name: str, descriptions: dict[str, tuple[str, dict[str, str]]],
     entry: dict[str, Any] = {"description": description, "columns": dict(columns), "license": LICENCE,
                              "license_url": LICENCE_URL}
     if name in VOCAB_TABLE_NAMES:
-        entry.update({"label_column": "label", "sort": "sort_order"})
+        # Hidden from the table list (reading tables first); still queryable and linked from coded columns.
+        entry.update({"label_column": "label", "sort": "sort_order", "hidden": True})
     if name in LABEL_COLUMNS:
         entry["label_column"] = LABEL_COLUMNS[name]
     for spec in BAKED_TABLES:
@@ -118,7 +143,8 @@ VOCAB_TABLE_NAMES = {t.name for t in VOCAB_TABLES.values()}
 
 
 def _sources(db: Database) -> list[dict[str, Any]]:
-    return list(db.query("select citation, title, doi, doi_url, pmid, pubmed_url from publications order by year, citation"))
+    return list(db.query("select key, citation, title, doi, doi_url, pmid, pubmed_url, source_access from publications "
+                         "order by year, citation"))
 
 
 def _source_html(pub: dict[str, Any]) -> str:
@@ -128,6 +154,12 @@ def _source_html(pub: dict[str, Any]) -> str:
         text += f' <a href="{e(pub["doi_url"])}">doi:{e(pub["doi"])}</a>'
     if pub.get("pmid"):
         text += f' <a href="{e(pub["pubmed_url"])}">PMID {e(str(pub["pmid"]))}</a>'
+    access = VOCABULARIES["source_access"].label(pub.get("source_access") or "")
+    if access:
+        text += f" ({e(access.lower())})"
+    key = e(pub["key"])
+    text += (f' &middot; cite: <a href="/cite/{key}.ris" aria-label="RIS citation of {e(pub["citation"])}">RIS</a>'
+             f' <a href="/cite/{key}.bib" aria-label="BibTeX citation of {e(pub["citation"])}">BibTeX</a>')
     return f"<li>{text}</li>"
 
 
@@ -139,17 +171,11 @@ def _description_html(sources: list[dict[str, Any]], synthetic_cases: int, n_cas
             "(made by <code>dress-registry synth</code>), not real patients.</strong></p>"
         )
     return (
-        f"{warning}<p>An open registry of published cases of drug-induced DRESS (drug reaction with eosinophilia "
-        "and systemic symptoms). Each case is curated from the literature into structured facts &mdash; drugs and "
+        f"{warning}<p>Each case is curated from the literature into structured facts &mdash; drugs and "
         "doses on a relative-day axis, re-exposures and desensitisation, labs, treatments, outcome &mdash; and "
         "every fact, or the reason it is missing, is traced to its source.</p>"
-        "<p><strong>What it is not:</strong> not clinical advice, not a pharmacovigilance database, and not a "
-        "measure of how often DRESS occurs: published cases are a selected, non-random sample. Check the original "
-        "articles before relying on any value.</p>"
         "<p>Licence: the registry's curated data are CC BY 4.0. The source articles keep their own licences and "
         "copyright; the registry stores paraphrases and short values, not their text.</p>"
-        f'<p>Start with <a href="/{DATABASE}/case_summary">the cases</a>; definitions and charts are on the '
-        '<a href="/about">about page</a>.</p>'
         + _sources_html(sources)
     )
 
@@ -160,7 +186,8 @@ def _sources_html(sources: list[dict[str, Any]]) -> str:
     if len(sources) > SOURCES_LISTED:
         return (f'<p>Sources: {len(sources)} publications, listed with their DOI and PubMed links in '
                 f'<a href="/{DATABASE}/publications">the publications table</a>.</p>')
-    return f"<p>Sources ({len(sources)} publications):</p><ul>" + "".join(_source_html(p) for p in sources) + "</ul>"
+    return (f'<h2 id="sources">Sources ({len(sources)} publications)</h2><ul>' + "".join(_source_html(p) for p in sources)
+            + "</ul>")
 
 
 def build_metadata(db_path: Path) -> dict[str, Any]:
@@ -183,9 +210,10 @@ def build_metadata(db_path: Path) -> dict[str, Any]:
         "license_url": LICENCE_URL,
         "source": source,
         "source_url": f"/{DATABASE}/publications",
-        "about": "definitions and charts",
-        "about_url": "/about",
+        "about": "methods and definitions",
+        "about_url": "/methods",
         "extra_css_urls": [f"/{STATIC_MOUNT}/registry.css"],
+        "extra_js_urls": [{"url": f"/{STATIC_MOUNT}/registry.js", "module": True}],
         "databases": {
             DATABASE: {
                 "description": "The published registry: normalised tables, vocabularies, and baked tables for reading.",

@@ -22,7 +22,7 @@ from typing import Any
 
 from registry.core.errors import RegistryError
 from registry.outputs.publish.metadata import build_metadata
-from registry.outputs.publish.site import DB_NAME, FILES_DIR, FILES_MOUNT, METADATA_NAME, STATIC_MOUNT
+from registry.outputs.publish.site import DB_NAME, DOWNLOAD_MOUNT, FILES_DIR, FILES_MOUNT, METADATA_NAME, STATIC_MOUNT
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
@@ -85,9 +85,17 @@ def datasette_kwargs(out_dir: Path, *, refresh: bool = True) -> dict[str, Any]:
         "metadata": refresh_metadata(out_dir) if refresh else json.loads(metadata_path.read_text(encoding="utf-8")),
         "template_dir": str(TEMPLATES_DIR),
         "plugins_dir": str(PLUGINS_DIR),
-        "static_mounts": [(STATIC_MOUNT, str(STATIC_DIR)), *_files_mount(out_dir)],
+        "static_mounts": static_mounts(out_dir),
         "settings": dict(SETTINGS),
     }
+
+
+def static_mounts(out_dir: Path) -> list[tuple[str, str]]:
+    """The site's own assets, the build's files (PRISMA), and the review package publish wrote beside the file."""
+    mounts = [(STATIC_MOUNT, str(STATIC_DIR)), *_files_mount(out_dir)]
+    if (out_dir / DOWNLOAD_MOUNT).is_dir():
+        mounts.append((DOWNLOAD_MOUNT, str((out_dir / DOWNLOAD_MOUNT).resolve())))
+    return mounts
 
 
 def serve_argv(out_dir: Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> list[str]:
@@ -99,8 +107,7 @@ def serve_argv(out_dir: Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT
         "--metadata", str(metadata_path.resolve()),
         "--template-dir", str(TEMPLATES_DIR),
         "--plugins-dir", str(PLUGINS_DIR),
-        "--static", f"{STATIC_MOUNT}:{STATIC_DIR}",
-        *(arg for mount, folder in _files_mount(out_dir) for arg in ("--static", f"{mount}:{folder}")),
+        *[a for mount, folder in static_mounts(out_dir) for a in ("--static", f"{mount}:{folder}")],
         "--host", host,
         "--port", str(port),
     ]

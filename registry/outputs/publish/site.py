@@ -10,3 +10,8 @@ STATIC_MOUNT = "registry-assets"
 #: in this folder of the build, under this URL prefix.
 FILES_DIR = "files"
 FILES_MOUNT = "registry-files"
+#: URL prefix of the review package (the export folder publish writes beside the file) and its folder name.
+DOWNLOAD_MOUNT = "download"
+PACKAGE_NAME = "dress-registry-review-package"
+#: The package's index page (a static mount lists no folder).
+PACKAGE_INDEX = f"/{DOWNLOAD_MOUNT}/index.html"

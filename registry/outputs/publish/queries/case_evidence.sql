@@ -1,5 +1,7 @@
 -- title: All evidence behind one case
--- description: Every evidence row of a case: which fact, what the source says (or that it does not say), where, how the stored value was derived, whether the registry follows it, and the publication with its DOI and PubMed links. Type the case key, e.g. park2021-1.
+-- question: Where does each fact of this case come from?
+-- choices: case_key=cases
+-- description: Every evidence row of a case: which fact, what the source says (or that it does not say), where, how the stored value was derived, whether the registry follows it, and the publication with its DOI and PubMed links.
 -- example: case_key=park2021-1
 select
   ev.id as evidence_id,

@@ -1,24 +1,28 @@
 -- title: Cases for a drug
--- description: Cases in which the named drug was a suspect, co-suspect or interacting drug, with the main facts of each case, oldest report first. Type the drug's normalised name (INN, e.g. imatinib); case does not matter. For every case at once, filter case_summary with suspect_drug_list__arraycontains and download it as CSV.
+-- question: Which cases had this drug as a suspect?
+-- choices: drug=drugs
+-- description: Cases in which the named drug was a suspect, co-suspect or interacting drug, with the main facts of each case, oldest report first. For every case at once, filter case_summary with suspect_drug_list__arraycontains and download it as CSV.
 -- per_page: 100
 -- example: drug=imatinib
+-- the reading view's words (labels; a missing value says why), filtered through case_summary
 select
-  s.case_key,
-  s.citation,
-  s.age_years,
-  (select label from vocab_sex where code = s.sex) as sex,
-  s.country,
-  s.indication,
-  s.suspect_drugs,
-  s.dose_at_onset,
-  s.latency_days,
-  s.peak_eosinophils_per_ul,
-  (select label from vocab_dechallenge_result where code = s.dechallenge_result) as dechallenge,
-  (select label from vocab_challenge_result where code = s.rechallenge_result) as rechallenge,
-  (select label from vocab_therapy_fate where code = s.therapy_fate) as therapy_fate,
-  (select label from vocab_reaction_outcome where code = s.reaction_outcome) as outcome,
-  s.doi_url
+  l.case_key,
+  l.citation,
+  l.age_years,
+  l.sex,
+  l.country,
+  l.indication,
+  l.suspect_drugs,
+  coalesce(s.dose_at_onset, case when l.source_read = 'Full text read' then 'not reported' else 'source not read' end)
+    as dose_at_onset,
+  l.latency_days,
+  l.peak_eosinophils_per_ul,
+  l.re_exposure,
+  l.re_exposure_result,
+  l.outcome,
+  l.source_read
 from case_summary s
+join case_list l on l.case_key = s.case_key
 where s.case_id in (
   select e.case_id
   from drug_exposures e

@@ -1,4 +1,5 @@
 -- title: Rechallenge and desensitisation outcomes
+-- question: When the suspect was given again, what happened?
 -- description: Every re-exposure to a drug after the reaction (rechallenge, deliberate re-introduction, desensitisation, continuing through the reaction): protocol steps (dose, protocol day, minutes after the previous step), premedication and result. By case key.
 -- per_page: 100
 select

@@ -1,4 +1,5 @@
 -- title: Latency distribution
+-- question: How long after the first dose did the reaction begin?
 -- description: How many cases began in each week after the first dose of the suspect drug. Latency counts the first-dose day as day 1 (latency_days = onset_day - start_day + 1); cases whose latency is unknown are counted on the last row. To list the cases of a week, filter case_summary with latency_days__gte and latency_days__lte.
 select
   case

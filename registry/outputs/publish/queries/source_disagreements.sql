@@ -1,4 +1,5 @@
 -- title: Disagreements between sources
+-- question: Where do the sources disagree?
 -- description: Facts on which sources, or two places in one source, disagree: the value the registry follows next to the one it does not, with publications, locators and the curators' notes. By case key.
 -- per_page: 100
 select

@@ -1,0 +1,176 @@
+"""The words of an evidence row: which fact it covers, and what the source says about it.
+
+An evidence row points at a fact by table, row id and field (registry.schema.models.evidence).
+Read that way it says "findings — not reported"; a reviewer needs "Fever: not reported —
+Park 2021, Discussion para 1", "Hepatitis B serology: negative" or "Eosinophils (absolute)
+1,690/µL, day ~89". This module is the one home of that wording: the publish step bakes it
+into the published file's evidence_facts table (the case page reads it from there) and any
+other reader (an export) calls the same functions.
+
+`EVIDENCE_SUBJECT_SQL` is plain, portable SQL (no dialect functions): one row per evidence row
+with the details of the row it points at (the finding, the test, the lab value, the drug ...).
+`fact_name(row)` and `statement(row)` turn such a row into words; `stored_value` words the
+value the registry stores.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from registry.cases.lookups import fmt_number, label
+from registry.schema.vocabulary import EvidenceStatus
+
+#: Fields named in words where the column name does not read well.
+FIELD_WORDS: dict[str, str] = {
+    "age_value": "age",
+    "onset_day": "day of onset",
+    "diagnosis_as_reported": "diagnosis as reported",
+    "reaction_outcome": "outcome",
+    "therapy_fate": "what became of the suspect therapy",
+    "time_to_resolution_days": "days to resolution",
+    "time_to_recurrence_days": "days to recurrence",
+    "dechallenge_result": "dechallenge",
+    "action_taken": "action taken",
+    "start_day": "start day",
+    "stop_day": "stop day",
+    "challenge_type": "kind of re-exposure",
+    "result": "result",
+    "dose": "dose",
+    "title_english": "English title",
+    "article_type": "article type",
+    "switched_to_drug_id": "replacement drug",
+    "day_is_approximate": "day (approximate)",
+}
+
+#: What a status says when the source gives no value, in the words of a sentence.
+STATUS_WORDS: dict[str, str] = {
+    EvidenceStatus.NOT_REPORTED: "not reported",
+    EvidenceStatus.NOT_AVAILABLE: "source not read (not available to the curators)",
+}
+
+#: One row per evidence row, with what a reader needs to name its fact. Every join is on a
+#: primary key; the subject_table tests keep a row id from matching a row of another table.
+EVIDENCE_SUBJECT_SQL = """
+SELECT e.id AS evidence_id, e.case_id, e.subject_table, e.subject_id, e.field, e.status,
+       e.value_as_stated, e.locator, e.is_curated, e.publication_id,
+       f.finding, i.test, i.result AS test_result,
+       l.analyte, l.value AS lab_value, l.comparator AS lab_comparator, l.unit AS lab_unit,
+       l.day AS lab_day, l.day_is_approximate AS lab_day_approximate,
+       dr.seq AS dose_seq, ch.challenge_type, xd.name AS drug,
+       t.category AS treatment_category, td.name AS treatment_agent,
+       a.instrument, a.assessor
+FROM evidence e
+LEFT JOIN findings f ON e.subject_table = 'findings' AND f.id = e.subject_id
+LEFT JOIN investigations i ON e.subject_table = 'investigations' AND i.id = e.subject_id
+LEFT JOIN lab_results l ON e.subject_table = 'lab_results' AND l.id = e.subject_id
+LEFT JOIN dose_regimens dr ON e.subject_table = 'dose_regimens' AND dr.id = e.subject_id
+LEFT JOIN challenge_events ch ON e.subject_table = 'challenge_events' AND ch.id = e.subject_id
+LEFT JOIN drug_exposures x ON x.id = CASE WHEN e.subject_table = 'drug_exposures' THEN e.subject_id
+                                          ELSE coalesce(dr.exposure_id, ch.exposure_id) END
+LEFT JOIN drugs xd ON xd.id = x.drug_id
+LEFT JOIN treatments t ON e.subject_table = 'treatments' AND t.id = e.subject_id
+LEFT JOIN drugs td ON td.id = t.drug_id
+LEFT JOIN assessments a ON e.subject_table = 'assessments' AND a.id = e.subject_id
+"""
+
+
+def _field(field: str | None) -> str:
+    return FIELD_WORDS.get(field or "", (field or "").replace("_", " "))
+
+
+def _with_field(subject: str, field: str | None, whole: tuple[str, ...] = ()) -> str:
+    """'imatinib' + 'indication' -> 'imatinib: indication'; a whole-row fact is the subject alone."""
+    if not field or field in whole:
+        return subject
+    return f"{subject}: {_field(field)}"
+
+
+def lab_words(row: dict[str, Any]) -> str:
+    """'Eosinophils (absolute) 1,690/µL, day ~89' (a bound keeps its comparator: '< 10/µL')."""
+    value = row.get("lab_value")
+    number = f"{value:,.0f}" if isinstance(value, float) and value.is_integer() and abs(value) >= 1000 else fmt_number(value)
+    comparator = row.get("lab_comparator")
+    text = label("analyte", row.get("analyte")) or "Lab value"
+    if number is not None:
+        text += " " + (f"{comparator} " if comparator and comparator != "=" else "") + number
+        unit = label("lab_unit", row.get("lab_unit")) or ""
+        text += unit if unit.startswith(("/", "%")) else f" {unit}".rstrip()
+    day = row.get("lab_day")
+    text += ", day not stated" if day is None else f", day {'~' if row.get('lab_day_approximate') else ''}{day}"
+    return text
+
+
+#: The columns of an EVIDENCE_SUBJECT_SQL row that name its fact (many rows share them: the wording is cached).
+FACT_KEYS = (
+    "subject_table", "field", "finding", "test", "analyte", "lab_value", "lab_comparator", "lab_unit", "lab_day",
+    "lab_day_approximate", "dose_seq", "challenge_type", "drug", "treatment_category", "treatment_agent",
+    "instrument", "assessor",
+)
+
+
+def fact_name(row: dict[str, Any]) -> str:
+    """The fact an evidence row covers, in words (a row of EVIDENCE_SUBJECT_SQL)."""
+    return _fact_name(tuple(row.get(k) for k in FACT_KEYS))
+
+
+@lru_cache(maxsize=1 << 16)
+def _fact_name(key: tuple) -> str:
+    row = dict(zip(FACT_KEYS, key))
+    table, field = row["subject_table"], row.get("field")
+    drug = row.get("drug") or "suspect drug"
+    if table == "cases":
+        return _field(field).capitalize() if field else "The case as a whole"
+    if table == "findings":
+        return label("finding", row.get("finding")) or "Finding"
+    if table == "investigations":
+        return _with_field(label("investigation", row.get("test")) or "Investigation", field, ("result", "test"))
+    if table == "lab_results":
+        return _with_field(lab_words(row), field, ("value", "unit", "comparator", "analyte"))
+    if table == "drug_exposures":
+        return _with_field(drug, field) if field else f"{drug}: exposure"
+    if table == "dose_regimens":
+        return _with_field(f"{drug} dose {row.get('dose_seq') or ''}".strip(), field)
+    if table == "challenge_events":
+        kind = (label("challenge_type", row.get("challenge_type")) or "re-exposure").lower()
+        return _with_field(f"{drug} {kind}", field, ("challenge_type",))
+    if table == "treatments":
+        agent = row.get("treatment_agent") or label("treatment_category", row.get("treatment_category")) or "treatment"
+        return _with_field(f"Treatment with {agent}", field)
+    if table == "case_outcomes":
+        return _field(field).capitalize() if field else "Outcome"
+    if table == "assessments":
+        who = "authors" if row.get("assessor") == "authors" else row.get("assessor") or "?"
+        return f"{label('instrument', row.get('instrument')) or 'Score'} ({who})"
+    if table == "publications":
+        return _with_field("Publication", field)
+    return _with_field(table.replace("_", " ").capitalize(), field)
+
+
+def stated_words(row: dict[str, Any]) -> str:
+    """What the source says: the value as stated, or why there is none."""
+    status = row.get("status")
+    if status in STATUS_WORDS:
+        return STATUS_WORDS[status]
+    if row.get("value_as_stated"):
+        return row["value_as_stated"]
+    if row["subject_table"] == "investigations" and row.get("test_result"):
+        return (label("test_result", row["test_result"]) or row["test_result"]).lower()
+    return (label("evidence_status", EvidenceStatus.STATED) or "").lower()
+
+
+def statement(row: dict[str, Any], citation: str | None, fact: str | None = None) -> str:
+    """'Fever ≥38.5 °C: not reported — Park 2021, Case Rep Oncol, Discussion, para 1' (`fact`: fact_name(row), if known)."""
+    where = ", ".join(p for p in (citation, row.get("locator")) if p)
+    return f"{fact or fact_name(row)}: {stated_words(row)}" + (f" — {where}" if where else "")
+
+
+def stored_words(vocabulary: str | None, value: Any) -> str | None:
+    """The registry's stored value in words: a code as its label, a number without '.0', a boolean as yes/no."""
+    if value is None:
+        return None
+    if vocabulary:
+        return label(vocabulary, str(value))
+    if isinstance(value, float):
+        return fmt_number(value)
+    return str(value)

@@ -1,0 +1,378 @@
+"""Baked tables for reading the site: the cases in a dozen columns, the evidence in words,
+counts, summary statistics and the release.
+
+All but evidence_facts are one INSERT ... SELECT inside the published file, from tables the
+build has already baked (case_summary) or copied (publications, evidence), so they grow
+with the registry without Python in the loop; evidence_facts words each evidence row with
+registry.cases.evidence_wording (the one home of that wording) in a stream of rows.
+
+Missing values in case_list are never blank: a NULL becomes *not reported* (the source was
+read and does not say, or evidence records "not reported") or *source not read* (evidence
+records that the part of the source holding it was not available, or the case's primary
+report was read as abstract or citation only). Which evidence explains which column is
+registry.cases.missing.SUMMARY_MISSING_SOURCES, as in the export.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from datetime import datetime, timezone
+
+import registry.schema.models  # noqa: F401  (registers every table on the MetaData)
+from registry import __version__
+from registry.cases.baked import BakedTable, Col
+from registry.cases.evidence_wording import EVIDENCE_SUBJECT_SQL, fact_name, stated_words, statement, stored_words
+from registry.cases.missing import SUBJECT_TABLES, SUMMARY_MISSING_SOURCES
+from registry.cases.scoring import load_instrument
+from registry.cases.snapshot import Row
+from registry.core.db import metadata
+from registry.schema.fields import record_fields
+from registry.schema.vocabulary import SUSPECT_ROLES, VOCABULARIES, EvidenceStatus, InstrumentCode, SourceAccess
+
+NOT_REPORTED = "not reported"
+SOURCE_NOT_READ = "source not read"
+NONE_REPORTED = "none reported"
+TITLE = "DRESS case registry"
+
+CASE_LIST = BakedTable(
+    name="case_list",
+    description=(
+        "The cases for reading: one row per case, a dozen columns, labels instead of codes, and every missing "
+        f"value in words: '{NOT_REPORTED}' (the source was read and does not say) or '{SOURCE_NOT_READ}' (the part "
+        "of the source that would say was not available, or the case's report was read as abstract or citation only). "
+        "Baked from case_summary, which keeps every column (for SQL and download)."
+    ),
+    pk="case_key",
+    label_column="case_key",
+    columns=(
+        Col("case_key", str, "The case; opens its page."),
+        Col("citation", str, "Primary report: first author year, journal."),
+        Col("year", int, "Publication year of the primary report."),
+        Col("age_years", int, "Age at onset in years (whole years shown without decimals), or why it is missing."),
+        Col("sex", str, "Sex of the patient, or why it is missing."),
+        Col("country", str, "Country of treatment (ISO 3166-1 alpha-2 code), or why it is missing."),
+        Col("suspect_drugs", str, "Suspect, co-suspect and interacting drugs."),
+        Col("indication", str, "What the suspect drug was given for, or why it is missing."),
+        Col("latency_days", int, "Days from the first dose of the suspect to onset (first-dose day = day 1), or why it is missing. Approximate onsets are marked on the case page and counted on the statistics page."),
+        Col("peak_eosinophils_per_ul", int, "Highest absolute eosinophil count, cells/µL, or why it is missing."),
+        Col("re_exposure", str, "Kinds of re-exposure to the suspect after the reaction (rechallenge, re-introduction, desensitisation, continued through the reaction), or none reported."),
+        Col("re_exposure_result", str, "Worst result over the re-exposures (recurrence, then inconclusive, then tolerated)."),
+        Col("outcome", str, "Outcome of the reaction at last follow-up, or why it is missing."),
+        Col("regiscar_authors", str, "RegiSCAR DRESS total and category as the authors published them."),
+        Col("regiscar_registry", str, "RegiSCAR DRESS total the registry computes from the stored facts, with the range its unknown items still allow and the category (or span of categories)."),
+        Col("regiscar_comparison", str, "'consistent with the authors' when the authors' total lies in the registry's range, 'disagrees with the authors' when it lies outside, 'cannot compare' when either score is missing."),
+        Col("source_read", str, "How much of the primary report the curators read: full text, abstract only, citation only."),
+    ),
+    indexes=("sex", "outcome", "re_exposure_result", "source_read", "year", "regiscar_comparison", "latency_days",
+             "age_years"),
+)
+
+EVIDENCE_FACTS = BakedTable(
+    name="evidence_facts",
+    description=(
+        "Each evidence row in words: which fact it covers, what the source says (or why it says nothing), the value "
+        "the registry stores, and a sentence naming the publication and the place in it. Worded by "
+        "registry/cases/evidence_wording.py, shared with every other reader."
+    ),
+    pk="evidence_id",
+    columns=(
+        Col("evidence_id", int, "The evidence row.", "evidence.id"),
+        Col("case_id", int, "The case the fact belongs to.", "cases.id"),
+        Col("fact", str, "The fact the evidence covers, in words (e.g. 'Fever ≥38.5 °C', 'Hepatitis B serology', 'Eosinophils (absolute) 1,690/µL, day ~89')."),
+        Col("source_states", str, "What the source says: the value as stated, or 'not reported' / 'source not read'."),
+        Col("stored_value", str, "The value the registry stores for the fact, in words (NULL when the fact is a whole row or nothing is stored)."),
+        Col("followed", str, "'followed' when the stored value follows this source, 'not followed' when another source is followed."),
+        Col("statement", str, "The evidence as one sentence: fact, what is stated, publication and place."),
+    ),
+)
+
+REGISTRY_COUNTS = BakedTable(
+    name="registry_counts",
+    description="What the registry holds, counted once at publish so the landing page never counts the case tables.",
+    pk="name",
+    columns=(
+        Col("name", str, "What is counted."),
+        Col("n", int, "How many."),
+        Col("description", str, "What the count means."),
+    ),
+)
+
+REGISTRY_BUILD = BakedTable(
+    name="registry_build",
+    description="This build of the registry: version, build date and how to cite it.",
+    pk="version",
+    columns=(
+        Col("version", str, "Version of the registry software that built the file."),
+        Col("built_on", str, "Date of the build (UTC, ISO 8601; SOURCE_DATE_EPOCH when set)."),
+        Col("how_to_cite", str, "Suggested citation of this build."),
+    ),
+)
+
+CASE_STATISTICS = BakedTable(
+    name="case_statistics",
+    description=(
+        "Summary statistics of latency and age over the cases: n, median, quartiles and range, with the number "
+        "of cases left out (value unknown) and of approximate values. Quartiles are type 7 (linear interpolation "
+        "between order statistics, as R's default and numpy's), computed at publish."
+    ),
+    pk="measure",
+    columns=(
+        Col("measure", str, "The case_summary column summarised."),
+        Col("label", str, "The measure in words."),
+        Col("n", int, "Cases with a known value."),
+        Col("excluded", int, "Cases left out because the value is unknown."),
+        Col("approximate", int, "Of the n, values derived from an approximate statement (e.g. 'two weeks later')."),
+        Col("minimum", float, "Smallest value."),
+        Col("q1", float, "First quartile."),
+        Col("median", float, "Median."),
+        Col("q3", float, "Third quartile."),
+        Col("maximum", float, "Largest value."),
+    ),
+)
+
+CASE_DISTRIBUTION = BakedTable(
+    name="case_distribution",
+    description="Cases per bin of latency (weeks) and age (decades), for the charts; each bin links to its cases in case_list.",
+    pk=("measure", "bin_start"),
+    columns=(
+        Col("measure", str, "The case_summary column binned."),
+        Col("bin_start", int, "Lowest value in the bin."),
+        Col("bin_end", int, "Highest value in the bin (latency: whole days) or the value the bin stops below (age)."),
+        Col("n", int, "Cases in the bin."),
+        Col("approximate", int, "Of them, approximate values."),
+    ),
+)
+
+#: The tables of this module, in build order (all after case_summary).
+READING_TABLES = (CASE_LIST, EVIDENCE_FACTS, REGISTRY_COUNTS, REGISTRY_BUILD, CASE_STATISTICS, CASE_DISTRIBUTION)
+
+
+def _literal(value: str) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _label_case(vocab: str, expr: str) -> str:
+    whens = " ".join(f"WHEN {_literal(t.code)} THEN {_literal(t.label)}" for t in VOCABULARIES[vocab].terms if t.label)
+    return f"CASE {expr} {whens} ELSE {expr} END"
+
+
+def _suspect_id() -> str:
+    """The case's first suspect exposure (as case_summary's main suspect: first role of SUSPECT_ROLES, lowest seq)."""
+    first = [f"(SELECT x.id FROM drug_exposures x WHERE x.case_id = cs.case_id AND x.role = {_literal(r)} "
+             f"ORDER BY x.seq LIMIT 1)" for r in SUSPECT_ROLES]
+    return f"coalesce({', '.join(first)})"
+
+
+_FALLBACK = (f"CASE WHEN p.source_access = {_literal(SourceAccess.FULL_TEXT)} THEN {_literal(NOT_REPORTED)} "
+             f"ELSE {_literal(SOURCE_NOT_READ)} END")
+
+
+def _status(who: str, field: str) -> str:
+    """The smallest 'why missing' status evidence records for the fact (as the export's NR / NA-SRC).
+
+    `+e.status` keeps the planner off the status index: the build has no statistics yet, and without
+    them SQLite would scan every evidence row of a status instead of searching the subject index."""
+    subject = "cs._suspect_id" if who == "suspect" else "cs.case_id"
+    return (f"(SELECT min(e.status) FROM evidence e WHERE e.case_id = cs.case_id "
+            f"AND e.subject_table = {_literal(SUBJECT_TABLES[who])} AND e.subject_id = {subject} "
+            f"AND e.field = {_literal(field)} AND +e.status IN "
+            f"({_literal(EvidenceStatus.NOT_AVAILABLE)}, {_literal(EvidenceStatus.NOT_REPORTED)}))")
+
+
+def why_missing(column: str) -> str:
+    """SQL: why the case_summary column is NULL, in words (the first of its facts with a recorded reason)."""
+    statuses = [_status(who, field) for who, field in SUMMARY_MISSING_SOURCES.get(column, ())]
+    if not statuses:
+        return _FALLBACK
+    status = statuses[0] if len(statuses) == 1 else f"coalesce({', '.join(statuses)})"
+    return (f"CASE {status} WHEN {_literal(EvidenceStatus.NOT_AVAILABLE)} THEN {_literal(SOURCE_NOT_READ)} "
+            f"WHEN {_literal(EvidenceStatus.NOT_REPORTED)} THEN {_literal(NOT_REPORTED)} ELSE {_FALLBACK} END")
+
+
+def _or_why(expr: str, column: str) -> str:
+    return f"coalesce({expr}, {why_missing(column)})"
+
+
+def _category_words(expr: str) -> str:
+    """'no_case-definite' -> 'no case to definite' (RegiSCAR category codes as the instrument labels them)."""
+    for c in load_instrument(InstrumentCode.REGISCAR_DRESS).categories:
+        expr = f"replace({expr}, {_literal(c.code)}, {_literal(c.label.lower())})"
+    return f"replace({expr}, '-', ' to ')"
+
+
+def _whole(expr: str) -> str:
+    return f"CASE WHEN {expr} = CAST({expr} AS INTEGER) THEN CAST({expr} AS INTEGER) ELSE round({expr}, 1) END"
+
+
+def case_list_sql() -> str:
+    """The SELECT that fills case_list, in case_summary's rowid order (so both share the full-text index)."""
+    types = "(SELECT group_concat(j.value, ', ') FROM json_each(cs.challenge_types) j)"
+    authors = ("CASE WHEN cs.authors_regiscar IS NOT NULL THEN cs.authors_regiscar || "
+               "coalesce(' (' || lower(cs.authors_regiscar_category) || ')', '') "
+               "WHEN cs.authors_regiscar_category IS NOT NULL THEN lower(cs.authors_regiscar_category) "
+               f"ELSE {_FALLBACK} END")
+    registry = ("CASE WHEN cs.registry_regiscar IS NULL THEN 'not scored' ELSE cs.registry_regiscar || "
+                "CASE WHEN cs.registry_regiscar_min IS NOT NULL AND cs.registry_regiscar_min != cs.registry_regiscar_max "
+                "THEN ' (range ' || cs.registry_regiscar_min || ' to ' || cs.registry_regiscar_max || ')' ELSE '' END || "
+                f"coalesce(', ' || {_category_words('cs.registry_regiscar_category')}, '') END")
+    return f"""
+SELECT cs.case_key, cs.citation, cs.year,
+  {_or_why(_whole('cs.age_years'), 'age_years')},
+  {_or_why(_label_case('sex', 'cs.sex'), 'sex')},
+  {_or_why('cs.country', 'country')},
+  coalesce(cs.suspect_drugs, {_FALLBACK}),
+  {_or_why('cs.indication', 'indication')},
+  {_or_why('cs.latency_days', 'latency_days')},
+  coalesce(CAST(round(cs.peak_eosinophils_per_ul) AS INTEGER), {_FALLBACK}),
+  coalesce({types}, CASE WHEN p.source_access = {_literal(SourceAccess.FULL_TEXT)} THEN {_literal(NONE_REPORTED)}
+                         ELSE {_literal(SOURCE_NOT_READ)} END),
+  CASE WHEN cs.rechallenge_result IS NOT NULL THEN {_label_case('challenge_result', 'cs.rechallenge_result')}
+       WHEN {types} IS NOT NULL THEN {_literal(NOT_REPORTED)} ELSE 'no re-exposure reported' END,
+  {_or_why(_label_case('reaction_outcome', 'cs.reaction_outcome'), 'reaction_outcome')},
+  {authors},
+  {registry},
+  CASE cs.regiscar_disagreement WHEN 1 THEN 'disagrees with the authors' WHEN 0 THEN 'consistent with the authors'
+       ELSE 'cannot compare' END,
+  coalesce({_label_case('source_access', 'p.source_access')}, 'not known')
+FROM (SELECT s.rowid AS _rowid, s.*, {_suspect_id().replace('cs.', 's.')} AS _suspect_id FROM case_summary s) AS cs
+LEFT JOIN publications p ON p.id = cs.publication_id
+ORDER BY cs._rowid
+"""
+
+
+# ---------------------------------------------------------------------------
+# evidence_facts
+
+
+def _fact_columns() -> dict[tuple[str, str], tuple[str, str, str | None, bool]]:
+    """(table, field) -> (table, primary key column, vocabulary, is boolean) for every fact column of a model table."""
+    out = {}
+    for table in metadata.sorted_tables:
+        pk = [c.name for c in table.primary_key.columns]
+        if len(pk) != 1:
+            continue
+        for f in record_fields(table):
+            if not f.is_reference:
+                out[(str(table.name), f.name)] = (str(table.name), pk[0], f.vocabulary, f.kind == "boolean")
+    return out
+
+
+def evidence_fact_rows(conn: sqlite3.Connection) -> Iterator[Row]:
+    """Every evidence row of the file in words, read in a stream (flat memory)."""
+    citations = dict(conn.execute("SELECT id, citation FROM publications"))
+    cursor = conn.execute(EVIDENCE_SUBJECT_SQL + " ORDER BY e.id")
+    names = [d[0] for d in cursor.description]
+    for values in cursor:
+        row = dict(zip(names, values))
+        fact = fact_name(row)
+        yield {
+            "evidence_id": row["evidence_id"],
+            "case_id": row["case_id"],
+            "fact": fact,
+            "source_states": stated_words(row),
+            "stored_value": None,
+            "followed": "followed" if row["is_curated"] else "not followed",
+            "statement": statement(row, citations.get(row["publication_id"]), fact),
+        }
+
+
+def fill_stored_values(conn: sqlite3.Connection) -> None:
+    """evidence_facts.stored_value: one UPDATE per (table, field) the evidence covers, the value read by primary key."""
+    conn.create_function("registry_stored_words", 3,
+                         lambda vocab, boolean, v: ("yes" if v else "no") if boolean and v is not None
+                         else stored_words(vocab or None, v), deterministic=True)
+    columns = _fact_columns()
+    pairs = conn.execute("SELECT DISTINCT subject_table, field FROM evidence WHERE field IS NOT NULL").fetchall()
+    for subject_table, field in pairs:
+        if (subject_table, field) not in columns:
+            continue  # a fact without a column of its own (e.g. an exposure's dose): nothing stored to show
+        table, pk, vocab, boolean = columns[(subject_table, field)]
+        conn.execute(
+            f'UPDATE evidence_facts SET stored_value = registry_stored_words(?, ?, '
+            f'(SELECT t."{field}" FROM "{table}" t JOIN evidence e ON t."{pk}" = e.subject_id '
+            f'WHERE e.id = evidence_facts.evidence_id)) '
+            f'WHERE evidence_id IN (SELECT id FROM evidence WHERE subject_table = ? AND field = ?)',
+            (vocab or "", int(boolean), subject_table, field),
+        )
+
+
+# ---------------------------------------------------------------------------
+# counts, release, statistics
+
+
+def counts_sql() -> str:
+    access = " UNION ALL ".join(
+        f"SELECT {_literal('sources_' + t.code)}, (SELECT count(*) FROM publications WHERE source_access = {_literal(t.code)}), "
+        f"{_literal('Publications read as: ' + t.label.lower())}"
+        for t in VOCABULARIES["source_access"].terms
+    )
+    roles = ", ".join(_literal(r) for r in SUSPECT_ROLES)
+    return f"""
+SELECT 'cases', (SELECT count(*) FROM cases), 'Cases in the registry'
+UNION ALL SELECT 'publications', (SELECT count(*) FROM publications), 'Publications the cases come from'
+UNION ALL SELECT 'suspect_drugs', (SELECT count(DISTINCT drug_id) FROM drug_exposures WHERE role IN ({roles})), 'Different suspect drugs'
+UNION ALL SELECT 'cases_re_exposed', (SELECT count(*) FROM case_summary WHERE challenges IS NOT NULL), 'Cases in which the suspect was given again after the reaction'
+UNION ALL SELECT 'evidence', (SELECT count(*) FROM evidence), 'Evidence rows (each fact, or the reason it is missing, with its source)'
+UNION ALL {access}
+"""
+
+
+def built_on() -> str:
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    moment = datetime.fromtimestamp(int(epoch), timezone.utc) if epoch and epoch.isdigit() else datetime.now(timezone.utc)
+    return moment.date().isoformat()
+
+
+def how_to_cite(version: str, date: str) -> str:
+    return (f"{TITLE}, version {version} (built {date}). Open registry of published cases of drug-induced DRESS. "
+            "Data licence CC BY 4.0. Cite the original articles for individual cases as well.")
+
+
+def build_rows() -> list[Row]:
+    date = built_on()
+    return [{"version": __version__, "built_on": date, "how_to_cite": how_to_cite(__version__, date)}]
+
+
+#: measure -> (label, SQL of the value, SQL of the approximate flag, bin width).
+MEASURES = {
+    "latency_days": ("Latency (days from first dose to onset)", "latency_days", "onset_is_approximate", 7),
+    "age_years": ("Age at onset (years)", "age_years", "0", 10),
+}
+
+
+def _quantile(p: float) -> str:
+    h = f"((s.n - 1) * {p})"
+    lo = f"CAST({h} AS INTEGER)"
+    return (f"(SELECT sum(CASE WHEN k.r = {lo} + 1 THEN k.x * (1 - ({h} - {lo})) "
+            f"WHEN k.r = {lo} + 2 THEN k.x * ({h} - {lo}) ELSE 0 END) FROM k)")
+
+
+def statistics_sql() -> str:
+    parts = []
+    for measure, (words, value, approx, _) in MEASURES.items():
+        parts.append(f"""
+SELECT * FROM (
+  WITH v AS (SELECT {value} AS x, {approx} AS approx FROM case_summary),
+       k AS (SELECT x, row_number() OVER (ORDER BY x) AS r FROM v WHERE x IS NOT NULL),
+       s AS (SELECT count(*) AS n, min(x) AS lo, max(x) AS hi FROM k)
+  SELECT {_literal(measure)}, {_literal(words)}, s.n,
+         (SELECT count(*) FROM v WHERE x IS NULL),
+         (SELECT count(*) FROM v WHERE x IS NOT NULL AND approx),
+         s.lo, CASE WHEN s.n > 0 THEN {_quantile(0.25)} END, CASE WHEN s.n > 0 THEN {_quantile(0.5)} END,
+         CASE WHEN s.n > 0 THEN {_quantile(0.75)} END, s.hi
+  FROM s)""")
+    return " UNION ALL ".join(parts)
+
+
+def distribution_sql() -> str:
+    parts = []
+    for measure, (_, value, approx, width) in MEASURES.items():
+        start = f"(CAST(({value} - 1) / {width} AS INTEGER) * {width} + 1)" if measure == "latency_days" \
+            else f"(CAST({value} / {width} AS INTEGER) * {width})"
+        end = f"{start} + {width - 1}" if measure == "latency_days" else f"{start} + {width}"
+        parts.append(f"SELECT {_literal(measure)}, {start}, {end}, count(*), sum({approx} != 0) FROM case_summary "
+                     f"WHERE {value} IS NOT NULL" + (f" AND {value} >= 1" if measure == "latency_days" else "")
+                     + f" GROUP BY {start}")
+    return " UNION ALL ".join(parts)
