@@ -83,3 +83,26 @@ def test_every_constraint_is_named(sqlite_engine):
             assert ck["name"] and ck["name"].startswith(f"ck_{name}_"), (name, ck)
         for fk in insp.get_foreign_keys(name):
             assert fk["name"] and fk["name"].startswith(f"fk_{name}_"), (name, fk)
+
+
+def test_0004_marks_existing_cases_and_downgrades_without_losing_rows(backend_url):
+    """0004 adds cases.facts_changed_at: existing cases get the upgrade time; going back drops only the column
+    (SQLite alters the table in place: rebuilding it would cascade-delete every case's record)."""
+    engine = make_engine(backend_url)
+    migrate.upgrade(engine, "0003")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO cases (id, case_key, age_is_approximate, day1_anchor, onset_is_approximate, "
+                          "is_synthetic, row_version) VALUES (1, 'x2020-1', false, 'first dose', false, false, 1)"))
+        conn.execute(text("INSERT INTO drugs (id, name) VALUES (1, 'allopurinol')"))
+        conn.execute(text("INSERT INTO drug_exposures (id, case_id, seq, drug_id, role) VALUES (1, 1, 1, 1, 'suspect')"))
+    migrate.upgrade(engine)
+    migrate.check(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT facts_changed_at FROM cases")).scalar_one() is not None
+    migrate.downgrade(engine, "0003")
+    assert "facts_changed_at" not in {c["name"] for c in inspect(engine).get_columns("cases")}
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM drug_exposures")).scalar_one() == 1
+    migrate.upgrade(engine)
+    migrate.check(engine)
+    engine.dispose()

@@ -282,6 +282,10 @@ class Synced:
 
     #: ids of wanted rows that were already in the table (only their children can exist).
     existed: list[int] = field(default_factory=list)
+    #: Wanted rows this sync inserted or updated (the caller's dicts).
+    written: list[dict[str, Any]] = field(default_factory=list)
+    #: Rows this sync deleted, as dicts of their stored values.
+    removed: list[dict[str, Any]] = field(default_factory=list)
 
 
 def sync_table(
@@ -294,6 +298,7 @@ def sync_table(
     *,
     prune: bool = True,
     on_update: dict[str, Any] | None = None,
+    on_insert: dict[str, Any] | None = None,
 ) -> Synced:
     """Bring the rows of `table` inside `scope` in line with `rows`.
 
@@ -301,7 +306,7 @@ def sync_table(
     in scope that are not wanted are left alone (the importer adds, never
     removes). With scope None and prune=False the keys about to be written
     are looked up (in chunks). `on_update` adds values to every UPDATE
-    (e.g. a version bump).
+    (e.g. a version bump); `on_insert` adds values to every inserted row.
 
     Tables with a serial `id`: every wanted row dict gets its "id" set (the
     existing row's, or a new one from allocate_ids, in input order), so
@@ -325,6 +330,7 @@ def sync_table(
     out = Synced()
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
     if not existing:
         inserts = rows
     else:
@@ -336,11 +342,15 @@ def sync_table(
                 continue
             if stored.changed(old, row):
                 updates.append({**row, **{f"_pk_{c}": stored.get(old, c) for c in pk}})
+                changed.append(row)
             if serial:
                 row["id"] = stored.get(old, "id")
                 out.existed.append(row["id"])
 
     if inserts:
+        if on_insert:
+            for r in inserts:
+                r.update(on_insert)
         if serial and "id" not in inserts[0]:
             for r, i in zip(inserts, allocate_ids(conn, table, len(inserts))):
                 r["id"] = i
@@ -358,8 +368,10 @@ def sync_table(
             stmt = update(table).where(and_(*(table.c[c] == bindparam(f"_pk_{c}") for c in pk))).values(**values)
             conn.execute(stmt, [{**{f"_v_{c}": r[c] for c in cols}, **{f"_pk_{c}": r[f"_pk_{c}"] for c in pk}} for r in batch])
         stats.updated[table.name] += len(updates)
+    out.written = [*inserts, *changed]
     if prune and existing:
         gone = list(existing.values())
+        out.removed = [{c: stored.get(r, c) for c in stored.pos} for r in gone]
         stmt = delete(table).where(and_(*(table.c[c] == bindparam(f"_pk_{c}") for c in pk)))
         conn.execute(stmt, [{f"_pk_{c}": stored.get(r, c) for c in pk} for r in gone])
         stats.deleted[table.name] += len(gone)
