@@ -379,3 +379,51 @@ def test_serve_runs_datasette_immutable_with_templates_and_settings(published):
     assert settings["allow_csv_stream"] == "on" and settings["suggest_facets"] == "off"
     assert set(settings) == set(SETTINGS)
     assert (argv[argv.index("--host") + 1], argv[argv.index("--port") + 1]) == ("127.0.0.1", "8123")
+
+
+def _scores_by_content(path: Path) -> list[tuple]:
+    """The registry's assessments with their items, without row ids (a re-score may number them differently)."""
+    conn = sqlite3.connect(path)
+    try:
+        return sorted(conn.execute(
+            "select a.case_id, a.exposure_id, a.instrument, a.instrument_version, a.total, a.total_min, a.total_max, "
+            "a.category, a.category_range, a.notes, i.item_code, i.answer, i.points, i.points_min, i.points_max, i.basis "
+            "from assessments a left join assessment_items i on i.assessment_id = a.id where a.assessor = 'registry'"
+        ).fetchall(), key=repr)
+    finally:
+        conn.close()
+
+
+def test_republish_scores_only_the_cases_whose_facts_changed(engine, tmp_path):
+    from registry.core.db import writing
+    from registry.ingest.curation import current_version, edit_case
+    from registry.ingest.seed import load_documents
+    from registry.ingest.synth import synth_documents
+
+    docs = synth_documents(30, seed=5)
+    with writing(engine) as conn:
+        load_documents(conn, docs, prune=False)
+    dist = tmp_path / "dist"
+    first = publish(engine, dist, allow_synthetic=True)
+    assert (first.scored_cases, first.reused_scores) == (30, 0)
+    before = _dump(first.path)
+
+    again = publish(engine, dist, allow_synthetic=True)
+    assert (again.scored_cases, again.reused_scores) == (0, 30)  # nothing changed: nothing scored
+    assert _dump(again.path) == before  # ... and the same file, scores and flags included
+
+    case = next(c for d in docs for c in d.doc.cases if c.onset_day is not None and c.onset_day > 3)
+    edit_case(engine, case.key, current_version(engine, case.key), onset_day=case.onset_day - 2)
+    edited = publish(engine, dist, allow_synthetic=True)
+    assert (edited.scored_cases, edited.reused_scores) == (1, 29)
+    fresh = publish(engine, tmp_path / "fresh", allow_synthetic=True)
+    assert fresh.scored_cases == 30
+    assert _scores_by_content(edited.path) == _scores_by_content(fresh.path)
+    after, scratch = _dump(edited.path), _dump(fresh.path)
+    assert after["case_summary"] == scratch["case_summary"]
+    assert after["case_summary"] != before["case_summary"]  # the edited case is published anew
+
+    # A previous build made by other scoring code (or another schema) is not trusted: everything is scored.
+    with sqlite3.connect(dist / "registry.db") as conn:
+        conn.execute("update build_info set value = 'other' where key = 'scoring_digest'")
+    assert publish(engine, dist, allow_synthetic=True).scored_cases == 30

@@ -26,15 +26,12 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
 
-from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
-from sqlalchemy.pool import NullPool
 from sqlite_utils import Database
 
 from registry.cases.baked import BakedTable
 from registry.cases.completeness import Completeness, completeness_sql
 from registry.cases.lookups import Lookups, doi_url, pubmed_url, short_citation
-from registry.cases.scoring.flags import refresh_registry_scores
 from registry.cases.snapshot import Row, Snapshot, read_snapshot
 from registry.cases.summary import case_summary_rows
 from registry.core.progress import Progress, quiet
@@ -43,6 +40,7 @@ from registry.outputs.publish.discrepancies import discrepancy_rows
 from registry.outputs.publish.fts import build_fts
 from registry.outputs.publish.layout import BAKED_TABLES, DERIVED_COLUMNS
 from registry.outputs.publish.metadata import build_metadata
+from registry.outputs.publish.scores import BUILD_INFO, Scored, build_info_rows, score_file
 from registry.outputs.publish.site import DB_NAME, METADATA_NAME
 from registry.outputs.publish.synthetic import SYNTHETIC_FLAGGED, drop_synthetic
 from registry.outputs.publish.timeline import CASE_TIMELINE, lab_series_sql, timeline_rows
@@ -61,6 +59,9 @@ class PublishResult:
     includes_synthetic: bool = False
     #: Wall seconds per step (see registry.core.progress).
     timings: dict[str, float] = field(default_factory=dict)
+    #: Cases whose registry scores were computed, and cases whose scores were taken from the previous build.
+    scored_cases: int = 0
+    reused_scores: int = 0
 
 
 def _add_derived_columns(conn: sqlite3.Connection, snap: Snapshot) -> None:
@@ -191,6 +192,7 @@ def bake(db: Database, score_flags: dict[str, list[str]] | None = None, progress
         "case_timeline": lambda: timeline_rows(lk),
         "lab_series": lab_series_sql,
         "discrepancies": lambda: discrepancy_rows(lk),
+        BUILD_INFO.name: build_info_rows,
     }
     aside = _Aside(path, CASE_TIMELINE, baked[CASE_TIMELINE.name])
     try:
@@ -227,11 +229,13 @@ def _bake_all(db: Database, snap: Snapshot, baked: dict[str, Callable[[], Iterab
 PUBLISH_STEPS = 6 + len(BAKED_TABLES) + 3
 
 
-def build_database(engine: Engine, path: Path, *, allow_synthetic: bool = False,
-                   progress: Progress | None = None) -> tuple[dict[str, int], dict[str, int]]:
+def build_database(engine: Engine, path: Path, *, allow_synthetic: bool = False, previous: Path | None = None,
+                   progress: Progress | None = None) -> tuple[dict[str, int], dict[str, int], Scored]:
     """Write the whole published database to `path` (which must not exist); the working database is only read.
 
-    Returns (row counts per published table, synthetic publications and cases left out).
+    `previous`: the file the last publish built, if any (registry.outputs.publish.scores takes the scores of
+    unchanged cases from it). Returns (row counts per published table, synthetic publications and cases left
+    out, what the scoring step did).
     """
     progress = progress or quiet()
     with progress.step("copy"):
@@ -251,8 +255,8 @@ def build_database(engine: Engine, path: Path, *, allow_synthetic: bool = False,
             conn.execute("DROP TABLE IF EXISTS alembic_version")
             excluded = {name: 0 for name in SYNTHETIC_FLAGGED} if allow_synthetic else drop_synthetic(conn)
         with progress.step("scores"):
-            score_flags = score_file(path)
-        bake(db, score_flags, progress)
+            scored = score_file(path, previous)
+        bake(db, scored.flags, progress)
         with progress.step("vacuum"):
             if free_pages_before:
                 # Pages the working database had freed may still hold deleted rows: rewrite the file without them.
@@ -262,24 +266,9 @@ def build_database(engine: Engine, path: Path, *, allow_synthetic: bool = False,
             name: db.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] for name in db.table_names()
             if not name.startswith("sqlite_") and not _is_fts_table(db, name)
         }
-        return counts, excluded
+        return counts, excluded, scored
     finally:
         db.close()
-
-
-def score_file(path: Path) -> dict[str, list[str]]:
-    """Registry scores recomputed from the facts the file being built holds, stored in its assessments table,
-    so the site never shows a score older than the data behind it; returns the flags on the authors' scores.
-
-    A connection of its own (plain SQLite, no WAL: the file's journal mode stays as the builder set it),
-    opened after the builder's last commit and closed before it goes on.
-    """
-    scoring = create_engine(f"sqlite:///{path}", poolclass=NullPool)
-    try:
-        with scoring.begin() as conn:
-            return refresh_registry_scores(conn)
-    finally:
-        scoring.dispose()
 
 
 def _is_fts_table(db: Database, name: str) -> bool:
@@ -296,7 +285,8 @@ def publish(engine: Engine, out_dir: Path, *, allow_synthetic: bool = False,
     partial = out_dir / f".{DB_NAME}.building"
     partial.unlink(missing_ok=True)
     try:
-        counts, excluded = build_database(engine, partial, allow_synthetic=allow_synthetic, progress=progress)
+        counts, excluded, scored = build_database(engine, partial, allow_synthetic=allow_synthetic,
+                                                  previous=final if final.exists() else None, progress=progress)
         os.replace(partial, final)
     finally:
         partial.unlink(missing_ok=True)
@@ -304,4 +294,5 @@ def publish(engine: Engine, out_dir: Path, *, allow_synthetic: bool = False,
         metadata_path = out_dir / METADATA_NAME
         metadata = build_metadata(final)
         metadata_path.write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return PublishResult(final, metadata_path, counts, excluded, allow_synthetic, dict(progress.timings))
+    return PublishResult(final, metadata_path, counts, excluded, allow_synthetic, dict(progress.timings),
+                         scored.scored, scored.reused)
