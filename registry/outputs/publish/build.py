@@ -4,24 +4,24 @@ Steps, in order: copy the working database's tables into a new file
 (registry.outputs.publish.copy: SQLite's page-level backup, or a stream of rows from
 PostgreSQL into a freshly migrated file, so both backends publish the same
 schema); take synthetic data out unless allowed; recompute the registry's
-own scores into the file's assessments (the working database is only
-read: `score --store` writes them there); add the derived
-publication columns; bake case_summary, case_timeline (in a forked child,
-meanwhile), lab_series and discrepancies from what the file holds; index
-facet columns; build the full-text indexes; ANALYZE; write metadata.json
-beside the file. The file is built under a temporary name and moved into
+own scores into the file's assessments for the cases whose facts changed
+since the previous build (registry.outputs.publish.scores; the working
+database is only read: `score --store` writes them there); add the derived
+publication columns; bake case_summary and case_timeline a batch of cases at
+a time, lab_series in SQL, and discrepancies, from what the file holds;
+index facet columns; build the full-text indexes; ANALYZE; write
+metadata.json beside the file. The file is built under a temporary name and moved into
 place only when complete, so a server never sees half a build.
 """
 
 from __future__ import annotations
 
-import gc
 import json
-import multiprocessing
 import os
 import sqlite3
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
@@ -32,22 +32,24 @@ from sqlite_utils import Database
 from registry.cases.baked import BakedTable
 from registry.cases.completeness import Completeness, completeness_sql
 from registry.cases.lookups import Lookups, doi_url, pubmed_url, short_citation
-from registry.cases.snapshot import Row, Snapshot, read_snapshot
-from registry.cases.summary import case_summary_rows
+from registry.cases.snapshot import Row, read_case_batches, read_discrepancy_snapshot
+from registry.cases.summary import CASE_SUMMARY, case_summary_rows
 from registry.core.progress import Progress, quiet
 from registry.outputs.publish.copy import copy_working_database
-from registry.outputs.publish.discrepancies import discrepancy_rows
+from registry.outputs.publish.discrepancies import DISCREPANCIES, discrepancy_rows
 from registry.outputs.publish.fts import build_fts
 from registry.outputs.publish.layout import BAKED_TABLES, DERIVED_COLUMNS
 from registry.outputs.publish.metadata import build_metadata
 from registry.outputs.publish.scores import BUILD_INFO, Scored, build_info_rows, score_file
 from registry.outputs.publish.site import DB_NAME, METADATA_NAME
 from registry.outputs.publish.synthetic import SYNTHETIC_FLAGGED, drop_synthetic
-from registry.outputs.publish.timeline import CASE_TIMELINE, lab_series_sql, timeline_rows
+from registry.outputs.publish.timeline import CASE_TIMELINE, LAB_SERIES, lab_series_sql, timeline_rows
 from registry.schema import migrate
 
 #: Rows ANALYZE samples per index: enough for the planner, and it keeps ANALYZE fast on big files.
 ANALYSIS_LIMIT = 1000
+#: Cases baked per batch (their rows are all a bake holds in memory at a time).
+BAKE_BATCH = 2000
 
 
 @dataclass
@@ -64,157 +66,107 @@ class PublishResult:
     reused_scores: int = 0
 
 
-def _add_derived_columns(conn: sqlite3.Connection, snap: Snapshot) -> None:
+def _add_derived_columns(conn: sqlite3.Connection) -> None:
     """publications gains a short citation and links (computed here, once, for every reader)."""
     for col in DERIVED_COLUMNS["publications"]:
         conn.execute(f"ALTER TABLE publications ADD COLUMN {col.name} TEXT")
+    columns = ["id", "key", "authors", "year", "journal", "doi", "pmid"]
+    cursor = conn.execute(f"SELECT {', '.join(columns)} FROM publications ORDER BY id")
+    while batch := cursor.fetchmany(BAKE_BATCH):
+        pubs = [dict(zip(columns, values)) for values in batch]
+        conn.executemany(
+            "UPDATE publications SET citation = ?, doi_url = ?, pubmed_url = ? WHERE id = ?",
+            [(short_citation(p), doi_url(p["doi"]), pubmed_url(p["pmid"]), p["id"]) for p in pubs],
+        )
+
+
+def _create(db: Database, spec: BakedTable) -> None:
+    db[spec.name].create(spec.column_types, pk=spec.pk, foreign_keys=spec.foreign_keys)
+
+
+def _insert(conn: sqlite3.Connection, spec: BakedTable, rows: Iterable[Row] | str) -> None:
+    """Add dict rows to a baked table, or the rows of a SELECT (str) run inside the file."""
+    names = [c.name for c in spec.columns]
+    if isinstance(rows, str):
+        conn.execute(f"INSERT INTO {spec.name} ({', '.join(names)}) {rows}")
+        return
+    values = itemgetter(*names)  # every baked row has every column: a missing one is a bug, not a NULL
     conn.executemany(
-        "UPDATE publications SET citation = ?, doi_url = ?, pubmed_url = ? WHERE id = ?",
-        ((short_citation(p), doi_url(p.get("doi")), pubmed_url(p.get("pmid")), p["id"]) for p in snap["publications"]),
+        f"INSERT INTO {spec.name} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
+        map(values, rows),
     )
 
 
-def _bake(db: Database, spec: BakedTable, rows: Iterable[Row] | str) -> None:
-    """Create a baked table and fill it from dict rows, or from a SELECT (str) run inside the file."""
-    db[spec.name].create(spec.column_types, pk=spec.pk, foreign_keys=spec.foreign_keys)
-    names = [c.name for c in spec.columns]
-    if isinstance(rows, str):
-        db.conn.execute(f"INSERT INTO {spec.name} ({', '.join(names)}) {rows}")
-    else:
-        values = itemgetter(*names)  # every baked row has every column: a missing one is a bug, not a NULL
-        db.conn.executemany(
-            f"INSERT INTO {spec.name} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
-            map(values, rows),
-        )
+def _index(db: Database, spec: BakedTable) -> None:
     for column in spec.indexes:
         db[spec.name].create_index([column], if_not_exists=True)
 
 
-def _completeness(path: Path) -> dict[str, Completeness]:
-    """Key-fact counts per case, read through a connection of their own (see `bake`)."""
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        return {
-            key: Completeness(key, int(known), int(nr), int(na), int(unrecorded))
-            for key, known, nr, na, unrecorded in conn.execute(completeness_sql())
-        }
-    finally:
-        conn.close()
+def _completeness(conn: sqlite3.Connection) -> Iterator[tuple[str, Completeness]]:
+    """Key-fact counts per case, in case_key order (the order the batches come in), as one streaming cursor."""
+    for key, known, nr, na, unrecorded in conn.execute(completeness_sql()):
+        yield key, Completeness(key, int(known), int(nr), int(na), int(unrecorded))
 
 
-def _write_aside(path: str, spec: BakedTable, make_rows: Callable[[], Iterable[Row]]) -> None:
-    """In a child process: compute a baked table's rows and write them to a file of their own."""
-    names = [c.name for c in spec.columns]
-    conn = sqlite3.connect(path)
-    conn.execute("PRAGMA journal_mode = OFF")
-    conn.execute("PRAGMA synchronous = OFF")
-    conn.execute(f"CREATE TABLE {spec.name} ({', '.join(names)})")
-    conn.executemany(f"INSERT INTO {spec.name} VALUES ({', '.join('?' for _ in names)})",
-                     map(itemgetter(*names), make_rows()))
-    conn.commit()
-    conn.close()
-
-
-class _Aside:
-    """One baked table computed by a forked child while this process bakes the others.
-
-    Python runs one thread of Python code at a time, and the bakers are
-    Python. case_timeline needs nothing the others make, so where the
-    platform can fork, a child computes it from the same in-memory rows
-    (shared copy-on-write; the collector is frozen so it does not touch
-    them) and writes it to a side file that is attached to the build. Where
-    it cannot fork, the table is baked in turn like the others.
-    """
-
-    def __init__(self, build_file: Path, spec: BakedTable, make_rows: Callable[[], Iterable[Row]]) -> None:
-        self.spec = spec
-        self.process = None
-        if "fork" not in multiprocessing.get_all_start_methods():
-            return
-        self.path = build_file.with_name(f"{build_file.name}.{spec.name}")
-        self.path.unlink(missing_ok=True)
-        gc.freeze()
-        self.process = multiprocessing.get_context("fork").Process(
-            target=_write_aside, args=(str(self.path), spec, make_rows), daemon=True)
-        self.process.start()
-
-    def finish(self, db: Database) -> None:
-        """Wait for the child, then copy its rows into the build in a transaction of their own.
-
-        The side file is attached only now: an attached file is read (and
-        locked) by every statement of the build's transactions, which would
-        keep the child from committing.
-        """
-        self.process.join()
-        gc.unfreeze()
-        if self.process.exitcode != 0:
-            raise RuntimeError(f"baking {self.spec.name} in a child process failed (exit code {self.process.exitcode})")
-        names = ", ".join(c.name for c in self.spec.columns)
-        db.conn.execute("ATTACH DATABASE ? AS aside", (str(self.path),))
-        try:
-            db.conn.execute("BEGIN")
-            _bake(db, self.spec, f"SELECT {names} FROM aside.{self.spec.name} ORDER BY rowid")
-            db.conn.execute("COMMIT")
-        finally:
-            if db.conn.in_transaction:
-                db.conn.execute("ROLLBACK")
-            db.conn.execute("DETACH DATABASE aside")
-
-    def close(self) -> None:
-        """Stop the child if it still runs and delete the side file."""
-        if self.process is None:
-            return
-        if self.process.is_alive():
-            self.process.terminate()
-            self.process.join()
-            gc.unfreeze()
-        self.path.unlink(missing_ok=True)
+def _bake_cases(db: Database, score_flags: dict[str, list[str]], progress: Progress) -> None:
+    """case_summary and case_timeline, BAKE_BATCH cases at a time (registry.cases.snapshot.read_case_batches):
+    memory holds one batch's rows, whatever the size of the registry."""
+    conn = db.conn
+    for spec in (CASE_SUMMARY, CASE_TIMELINE):
+        _create(db, spec)
+    completeness = _completeness(conn)
+    pending: dict[str, Completeness] = {}
+    next_event = 1
+    # One step of the progress bar; its seconds are then split into reading and each table's share.
+    spent = {"read": 0.0, CASE_TIMELINE.name: 0.0}
+    with progress.step(CASE_SUMMARY.name), closing(read_case_batches(conn, BAKE_BATCH)) as batches:
+        while True:
+            started = time.perf_counter()
+            snap = next(batches, None)
+            spent["read"] += time.perf_counter() - started
+            if snap is None:
+                break
+            lk = Lookups(snap)
+            keys = {c["case_key"] for c in snap["cases"]}
+            while not keys <= pending.keys():
+                key, counts = next(completeness)
+                pending[key] = counts
+            _insert(conn, CASE_SUMMARY, case_summary_rows(lk, {k: pending.pop(k) for k in keys}, score_flags))
+            started = time.perf_counter()
+            events = timeline_rows(lk, first_id=next_event)
+            next_event += len(events)
+            _insert(conn, CASE_TIMELINE, events)
+            spent[CASE_TIMELINE.name] += time.perf_counter() - started
+        for spec in (CASE_SUMMARY, CASE_TIMELINE):
+            _index(db, spec)
+    progress.timings[CASE_SUMMARY.name] -= sum(spent.values())
+    for name, seconds in spent.items():
+        progress.timings[name] = progress.timings.get(name, 0.0) + seconds
 
 
 def bake(db: Database, score_flags: dict[str, list[str]] | None = None, progress: Progress | None = None) -> None:
     """Derive the baked tables, indexes and full-text indexes from the registry tables in `db`.
 
-    `db`'s connection must be in autocommit mode (isolation_level None): the
-    bake runs in transactions of its own, around the side file it attaches.
+    `db`'s connection must be in autocommit mode (isolation_level None): the bake runs in transactions
+    of its own.
     """
     progress = progress or quiet()
-    with progress.step("read"):
-        path = Path(db.conn.execute("PRAGMA database_list").fetchone()[2])
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            # The completeness counts are one SQL statement, which SQLite runs without holding
-            # Python's GIL: they are counted while this thread builds the rows the bakers read.
-            counting = pool.submit(_completeness, path)
-            snap = read_snapshot(db.conn)
-            completeness = counting.result()
-    lk = Lookups(snap)
-    baked = {
-        "case_summary": lambda: case_summary_rows(lk, completeness, score_flags),
-        "case_timeline": lambda: timeline_rows(lk),
-        "lab_series": lab_series_sql,
-        "discrepancies": lambda: discrepancy_rows(lk),
+    conn = db.conn
+    conn.execute("BEGIN")
+    with progress.step("citations"):
+        _add_derived_columns(conn)
+    _bake_cases(db, score_flags or {}, progress)
+    others: dict[str, Callable[[], Iterable[Row] | str]] = {
+        LAB_SERIES.name: lab_series_sql,
+        DISCREPANCIES.name: lambda: discrepancy_rows(Lookups(read_discrepancy_snapshot(conn))),
         BUILD_INFO.name: build_info_rows,
     }
-    aside = _Aside(path, CASE_TIMELINE, baked[CASE_TIMELINE.name])
-    try:
-        _bake_all(db, snap, baked, aside, progress)
-    finally:
-        aside.close()
-
-
-def _bake_all(db: Database, snap: Snapshot, baked: dict[str, Callable[[], Iterable[Row] | str]], aside: _Aside,
-              progress: Progress) -> None:
-    db.conn.execute("BEGIN")
-    _add_derived_columns(db.conn, snap)
     for spec in BAKED_TABLES:
-        if spec is aside.spec and aside.process is not None:
-            continue  # the child bakes it meanwhile; copied in below
-        with progress.step(spec.name):
-            _bake(db, spec, baked[spec.name]())
-    db.conn.execute("COMMIT")
-    if aside.process is not None:
-        with progress.step(aside.spec.name):
-            aside.finish(db)
-    db.conn.execute("BEGIN")
+        if spec.name in others:
+            with progress.step(spec.name):
+                _create(db, spec)
+                _insert(conn, spec, others[spec.name]())
+                _index(db, spec)
     with progress.step("indexes"):
         db.index_foreign_keys()
     with progress.step("full-text"):
@@ -222,11 +174,11 @@ def _bake_all(db: Database, snap: Snapshot, baked: dict[str, Callable[[], Iterab
     with progress.step("analyze"):
         db.execute(f"PRAGMA analysis_limit = {ANALYSIS_LIMIT}")
         db.analyze()
-    db.conn.execute("COMMIT")
+    conn.execute("COMMIT")
 
 
 #: Steps of a publish, for the progress bar.
-PUBLISH_STEPS = 6 + len(BAKED_TABLES) + 3
+PUBLISH_STEPS = 8 + len(BAKED_TABLES)
 
 
 def build_database(engine: Engine, path: Path, *, allow_synthetic: bool = False, previous: Path | None = None,
