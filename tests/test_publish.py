@@ -200,7 +200,7 @@ def test_a_failed_bake_leaves_the_previous_build_and_no_stray_files(sqlite_engin
     monkeypatch.setattr(build, "timeline_rows", broken)
     with pytest.raises(ValueError, match="timeline"):
         publish(sqlite_engine, tmp_path / "dist")
-    assert sorted(p.name for p in (tmp_path / "dist").iterdir()) == ["metadata.json", "registry.db"]
+    assert sorted(p.name for p in (tmp_path / "dist").iterdir()) == ["inspect-data.json", "metadata.json", "registry.db"]
     assert _dump(tmp_path / "dist" / "registry.db") == before
 
 
@@ -368,6 +368,36 @@ def test_serve_runs_datasette_immutable_with_templates_and_settings(published):
     assert settings["allow_csv_stream"] == "on" and settings["suggest_facets"] == "off"
     assert set(settings) == set(SETTINGS)
     assert (argv[argv.index("--host") + 1], argv[argv.index("--port") + 1]) == ("127.0.0.1", "8123")
+
+
+def test_serve_passes_the_row_counts_publish_wrote(published, tmp_path):
+    """datasette shows table counts from the inspect file publish wrote (no count(*) of millions of rows);
+    a file that does not match the build (another size) is not passed."""
+    argv = serve_argv(published, "127.0.0.1", 8123)
+    inspect = json.loads(Path(argv[argv.index("--inspect-file") + 1]).read_text())
+    tables = inspect["registry"]["tables"]
+    with sqlite3.connect(published / "registry.db") as conn:
+        for name in ("case_summary", "evidence", "case_summary_fts", "assessment_items"):
+            assert tables[name]["count"] == conn.execute(f"select count(*) from {name}").fetchone()[0]
+    stale = tmp_path / "stale"
+    stale.mkdir()
+    (stale / "registry.db").write_bytes((published / "registry.db").read_bytes() + b"\0" * 4096)
+    (stale / "metadata.json").write_text((published / "metadata.json").read_text())
+    (stale / "inspect-data.json").write_text(json.dumps(inspect))
+    assert "--inspect-file" not in serve_argv(stale)
+
+
+def test_registry_stats_count_the_published_cases(db):
+    stats = {}
+    for figure, value, n in db.execute("select figure, value, n from registry_stats order by id").fetchall():
+        stats.setdefault(figure, []).append((value, n))
+    assert stats["cases"] == [(None, db["case_summary"].count)]
+    assert stats["publications"] == [(None, db["publications"].count)]
+    outcomes = db.execute("select reaction_outcome, count(*) from case_summary group by 1 "
+                          "order by count(*) desc, reaction_outcome is null, reaction_outcome").fetchall()
+    assert stats["reaction_outcome"] == [(v, n) for v, n in outcomes]
+    latencies = db.execute("select cast(latency_days as text), count(*) from case_summary group by latency_days").fetchall()
+    assert sorted(stats["latency_days"], key=repr) == sorted(latencies, key=repr)
 
 
 def _scores_by_content(path: Path) -> list[tuple]:

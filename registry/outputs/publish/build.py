@@ -20,6 +20,7 @@ import json
 import os
 import sqlite3
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -38,10 +39,11 @@ from registry.core.progress import Progress, quiet
 from registry.outputs.publish.copy import copy_working_database
 from registry.outputs.publish.discrepancies import DISCREPANCIES, discrepancy_rows
 from registry.outputs.publish.fts import build_fts
-from registry.outputs.publish.layout import BAKED_TABLES, DERIVED_COLUMNS
+from registry.outputs.publish.layout import BAKE_ONLY_INDEXES, BAKED_TABLES, DERIVED_COLUMNS, UNUSED_INDEXES
 from registry.outputs.publish.metadata import build_metadata
 from registry.outputs.publish.scores import BUILD_INFO, Scored, build_info_rows, score_file
-from registry.outputs.publish.site import DB_NAME, METADATA_NAME
+from registry.outputs.publish.site import DATABASE, DB_NAME, INSPECT_NAME, METADATA_NAME
+from registry.outputs.publish.stats import REGISTRY_STATS, registry_stats_sql
 from registry.outputs.publish.synthetic import SYNTHETIC_FLAGGED, drop_synthetic
 from registry.outputs.publish.timeline import CASE_TIMELINE, LAB_SERIES, lab_series_sql, timeline_rows
 from registry.schema import migrate
@@ -98,13 +100,24 @@ def _insert(conn: sqlite3.Connection, spec: BakedTable, rows: Iterable[Row] | st
 
 
 def _index(db: Database, spec: BakedTable) -> None:
-    for column in spec.indexes:
+    """The facet and filter columns, and the columns that link to a registry row (datasette counts a row's
+    links from other tables on its page); not those naming a vocabulary code (labels are looked up by code)."""
+    links = [c.name for c in spec.columns if c.references and not c.references.startswith("vocab_") and c.name != spec.pk]
+    for column in dict.fromkeys([*spec.indexes, *links]):
         db[spec.name].create_index([column], if_not_exists=True)
 
 
+_COMPLETENESS = "temp.bake_completeness"
+
+
+def _count_completeness(conn: sqlite3.Connection) -> None:
+    """Key-fact counts of every case, into a temporary table in case_key order (one statement)."""
+    conn.execute(f"CREATE TABLE {_COMPLETENESS} AS {completeness_sql()}")
+
+
 def _completeness(conn: sqlite3.Connection) -> Iterator[tuple[str, Completeness]]:
-    """Key-fact counts per case, in case_key order (the order the batches come in), as one streaming cursor."""
-    for key, known, nr, na, unrecorded in conn.execute(completeness_sql()):
+    """The key-fact counts in case_key order (the order the batches come in), as one streaming cursor."""
+    for key, known, nr, na, unrecorded in conn.execute(f"SELECT * FROM {_COMPLETENESS} ORDER BY rowid"):
         yield key, Completeness(key, int(known), int(nr), int(na), int(unrecorded))
 
 
@@ -112,8 +125,6 @@ def _bake_cases(db: Database, score_flags: dict[str, list[str]], progress: Progr
     """case_summary and case_timeline, BAKE_BATCH cases at a time (registry.cases.snapshot.read_case_batches):
     memory holds one batch's rows, whatever the size of the registry."""
     conn = db.conn
-    for spec in (CASE_SUMMARY, CASE_TIMELINE):
-        _create(db, spec)
     completeness = _completeness(conn)
     pending: dict[str, Completeness] = {}
     next_event = 1
@@ -155,20 +166,26 @@ def bake(db: Database, score_flags: dict[str, list[str]] | None = None, progress
     conn.execute("BEGIN")
     with progress.step("citations"):
         _add_derived_columns(conn)
-    _bake_cases(db, score_flags or {}, progress)
     others: dict[str, Callable[[], Iterable[Row] | str]] = {
         LAB_SERIES.name: lab_series_sql,
         DISCREPANCIES.name: lambda: discrepancy_rows(Lookups(read_discrepancy_snapshot(conn))),
+        REGISTRY_STATS.name: registry_stats_sql,
         BUILD_INFO.name: build_info_rows,
     }
-    for spec in BAKED_TABLES:
-        if spec.name in others:
+    for spec in BAKED_TABLES:  # in declared order: case_summary first, the others point at it
+        _create(db, spec)
+    # What reads evidence by subject comes first; then that index goes, and the new tables take its pages.
+    with progress.step("completeness"):
+        _count_completeness(conn)
+    order = [DISCREPANCIES, *(s for s in BAKED_TABLES if s is not DISCREPANCIES)]
+    for spec in order:
+        if spec is CASE_SUMMARY:
+            _drop_indexes(conn, BAKE_ONLY_INDEXES)
+            _bake_cases(db, score_flags or {}, progress)
+        elif spec.name in others:
             with progress.step(spec.name):
-                _create(db, spec)
                 _insert(conn, spec, others[spec.name]())
                 _index(db, spec)
-    with progress.step("indexes"):
-        db.index_foreign_keys()
     with progress.step("full-text"):
         build_fts(db)
     with progress.step("analyze"):
@@ -178,7 +195,8 @@ def bake(db: Database, score_flags: dict[str, list[str]] | None = None, progress
 
 
 #: Steps of a publish, for the progress bar.
-PUBLISH_STEPS = 8 + len(BAKED_TABLES)
+PUBLISH_STEPS = 8 + len(BAKED_TABLES)  # copy, synthetic, scores, citations, completeness, full-text, analyze,
+# vacuum, metadata, and a step per baked table (case_summary's includes case_timeline)
 
 
 def build_database(engine: Engine, path: Path, *, allow_synthetic: bool = False, previous: Path | None = None,
@@ -206,6 +224,7 @@ def build_database(engine: Engine, path: Path, *, allow_synthetic: bool = False,
             conn.execute("PRAGMA secure_delete = ON")
             conn.execute("DROP TABLE IF EXISTS alembic_version")
             excluded = {name: 0 for name in SYNTHETIC_FLAGGED} if allow_synthetic else drop_synthetic(conn)
+            _drop_indexes(conn, UNUSED_INDEXES)
         with progress.step("scores"):
             scored = score_file(path, previous)
         bake(db, scored.flags, progress)
@@ -221,6 +240,25 @@ def build_database(engine: Engine, path: Path, *, allow_synthetic: bool = False,
         return counts, excluded, scored
     finally:
         db.close()
+
+
+def _drop_indexes(conn: sqlite3.Connection, names: Iterable[str]) -> None:
+    for name in names:
+        conn.execute(f'DROP INDEX IF EXISTS "{name}"')
+
+
+def inspect_data(path: Path, counts: dict[str, int]) -> dict:
+    """datasette's inspect data for the published file: the row count of every table (those of `counts`
+    as the build counted them, the full-text tables counted here), its size, and a build id in place of a
+    hash of the whole file (datasette only shows it and uses it as an ETag; hashing 2 GB would take seconds)."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        names = [n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        tables = {n: {"count": counts[n] if n in counts else conn.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0]}
+                  for n in names}
+    finally:
+        conn.close()
+    return {DATABASE: {"hash": uuid.uuid4().hex, "size": path.stat().st_size, "file": str(path), "tables": tables}}
 
 
 def _is_fts_table(db: Database, name: str) -> bool:
@@ -246,5 +284,6 @@ def publish(engine: Engine, out_dir: Path, *, allow_synthetic: bool = False,
         metadata_path = out_dir / METADATA_NAME
         metadata = build_metadata(final)
         metadata_path.write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        (out_dir / INSPECT_NAME).write_text(json.dumps(inspect_data(final, counts), indent=2) + "\n", encoding="utf-8")
     return PublishResult(final, metadata_path, counts, excluded, allow_synthetic, dict(progress.timings),
                          scored.scored, scored.reused)

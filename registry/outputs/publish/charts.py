@@ -173,17 +173,18 @@ def horizontal_bars(items: list[tuple[str, int]], *, width: int = 640, bar_heigh
     return BarChart(frame, tuple(bars), value_ticks, x_label="cases")
 
 
-def histogram(values: list[int], *, bin_days: int = 7, width: int = 640, height: int = 220) -> BarChart | None:
-    """Vertical bars of how many values fall in each bin of bin_days (1-7, 8-14, ...)."""
+def histogram(values: list[tuple[int, int]], *, bin_days: int = 7, width: int = 640, height: int = 220) -> BarChart | None:
+    """Vertical bars of how many values fall in each bin of bin_days (1-7, 8-14, ...); `values` are
+    (value, number of cases with it)."""
     if not values:
         return None
     frame = Frame(width, height, left=48, top=12, right=16, bottom=48)
-    lo = min(0, min((v - 1) // bin_days for v in values))
-    hi = max((v - 1) // bin_days for v in values)
+    lo = min(0, min((v - 1) // bin_days for v, _ in values))
+    hi = max((v - 1) // bin_days for v, _ in values)
     bins = list(range(lo, hi + 1))
     counts = {b: 0 for b in bins}
-    for v in values:
-        counts[(v - 1) // bin_days] += 1
+    for v, n in values:
+        counts[(v - 1) // bin_days] += n
     top = max(counts.values())
     ticks = [t for t in _ticks(0, top) if t == int(t)]
     top = max(top, ticks[-1])

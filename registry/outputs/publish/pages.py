@@ -16,6 +16,7 @@ from registry.cases.lookups import fmt_number, label
 from registry.cases.summary import CASE_SUMMARY
 from registry.outputs.publish.charts import histogram, horizontal_bars, line_chart
 from registry.outputs.publish.site import DATABASE
+from registry.outputs.publish.stats import REGISTRY_STATS
 from registry.schema.vocabulary import Analyte, CaseLinkRole, TimeUnit
 
 #: case_summary columns whose definitions the about page lists.
@@ -134,21 +135,21 @@ async def case_page(db: Any, case_key: str) -> dict[str, Any] | None:
 
 
 async def overview(db: Any) -> dict[str, Any]:
-    latencies = [r["latency_days"] for r in await _rows(db, "select latency_days from case_summary")]
-    known = [v for v in latencies if v is not None and v >= 1]
-    indications = await _rows(db, """
-        select coalesce(indication, 'not known') as name, count(*) as n from case_summary
-        group by 1 order by n desc, indication is null, name""")
-    outcomes = await _rows(db, """
-        select s.reaction_outcome as code, count(*) as n from case_summary s
-        group by 1 order by n desc, code is null, code""")
+    """The about page's figures, read from registry_stats (counted once by publish, not on every request)."""
+    stats: dict[str, list[tuple[str | None, int]]] = {}
+    for r in await _rows(db, f"select figure, value, n from {REGISTRY_STATS.name} where figure in "
+                             "('cases', 'latency_days', 'indication', 'reaction_outcome') order by id"):
+        stats.setdefault(r["figure"], []).append((r["value"], r["n"]))
+    known = [(int(v), n) for v, n in stats.get("latency_days", []) if v is not None and int(v) >= 1]
+    cases = stats["cases"][0][1]
     descriptions = CASE_SUMMARY.descriptions
     return {
-        "cases": len(latencies),
-        "latency_unknown": len(latencies) - len(known),
+        "cases": cases,
+        "latency_unknown": cases - sum(n for _, n in known),
         "latency_chart": histogram(known),
-        "indication_chart": horizontal_bars([(r["name"], r["n"]) for r in indications]),
-        "outcome_chart": horizontal_bars([(label("reaction_outcome", r["code"]) or "not known", r["n"]) for r in outcomes]),
+        "indication_chart": horizontal_bars([(v or "not known", n) for v, n in stats.get("indication", [])]),
+        "outcome_chart": horizontal_bars([(label("reaction_outcome", v) or "not known", n)
+                                          for v, n in stats.get("reaction_outcome", [])]),
         "definitions": [(col, descriptions[col]) for col in DEFINED_COLUMNS],
         "csv_url": CSV_ALL_CASES,
     }

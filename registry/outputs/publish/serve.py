@@ -17,7 +17,7 @@ from typing import Any
 
 from registry.core.errors import RegistryError
 from registry.outputs.publish.metadata import build_metadata
-from registry.outputs.publish.site import DB_NAME, METADATA_NAME, STATIC_MOUNT
+from registry.outputs.publish.site import DATABASE, DB_NAME, INSPECT_NAME, METADATA_NAME, STATIC_MOUNT
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
@@ -65,11 +65,24 @@ def refresh_metadata(out_dir: Path) -> dict[str, Any]:
     return meta
 
 
+def inspect_file(out_dir: Path) -> Path | None:
+    """The row counts publish wrote beside the file, if they are this file's (same size); else None."""
+    db_path, path = out_dir / DB_NAME, out_dir / INSPECT_NAME
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        ok = data[DATABASE]["size"] == db_path.stat().st_size
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return path if ok else None
+
+
 def datasette_kwargs(out_dir: Path) -> dict[str, Any]:
     """Arguments for datasette.app.Datasette that reproduce `serve` in-process (tests)."""
     db_path, _ = published_paths(out_dir)
+    inspect = inspect_file(out_dir)
     return {
         "immutables": [str(db_path)],
+        "inspect_data": json.loads(inspect.read_text(encoding="utf-8")) if inspect else None,
         "metadata": refresh_metadata(out_dir),
         "template_dir": str(TEMPLATES_DIR),
         "plugins_dir": str(PLUGINS_DIR),
@@ -91,6 +104,9 @@ def serve_argv(out_dir: Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT
         "--host", host,
         "--port", str(port),
     ]
+    inspect = inspect_file(out_dir)
+    if inspect is not None:
+        argv += ["--inspect-file", str(inspect)]
     for name, value in SETTINGS.items():
         argv += ["--setting", name, setting_value(value)]
     return argv
