@@ -40,10 +40,11 @@ from registry.outputs.publish.copy import copy_working_database
 from registry.outputs.publish.discrepancies import DISCREPANCIES, discrepancy_rows
 from registry.outputs.publish.fts import build_fts
 from registry.outputs.publish.layout import BAKE_ONLY_INDEXES, BAKED_TABLES, DERIVED_COLUMNS, UNUSED_INDEXES
-from registry.outputs.publish.metadata import build_metadata
+from registry.outputs.publish.metadata import TABLE_OPTIONS, build_metadata
 from registry.outputs.publish.scores import BUILD_INFO, Scored, build_info_rows, score_file
 from registry.outputs.publish.site import DATABASE, DB_NAME, INSPECT_NAME, METADATA_NAME
 from registry.outputs.publish.stats import REGISTRY_STATS, registry_stats_sql
+from registry.outputs.publish.suspects import CASE_SUSPECT_DRUGS, case_suspect_drugs_sql
 from registry.outputs.publish.synthetic import SYNTHETIC_FLAGGED, drop_synthetic
 from registry.outputs.publish.timeline import CASE_TIMELINE, LAB_SERIES, lab_series_sql, timeline_rows
 from registry.schema import migrate
@@ -102,9 +103,32 @@ def _insert(conn: sqlite3.Connection, spec: BakedTable, rows: Iterable[Row] | st
 def _index(db: Database, spec: BakedTable) -> None:
     """The facet and filter columns, and the columns that link to a registry row (datasette counts a row's
     links from other tables on its page); not those naming a vocabulary code (labels are looked up by code)."""
-    links = [c.name for c in spec.columns if c.references and not c.references.startswith("vocab_") and c.name != spec.pk]
+    key = spec.pk if isinstance(spec.pk, str) else spec.pk[0]  # a key's first column has its own index
+    links = [c.name for c in spec.columns if c.references and not c.references.startswith("vocab_") and c.name != key]
     for column in dict.fromkeys([*spec.indexes, *links]):
-        db[spec.name].create_index([column], if_not_exists=True)
+        if column != TABLE_OPTIONS.get(spec.name, {}).get("sort_desc"):  # see _sort_indexes
+            db[spec.name].create_index([column], if_not_exists=True)
+
+
+def _sort_indexes(conn: sqlite3.Connection) -> None:
+    """An index in the order datasette pages a table sorted by a column newest first: (column DESC, key).
+
+    datasette 0.65 reads the first page of such a table with ORDER BY column DESC alone, and the next ones
+    from a (column, primary key) position; rows that tie on the column must come in key order on the first
+    page too, or a streamed CSV repeats some rows and leaves out others (it did: 9,671 distinct of 10,144
+    rows for 10,000 cases). This index makes SQLite read them in that order; a single-column index on the
+    column, which would give ties in reverse rowid order, is dropped.
+    """
+    for table, options in TABLE_OPTIONS.items():
+        column = options.get("sort_desc")
+        if column is None:
+            continue
+        pk = [r[1] for r in sorted(conn.execute(f'PRAGMA table_info("{table}")'), key=lambda r: r[5]) if r[5]]
+        for (index,) in conn.execute(f"SELECT name FROM pragma_index_list('{table}') WHERE origin = 'c'").fetchall():
+            if [r[2] for r in conn.execute(f'PRAGMA index_info("{index}")')] == [column]:
+                conn.execute(f'DROP INDEX "{index}"')
+        keys = ", ".join(f'"{c}"' for c in pk)
+        conn.execute(f'CREATE INDEX "{table}_by_{column}_desc" ON "{table}" ("{column}" DESC, {keys})')
 
 
 _COMPLETENESS = "temp.bake_completeness"
@@ -169,6 +193,7 @@ def bake(db: Database, score_flags: dict[str, list[str]] | None = None, progress
     others: dict[str, Callable[[], Iterable[Row] | str]] = {
         LAB_SERIES.name: lab_series_sql,
         DISCREPANCIES.name: lambda: discrepancy_rows(Lookups(read_discrepancy_snapshot(conn))),
+        CASE_SUSPECT_DRUGS.name: case_suspect_drugs_sql,
         REGISTRY_STATS.name: registry_stats_sql,
         BUILD_INFO.name: build_info_rows,
     }
@@ -186,6 +211,7 @@ def bake(db: Database, score_flags: dict[str, list[str]] | None = None, progress
             with progress.step(spec.name):
                 _insert(conn, spec, others[spec.name]())
                 _index(db, spec)
+    _sort_indexes(conn)
     with progress.step("full-text"):
         build_fts(db)
     with progress.step("analyze"):

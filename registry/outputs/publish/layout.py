@@ -11,10 +11,13 @@ from registry.cases.summary import CASE_SUMMARY
 from registry.outputs.publish.discrepancies import DISCREPANCIES
 from registry.outputs.publish.scores import BUILD_INFO
 from registry.outputs.publish.stats import REGISTRY_STATS
+from registry.outputs.publish.suspects import CASE_SUSPECT_DRUGS
 from registry.outputs.publish.timeline import CASE_TIMELINE, LAB_SERIES
 
 #: Baked tables in build order (case_summary first: the others point at it).
-BAKED_TABLES: tuple[BakedTable, ...] = (CASE_SUMMARY, CASE_TIMELINE, LAB_SERIES, DISCREPANCIES, REGISTRY_STATS, BUILD_INFO)
+BAKED_TABLES: tuple[BakedTable, ...] = (
+    CASE_SUMMARY, CASE_TIMELINE, LAB_SERIES, DISCREPANCIES, CASE_SUSPECT_DRUGS, REGISTRY_STATS, BUILD_INFO,
+)
 
 #: Columns the published copy of a model table gains, so links and labels read well.
 DERIVED_COLUMNS: dict[str, tuple[Col, ...]] = {
