@@ -3,15 +3,18 @@
 Steps, in order: copy the working database's tables into a new file
 (registry.outputs.publish.copy: SQLite's page-level backup, or a stream of rows from
 PostgreSQL into a freshly migrated file, so both backends publish the same
-schema); take synthetic data out unless allowed; recompute the registry's
-own scores into the file's assessments for the cases whose facts changed
-since the previous build (registry.outputs.publish.scores; the working
-database is only read: `score --store` writes them there); add the derived
-publication columns; bake case_summary and case_timeline a batch of cases at
-a time, lab_series in SQL, and discrepancies, from what the file holds;
+schema); take synthetic data out unless allowed, and the indexes the site
+never reads; recompute the registry's own scores into the file's assessments
+for the cases whose facts changed since the previous build
+(registry.outputs.publish.scores; the working database is only read:
+`score --store` writes them there); add the derived publication columns;
+bake, from what the file holds, discrepancies, then case_summary and
+case_timeline a batch of cases at a time (memory does not grow with the
+registry), then lab_series, case_suspect_drugs and registry_stats in SQL;
 index facet columns; build the full-text indexes; ANALYZE; write
-metadata.json beside the file. The file is built under a temporary name and moved into
-place only when complete, so a server never sees half a build.
+metadata.json and datasette's row counts (inspect-data.json) beside the
+file. The file is built under a temporary name and moved into place only
+when complete, so a server never sees half a build.
 """
 
 from __future__ import annotations
@@ -221,8 +224,9 @@ def bake(db: Database, score_flags: dict[str, list[str]] | None = None, progress
 
 
 #: Steps of a publish, for the progress bar.
-PUBLISH_STEPS = 8 + len(BAKED_TABLES)  # copy, synthetic, scores, citations, completeness, full-text, analyze,
-# vacuum, metadata, and a step per baked table (case_summary's includes case_timeline)
+#: copy, synthetic, scores, citations, completeness, full-text, analyze, vacuum, metadata, and one per
+#: baked table but case_timeline (case_summary's step bakes it too).
+PUBLISH_STEPS = 9 + len(BAKED_TABLES) - 1
 
 
 def build_database(engine: Engine, path: Path, *, allow_synthetic: bool = False, previous: Path | None = None,
