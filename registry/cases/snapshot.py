@@ -4,10 +4,11 @@ By the time the bakers run, the file already holds the working database's
 tables (registry.outputs.publish.copy) without synthetic data unless allowed
 (registry.outputs.publish.synthetic), so reading it is the same code for every
 backend, with SQLite's values (booleans as 0/1). Rows are plain dicts
-read with the DB-API cursor, in primary-key order.
+read with the DB-API cursor, in primary-key order, a batch of cases at a
+time (read_case_batches), so memory holds one batch whatever the size of
+the registry.
 
-Only what a baker reads is loaded, which keeps memory and time in
-proportion at 100,000 cases:
+Only what a baker reads is loaded:
 
 * findings: only those recorded as present (case_summary lists them; the
   other statuses are not shown in any baked table);

@@ -28,9 +28,8 @@ from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
 from registry.cases.baked import BakedTable, Col
-from registry.cases.scoring.flags import flagged_messages, score_disagreements
-from registry.cases.scoring.store import computed_instruments, store_registry_assessments
-from registry.core.sync import gc_paused
+from registry.cases.scoring.flags import refresh_registry_scores
+from registry.cases.scoring.store import computed_instruments
 from registry.schema import migrate
 from registry.schema.vocabulary import Assessor
 
@@ -99,10 +98,9 @@ def score_file(path: Path, previous: Path | None = None) -> Scored:
         conn.close()
     scoring = create_engine(f"sqlite:///{path}", poolclass=NullPool)
     try:
-        with scoring.begin() as sa_conn, gc_paused():
+        with scoring.begin() as sa_conn:
             for chunk in _chunks(changed):
-                scores = store_registry_assessments(sa_conn, chunk)
-                result.flags.update(flagged_messages(score_disagreements(sa_conn, chunk, registry=scores)))
+                result.flags.update(refresh_registry_scores(sa_conn, chunk))
                 result.scored += len(chunk)
     finally:
         scoring.dispose()
