@@ -46,13 +46,23 @@ def _run(cli: str, cwd: Path, *args: str) -> None:
         raise SystemExit(f"{' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
 
 
+#: Columns that record when or with what a file was built, not what it says: left out of the fingerprint.
+BUILD_COLUMNS = {"cases": ("facts_changed_at",)}
+#: Tables of the same kind (what the build was made with).
+BUILD_TABLES = ("build_info",)
+
+
 def _table_hashes(path: Path) -> dict[str, str]:
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     out = {}
     names = [n for (n,) in conn.execute(
         "select name from sqlite_master where type in ('table', 'view') and name not like 'sqlite_%' order by name")]
     for name in names:
-        cur = conn.execute(f'select * from "{name}"')
+        if name in BUILD_TABLES:
+            continue
+        skip = BUILD_COLUMNS.get(name, ())
+        cols = [r[1] for r in conn.execute(f'pragma table_info("{name}")') if r[1] not in skip]
+        cur = conn.execute(f'select {", ".join(chr(34) + c + chr(34) for c in cols)} from "{name}"')
         cols = [d[0] for d in cur.description]
         rows = sorted(repr(r) for r in cur)
         digest = hashlib.sha256(repr(cols).encode())

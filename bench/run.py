@@ -112,6 +112,7 @@ class Bench:
         self.db_path = str(work / "working.db")
         self.out_dir = work / "published"
         self.published = False
+        self.publish_peak: float | None = None
 
     def run(self) -> None:
         a, r = self.args, self.report
@@ -176,42 +177,51 @@ class Bench:
     # -- 2. publish -------------------------------------------------------------------------
 
     def part_publish(self) -> None:
-        """The first publish after the import scores every case; later ones find the scores current."""
+        """The first publish after the import scores every case; later ones (into the same folder, so they find
+        the previous build) score only the cases whose facts changed: none."""
         a, r = self.args, self.report
         if not _have("registry.outputs.publish.build"):
             r.skip("publish", "registry.outputs.publish.build is not there yet (publish, datasette and export parts need it)")
             return
         runs = []
         t_start = time.perf_counter()
+        shutil.rmtree(self.out_dir, ignore_errors=True)
         for i in range(1 + (a.repeats if "publish" in a.parts else 0)):
             if i > 1 and time.perf_counter() - t_start > a.budget:
                 break
-            shutil.rmtree(self.out_dir, ignore_errors=True)
             steps_file = self.work / f"publish-steps-{i}.json"
             s, peak, code, err = run_measured(
                 worker_argv("publish", f"sqlite:///{self.db_path}", str(self.out_dir), str(steps_file)),
                 timeout=a.publish_timeout)
             if code != 0:
                 msg = "timed out" if code == -9 else f"failed: {err.strip().splitlines()[-1] if err.strip() else code}"
-                r.add("publish", f"publish {msg}", s, "s", "< 10 s at 100k", False)
+                r.add("publish", f"publish {msg}", s, "s", "<= 20 s at 100k", False)
                 r.note(f"publish {msg} after {s:.0f} s; datasette and export parts skipped")
                 return
             runs.append((s, peak, json.loads(steps_file.read_text())))
         self.published = True
         if "publish" not in a.parts:
             return
-        goal_note = "" if self.n >= BIG else "goal is for 100k"
+        big = self.n >= BIG
+        goal_note = "" if big else "goal is for 100k"
         first = runs[0]
-        r.add("publish", "first publish after import (scores every case)", first[0], "s", "< 10 s at 100k",
-              (first[0] < 10) if self.n >= BIG else None, goal_note)
+        r.add("publish", "first publish after import (scores every case)", first[0], "s", "<= 20 s at 100k",
+              (first[0] <= 20) if big else None, goal_note)
         again = runs[1:] or runs
         t = median([x[0] for x in again])
-        r.add("publish", "publish again (scores current)", t, "s", "< 10 s at 100k", (t < 10) if self.n >= BIG else None,
-              goal_note)
+        r.add("publish", "publish again, nothing changed (scores nothing)", t, "s", "<= 10 s at 100k",
+              (t <= 10) if big else None, goal_note)
         for label, (_, _, steps) in (("first publish", first), ("publish again", again[-1])):
-            r.note(f"{label}, seconds per step: " + ", ".join(f"{k} {v:.1f}" for k, v in steps.items() if v >= 0.05))
-        r.add("publish", "publish peak RSS", max(x[1] for x in runs), "MB")
-        r.add("publish", "published file size", (self.out_dir / "registry.db").stat().st_size / 1e6, "MB")
+            r.note(f"{label}, seconds per step: " + ", ".join(
+                f"{k} {v:.1f}" if isinstance(v, float) else f"{k} {v:,}" for k, v in steps.items()
+                if not isinstance(v, float) or v >= 0.05))
+        peak = max(x[1] for x in runs)
+        r.add("publish", "publish peak RSS", peak, "MB", "<= 400 MB at 100k", (peak <= 400) if big else None, goal_note)
+        self.publish_peak = peak
+        size, working = (self.out_dir / "registry.db").stat().st_size / 1e6, Path(self.db_path).stat().st_size / 1e6
+        r.add("publish", "published file size", size, "MB")
+        r.add("publish", "working database size", working, "MB")
+        r.add("publish", "published file / working database", size / working, "x", "<= 1x", size <= working)
 
     # -- 3. datasette -------------------------------------------------------------------------
 
@@ -231,7 +241,14 @@ class Bench:
         measured = json.loads(result_json.read_text())
         paths = [tuple(p) for p in measured["paths"]]
         big = self.n >= BIG
-        goals = {"case_summary, default facets": (100, "p50 <= 100 ms at 100k"), "case page (row)": (20, "p50 <= 20 ms at 100k")}
+        goals = {
+            "case_summary, default facets": (100, "p50 <= 100 ms at 100k"), "case page (row)": (20, "p50 <= 20 ms at 100k"),
+            "case_summary, full-text search": (150, "p50 <= 150 ms at 100k"),
+            "case_summary, filtered (sex, outcome)": (100, "p50 <= 100 ms at 100k"),
+            "case_summary, suspect_drug_list__arraycontains": (150, "p50 <= 150 ms at 100k"),
+            "home page /": (100, "p50 <= 100 ms at 100k"), "database page /registry": (100, "p50 <= 100 ms at 100k"),
+            "about page": (100, "p50 <= 100 ms at 100k"), "evidence table": (150, "p50 <= 150 ms at 100k"),
+        }
         for mode, results in (("in-process", measured["results"]), ("http", self._http_pages(paths))):
             for label, res in results.items():
                 goal, limit = "", None
@@ -270,11 +287,15 @@ class Bench:
             importing.import_raws(engine, _prefix(self.raws, small_n), self.args.batch)
             engine.dispose()
             small_out = self.work / "published-small"
-            s, _, code, err = run_measured(worker_argv("publish", f"sqlite:///{small_db}", str(small_out)),
-                                           timeout=self.args.publish_timeout)
+            s, small_peak, code, err = run_measured(worker_argv("publish", f"sqlite:///{small_db}", str(small_out)),
+                                                    timeout=self.args.publish_timeout)
             if code != 0:
                 r.note(f"small publish for the memory check failed: {err[-300:]}")
                 return
+            r.add("publish", f"publish peak RSS at N/{scale}", small_peak, "MB")
+            if self.publish_peak:
+                growth = self.publish_peak / small_peak
+                r.add("publish", f"publish peak RSS at N / at N/{scale}", growth, "x", "<= 1.5x", growth <= 1.5)
             small = self._csv_figures(small_n, f"sqlite:///{small_db}", small_out, label=f" at N/{scale}", repeats=1)
             for who in ("ours", "datasette", "sqlite3"):
                 if big.get(who) and small.get(who):
@@ -344,7 +365,8 @@ class Bench:
                     secs.append(res["seconds"])
                     hwm.append(res["server_hwm_after_mb"] or 0)
                 t_ds = median(secs)
-                note = "TRUNCATED/ERROR: not all rows" if res["truncated_or_error"] else f"{res['lines'] - 1:,} rows"
+                note = ("TRUNCATED/ERROR: not all rows" if res["truncated_or_error"]
+                        else f"{res['rows']:,} rows, {res['distinct_cases']:,} distinct cases of {n:,}")
                 r.add("export", f"datasette CSV _stream=on ({what}){label}", t_ds, "s", "", None, note)
                 if t_ours is not None and not res["truncated_or_error"]:
                     r.add("export", f"datasette CSV / ours ({what}){label}", t_ds / t_ours, "x", ">= 2x", t_ds / t_ours >= 2)

@@ -10,6 +10,8 @@ the registry's metadata, templates, plugins and settings.
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import json
 import socket
 import sqlite3
@@ -44,6 +46,14 @@ def page_paths(db_path: Path) -> list[tuple[str, str]]:
         ("case_summary, filtered (sex, outcome)", f"/{DB}/case_summary?sex=female&reaction_outcome=fatal"),
         ("case_summary, full-text search", f"/{DB}/case_summary?_search={urllib.parse.quote(drug)}"),
         ("case page (row)", f"/{DB}/case_summary/{urllib.parse.quote(case_key)}"),
+        ("case_summary, suspect_drug_list__arraycontains",
+         f"/{DB}/case_summary?suspect_drug_list__arraycontains={urllib.parse.quote(drug)}"),
+        ("home page /", "/"),
+        ("database page /registry", f"/{DB}"),
+        ("about page", "/about"),
+        ("evidence table", f"/{DB}/evidence"),
+        ("case_timeline table", f"/{DB}/case_timeline"),
+        ("lab_series table", f"/{DB}/lab_series"),
     ]
     for q in canned_queries():
         params = {}
@@ -198,7 +208,10 @@ def datasette_csv(base: str, pid: int, out_file: Path) -> dict[str, Any]:
     seconds = time.perf_counter() - t0
     out_file.write_bytes(body)
     after = vm_hwm_mb(pid)
-    return {"status": status, "seconds": seconds, "bytes": len(body), "lines": body.count(b"\n"),
+    # Records, not lines (a quoted cell may hold a line break), and how many distinct cases they are.
+    records = list(csv.reader(io.StringIO(body.decode("utf-8", errors="replace"))))[1:]
+    return {"status": status, "seconds": seconds, "bytes": len(body), "rows": len(records),
+            "distinct_cases": len({r[0] for r in records if r}),
             "server_hwm_before_mb": before, "server_hwm_after_mb": after,
             "truncated_or_error": status != 200 or b"CSV contains more than" in body[-500:]}
 

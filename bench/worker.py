@@ -22,7 +22,8 @@ def publish(url: str, out_dir: str, timings_json: str | None = None) -> None:
     if timings_json:
         import json
 
-        Path(timings_json).write_text(json.dumps(result.timings))
+        Path(timings_json).write_text(json.dumps(
+            {**result.timings, "scored cases": result.scored_cases, "scores taken over": result.reused_scores}))
 
 
 def export_cases(db_file: str, out_file: str) -> None:

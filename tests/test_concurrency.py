@@ -126,9 +126,13 @@ def _one_case(engine):
 
 def test_edit_bumps_version(engine):
     key, v = _one_case(engine)
+    with engine.connect() as conn:
+        loaded_at = conn.execute(select(Case.facts_changed_at).where(Case.case_key == key)).scalar()
     assert edit_case(engine, key, v, curator=ANA, age_value=44, age_unit="a") == v + 1
     with engine.connect() as conn:
-        assert conn.execute(select(Case.age_value).where(Case.case_key == key)).scalar() == 44
+        age, changed_at = conn.execute(select(Case.age_value, Case.facts_changed_at).where(Case.case_key == key)).one()
+    assert age == 44
+    assert changed_at > loaded_at  # publish re-scores the edited case
 
 
 def test_stale_edit_is_refused_with_a_clear_message(engine):

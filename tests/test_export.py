@@ -717,7 +717,8 @@ def test_a_database_url_naming_a_published_file_exports_from_it_without_changing
     assert result.exit_code == 0, result.output
     same_folders(tmp_path / "x", export_file(small_published, tmp_path / "y"))
     assert small_published.read_bytes() == before
-    assert sorted(p.name for p in small_published.parent.iterdir()) == ["files", "metadata.json", "registry.db"]  # no -wal
+    assert sorted(p.name for p in small_published.parent.iterdir()) == ["files", "inspect-data.json", "metadata.json",
+                                                                        "registry.db"]  # no -wal
 
 
 def test_published_export_refuses_what_is_not_a_complete_published_file(small_published, sqlite_url, tmp_path):

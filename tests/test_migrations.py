@@ -162,6 +162,28 @@ def test_audit_log_revision_up_and_down(backend_url):
         with engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM pg_proc WHERE proname = 'audit_append_only' "
                                      "AND pronamespace = current_schema()::regnamespace")).scalar() == 0
+
+
+def test_0004_marks_existing_cases_and_downgrades_without_losing_rows(backend_url):
+    """0004 adds cases.facts_changed_at: existing cases get the upgrade time; going back drops only the column
+    (SQLite alters the table in place: rebuilding it would cascade-delete every case's record)."""
+    engine = make_engine(backend_url)
+    # whatever 0004 follows once the revisions are chained
+    below = ScriptDirectory.from_config(migrate.alembic_config()).get_revision("0004").down_revision
+    migrate.upgrade(engine, below)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO cases (id, case_key, age_is_approximate, day1_anchor, onset_is_approximate, "
+                          "is_synthetic, row_version) VALUES (1, 'x2020-1', false, 'first dose', false, false, 1)"))
+        conn.execute(text("INSERT INTO drugs (id, name) VALUES (1, 'allopurinol')"))
+        conn.execute(text("INSERT INTO drug_exposures (id, case_id, seq, drug_id, role) VALUES (1, 1, 1, 1, 'suspect')"))
+    migrate.upgrade(engine)
+    migrate.check(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT facts_changed_at FROM cases")).scalar_one() is not None
+    migrate.downgrade(engine, below)
+    assert "facts_changed_at" not in {c["name"] for c in inspect(engine).get_columns("cases")}
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM drug_exposures")).scalar_one() == 1
     migrate.upgrade(engine)
     migrate.check(engine)
     engine.dispose()

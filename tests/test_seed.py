@@ -156,10 +156,35 @@ def test_cited_reports_present_with_citation_and_indication(seeded):
 
 def test_loading_twice_equals_loading_once(seeded):
     url = seeded.url.render_as_string(hide_password=False)
-    before = dump(seeded)
+    before = dump(seeded, with_change_times=True)
+    assert all(row[-1] is not None for row in before["cases"])  # facts_changed_at, set by the load
     result = run_cli(url, "seed", "--dir", str(SEED_DIR))
     assert result.exit_code == 0 and "no changes" in result.output, result.output
-    assert dump(seeded) == before
+    assert dump(seeded, with_change_times=True) == before  # nothing changed: no case marked as changed
+
+
+def _change_times(engine) -> dict[str, object]:
+    with engine.connect() as conn:
+        return dict(conn.execute(select(Case.case_key, Case.facts_changed_at)).all())
+
+
+@pytest.mark.parametrize("old, new", [
+    ("    age_value: 62\n", "    age_value: 63\n"),  # a field of the case row
+    ("          - dose_value: 400\n", "          - dose_value: 300\n"),  # a dose row of an exposure (two levels down)
+])
+def test_a_change_marks_only_the_changed_case(seeded, tmp_path, old, new):
+    """The seed loader sets cases.facts_changed_at of exactly the cases whose record it changed."""
+    url = seeded.url.render_as_string(hide_password=False)
+    work = tmp_path / "seed"
+    shutil.copytree(SEED_DIR, work)
+    park = work / "park2021.yaml"
+    assert old in park.read_text()
+    park.write_text(park.read_text().replace(old, new, 1))
+    before = _change_times(seeded)
+    assert run_cli(url, "seed", "--dir", str(work)).exit_code == 0
+    after = _change_times(seeded)
+    assert {k for k in after if after[k] != before[k]} == {"park2021-1"}
+    assert after["park2021-1"] > before["park2021-1"]
 
 
 def test_edited_value_updates_in_place(seeded, tmp_path):

@@ -4,10 +4,11 @@ By the time the bakers run, the file already holds the working database's
 tables (registry.outputs.publish.copy) without synthetic data unless allowed
 (registry.outputs.publish.synthetic), so reading it is the same code for every
 backend, with SQLite's values (booleans as 0/1). Rows are plain dicts
-read with the DB-API cursor, in primary-key order.
+read with the DB-API cursor, in primary-key order, a batch of cases at a
+time (read_case_batches), so memory holds one batch whatever the size of
+the registry.
 
-Only what a baker reads is loaded, which keeps memory and time in
-proportion at 100,000 cases:
+Only what a baker reads is loaded:
 
 * findings: only those recorded as present (case_summary lists them; the
   other statuses are not shown in any baked table);
@@ -20,7 +21,7 @@ proportion at 100,000 cases:
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,18 +68,78 @@ class Snapshot:
         return self.rows[name]
 
 
-def _read(conn: sqlite3.Connection, table: Table) -> list[Row]:
+def _read(conn: sqlite3.Connection, table: Table, where: str | None = None, join: str = "") -> list[Row]:
+    """Rows of `table` (`where`: a filter on it, alias t; `join`: tables before it, CROSS JOINed so that
+    they drive the query), in primary-key order."""
     columns = [c.name for c in table.columns]
-    order = ", ".join(c.name for c in (list(table.primary_key.columns) or list(table.columns)))
-    where = f" WHERE {PARTIAL[table.name]}" if table.name in PARTIAL else ""
-    cursor = conn.execute(f'SELECT {", ".join(columns)} FROM "{table.name}"{where} ORDER BY {order}')
-    return [dict(zip(columns, values)) for values in cursor]
+    conditions = [c for c in (PARTIAL.get(table.name), where) if c]
+    sql = f'SELECT {", ".join("t." + c for c in columns)} FROM {join}"{table.name}" t'
+    if conditions:
+        sql += " WHERE " + " AND ".join(f"({c})" for c in conditions)
+    rows = [dict(zip(columns, values)) for values in conn.execute(sql)]
+    order = [c.name for c in (list(table.primary_key.columns) or list(table.columns))]
+    rows.sort(key=lambda r: tuple(r[c] for c in order))
+    return rows
 
 
-def read_snapshot(conn: sqlite3.Connection) -> Snapshot:
-    """What the bakers need from the file being published (see BAKED_FROM and PARTIAL)."""
-    tables = {name: metadata.tables[name] for name in BAKED_FROM}
-    return Snapshot(tables=tables, rows={name: _read(conn, table) for name, table in tables.items()})
+#: The cases of the batch being read (a temporary table of the reading connection).
+BATCH_TABLE = "temp.bake_batch"
+#: How each table's rows of the batch's cases are reached: tables to drive the query, and a condition on t.
+_IN_BATCH: dict[str, tuple[str, str]] = {
+    "cases": (f"{BATCH_TABLE} b CROSS JOIN ", "t.id = b.id"),
+    **{name: (f"{BATCH_TABLE} b CROSS JOIN ", "t.case_id = b.id") for name in (
+        "case_publications", "drug_exposures", "findings", "lab_results", "treatments", "case_outcomes",
+        "assessments")},
+    **{name: (f"{BATCH_TABLE} b CROSS JOIN drug_exposures x CROSS JOIN ", "x.case_id = b.id AND t.exposure_id = x.id")
+       for name in ("dose_regimens", "challenge_events")},
+    "challenge_steps": (f"{BATCH_TABLE} b CROSS JOIN drug_exposures x CROSS JOIN challenge_events ce CROSS JOIN ",
+                        "x.case_id = b.id AND ce.exposure_id = x.id AND t.challenge_id = ce.id"),
+    "publications": ("", f"t.id IN (SELECT cp.publication_id FROM {BATCH_TABLE} b "
+                         "CROSS JOIN case_publications cp WHERE cp.case_id = b.id)"),
+}
+
+
+def read_case_batches(conn: sqlite3.Connection, size: int) -> Iterator[Snapshot]:
+    """What the per-case bakers need, `size` cases at a time in case_key order, so memory does not grow
+    with the registry: each Snapshot holds the batch's cases with their rows (see BAKED_FROM and PARTIAL),
+    the publications they are linked to, and every drug. Evidence is not read (see read_discrepancy_snapshot)."""
+    tables = {name: metadata.tables[name] for name in BAKED_FROM if name != "evidence"}
+    drugs = _read(conn, tables["drugs"])
+    conn.execute(f"CREATE TABLE {BATCH_TABLE} (id INTEGER PRIMARY KEY)")
+    try:
+        last = None
+        while True:
+            keys = conn.execute(
+                "SELECT id, case_key FROM cases" + (" WHERE case_key > ?" if last is not None else "")
+                + " ORDER BY case_key LIMIT ?", (() if last is None else (last,)) + (size,)).fetchall()
+            if not keys:
+                return
+            last = keys[-1][1]
+            conn.execute(f"DELETE FROM {BATCH_TABLE}")
+            conn.executemany(f"INSERT INTO {BATCH_TABLE} (id) VALUES (?)", ((i,) for i, _ in keys))
+            rows = {"drugs": drugs}
+            for name, table in tables.items():
+                if name != "drugs":
+                    join, where = _IN_BATCH[name]
+                    rows[name] = _read(conn, table, where, join)
+            yield Snapshot(tables=tables, rows=rows)
+    finally:
+        conn.execute(f"DROP TABLE {BATCH_TABLE}")
+
+
+def read_discrepancy_snapshot(conn: sqlite3.Connection) -> Snapshot:
+    """What the discrepancies baker needs: the evidence of facts on which a source not followed states a value
+    (PARTIAL), the cases it belongs to and the publications it names."""
+    names = ("evidence", "cases", "publications")
+    tables = {name: metadata.tables[name] for name in names}
+    evidence = _read(conn, tables["evidence"])
+    rows = {
+        "evidence": evidence,
+        "cases": _read(conn, tables["cases"], f"t.id IN (SELECT case_id FROM evidence WHERE {PARTIAL['evidence']})"),
+        "publications": _read(conn, tables["publications"],
+                              f"t.id IN (SELECT publication_id FROM evidence WHERE {PARTIAL['evidence']})"),
+    }
+    return Snapshot(tables=tables, rows=rows)
 
 
 def index_by(rows: Iterable[Row], key: str) -> dict[Any, Row]:

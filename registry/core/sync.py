@@ -290,6 +290,10 @@ class Synced:
 
     #: ids of wanted rows that were already in the table (only their children can exist).
     existed: list[int] = field(default_factory=list)
+    #: Wanted rows this sync inserted or updated (the caller's dicts).
+    written: list[dict[str, Any]] = field(default_factory=list)
+    #: Rows this sync deleted, as dicts of their stored values.
+    removed: list[dict[str, Any]] = field(default_factory=list)
 
 
 def sync_table(
@@ -302,6 +306,7 @@ def sync_table(
     *,
     prune: bool = True,
     on_update: dict[str, Any] | None = None,
+    on_insert: dict[str, Any] | None = None,
     audit: SyncRecorder | None = None,
 ) -> Synced:
     """Bring the rows of `table` inside `scope` in line with `rows`.
@@ -310,8 +315,9 @@ def sync_table(
     in scope that are not wanted are left alone (the importer adds, never
     removes). With scope None and prune=False the keys about to be written
     are looked up (in chunks). `on_update` adds values to every UPDATE
-    (e.g. a version bump). `audit` is told every row inserted, updated
-    (with its stored values) and deleted.
+    (e.g. a version bump); `on_insert` adds values to every inserted row.
+    `audit` is told every row inserted, updated (with its stored values)
+    and deleted, before `on_insert`/`on_update` add their bookkeeping values.
 
     Tables with a serial `id`: every wanted row dict gets its "id" set (the
     existing row's, or a new one from allocate_ids, in input order), so
@@ -347,8 +353,7 @@ def sync_table(
                 continue
             if stored.changed(old, row):
                 updates.append({**row, **{f"_pk_{c}": stored.get(old, c) for c in pk}})
-                if audit is not None:
-                    changed_pairs.append((old, row))
+                changed_pairs.append((old, row))
             if serial:
                 row["id"] = stored.get(old, "id")
                 out.existed.append(row["id"])
@@ -361,6 +366,9 @@ def sync_table(
         audit.synced(table, key, inserts, [(dict(zip(names, old)), row) for old, row in changed_pairs],
                      [dict(zip(names, r)) for r in existing.values()] if prune else [])
     if inserts:
+        if on_insert:
+            for r in inserts:
+                r.update(on_insert)
         bulk_insert(conn, table, inserts)
         stats.inserted[table.name] += len(inserts)
     if updates:
@@ -375,8 +383,10 @@ def sync_table(
             stmt = update(table).where(and_(*(table.c[c] == bindparam(f"_pk_{c}") for c in pk))).values(**values)
             conn.execute(stmt, [{**{f"_v_{c}": r[c] for c in cols}, **{f"_pk_{c}": r[f"_pk_{c}"] for c in pk}} for r in batch])
         stats.updated[table.name] += len(updates)
+    out.written = [*inserts, *(row for _, row in changed_pairs)]
     if prune and existing:
         gone = list(existing.values())
+        out.removed = [{c: stored.get(r, c) for c in stored.pos} for r in gone]
         stmt = delete(table).where(and_(*(table.c[c] == bindparam(f"_pk_{c}") for c in pk)))
         conn.execute(stmt, [{f"_pk_{c}": stored.get(r, c) for c in pk} for r in gone])
         stats.deleted[table.name] += len(gone)

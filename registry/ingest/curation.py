@@ -16,6 +16,7 @@ the curator, in the edit's own transaction.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -56,6 +57,7 @@ def current_version(engine: Engine, case_key: str) -> int | None:
 def _apply_changes(case: Case, changes: dict[str, Any]) -> None:
     for name, value in changes.items():
         setattr(case, name, value)
+    case.facts_changed_at = datetime.now(UTC).replace(tzinfo=None)  # publish re-scores the case
 
 
 def edit_case(engine: Engine, case_key: str, expected_version: int, /, *, curator: Curator, command: str = "edit",

@@ -13,6 +13,7 @@ validated documents by attribute access (no per-row model_dump, no ORM).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
 
@@ -32,7 +33,9 @@ from registry.cases.seedschema import (
 )
 from registry.core.errors import RegistryError
 from registry.core.sync import (
+    CHUNK,
     In,
+    Synced,
     SyncRecorder,
     SyncStats,
     allocate_ids,
@@ -106,12 +109,29 @@ class _Built:
         self.case, self.primary, self.row = case, primary, row
 
 
+#: Tables of a case's record, with the column that leads to the case: a case id, or the id of a parent row
+#: (whose own case the loader knows). A sync that writes or removes one of their rows changes that case's facts.
+_CASE_ID_COLUMNS = {
+    **{name: "case_id" for name in ("case_publications", "drug_exposures", "findings", "investigations",
+                                    "lab_results", "treatments", "case_outcomes", "assessments", "evidence")},
+    "dose_regimens": "exposure_id", "challenge_events": "exposure_id", "challenge_steps": "challenge_id",
+    "assessment_items": "assessment_id",
+}
+
+
 class _Loader:
     def __init__(self, conn: Connection, docs: list[Document], prune: bool, audit: SyncRecorder | None):
         self.conn, self.docs, self.prune, self.audit = conn, docs, prune, audit
         self.stats = SyncStats()
         #: The table being written (for an error the database raises).
         self.table = "publications"
+        # The time every case this load changes is marked with (cases.facts_changed_at): new cases get it
+        # as they are inserted, changed ones in one UPDATE per chunk at the end.
+        self.now = datetime.now(UTC).replace(tzinfo=None)
+        self.case_existed: list[int] = []
+        self.changed_cases: set[int] = set()
+        #: Parent row id -> case id, for the child tables whose rows name a parent row, not the case.
+        self.case_of: dict[str, dict[int, int]] = {"exposure_id": {}, "challenge_id": {}, "assessment_id": {}}
 
     def run(self) -> SyncStats:
         self._publications()
@@ -120,11 +140,28 @@ class _Loader:
         self._citations()
         built = self._cases()
         self._children(built)
+        self._mark_changed_cases()
         return self.stats
 
-    def _sync(self, name: str, key: tuple[str, ...], rows: list[dict[str, Any]], scope, **kw):
+    def _sync(self, name: str, key: tuple[str, ...], rows: list[dict[str, Any]], scope, **kw) -> Synced:
         self.table = name
-        return sync_table(self.conn, T[name], key, rows, scope, self.stats, audit=self.audit, **kw)
+        synced = sync_table(self.conn, T[name], key, rows, scope, self.stats, audit=self.audit, **kw)
+        column = _CASE_ID_COLUMNS.get(name)
+        if column and self.case_existed:  # new cases are marked as they are inserted
+            owner = self.case_of.get(column)
+            for r in (*synced.written, *synced.removed):
+                cid = r[column] if owner is None else owner.get(r[column])
+                if cid is not None:
+                    self.changed_cases.add(cid)
+        return synced
+
+    def _mark_changed_cases(self) -> None:
+        """Existing cases whose record this load changed get the load's time, one UPDATE per chunk of ids."""
+        t = T["cases"]
+        ids = sorted(self.changed_cases.intersection(self.case_existed))
+        self.table = "cases"
+        for start in range(0, len(ids), CHUNK):
+            self.conn.execute(t.update().where(t.c.id.in_(ids[start:start + CHUNK])).values(facts_changed_at=self.now))
 
     # -- publications, drugs, citations ------------------------------------
 
@@ -237,7 +274,8 @@ class _Loader:
                 select(cp.c.case_id).where(cp.c.role == CaseLinkRole.PRIMARY_REPORT, cp.c.publication_id.in_(chunk))
             ), self.pub_existed))
         synced = self._sync("cases", ("case_key",), rows, scope, prune=self.prune,
-                            on_update={"row_version": t.c.row_version + 1})
+                            on_update={"row_version": t.c.row_version + 1, "facts_changed_at": self.now},
+                            on_insert={"facts_changed_at": self.now})
         # Only cases that were already there can have child rows to compare with or prune.
         self.case_existed = synced.existed
         return built
@@ -279,6 +317,8 @@ class _Loader:
         cp, x = T["case_publications"], T["drug_exposures"]
         self._sync("case_publications", ("case_id", "publication_id"), links, In.column(cp.c.case_id, old), prune=self.prune)
         synced_x = self._sync("drug_exposures", ("case_id", "seq"), exposures, In.column(x.c.case_id, old), prune=True)
+        if old:
+            self.case_of["exposure_id"] = {r["id"]: r["case_id"] for r in exposures}
         self._exposure_children(built, synced_x.existed)
         for name, rows, key in (
             ("findings", findings, ("case_id", "finding")),
@@ -308,6 +348,8 @@ class _Loader:
         dt, ct, st = T["dose_regimens"], T["challenge_events"], T["challenge_steps"]
         self._sync("dose_regimens", ("exposure_id", "seq"), doses, In.column(dt.c.exposure_id, old_x))
         synced_c = self._sync("challenge_events", ("exposure_id", "seq"), challenges, In.column(ct.c.exposure_id, old_x))
+        if old_x:
+            self.case_of["challenge_id"] = {r["id"]: self.case_of["exposure_id"][r["exposure_id"]] for r in challenges}
         steps = []
         for b in built:
             for hs, x in zip(b.challenges, b.case.exposures):
@@ -333,6 +375,8 @@ class _Loader:
         # Only the authors' assessments belong to the seed; registry-computed ones are left alone.
         synced = self._sync("assessments", ("case_id", "instrument", "assessor", "exposure_id"), rows,
                             In.column(t.c.case_id, self.case_existed, t.c.assessor == Assessor.AUTHORS))
+        if self.case_existed:
+            self.case_of["assessment_id"] = {r["id"]: r["case_id"] for r in rows}
         items = []
         for b in built:
             for row, a in zip(b.assessments, b.case.assessments):

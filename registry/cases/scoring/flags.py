@@ -219,16 +219,17 @@ def flagged_messages(rows: Iterable[dict[str, Any]]) -> dict[str, list[str]]:
     return flags
 
 
-def refresh_registry_scores(bind: Connection | Engine) -> dict[str, list[str]]:
-    """Publish's scoring step: store every case's registry scores and return
-    the flags on the authors' scores, from one computation.
+def refresh_registry_scores(bind: Connection | Engine, case_ids: Iterable[int] | None = None) -> dict[str, list[str]]:
+    """Publish's scoring step: store the registry scores of `case_ids` (every case when None) and return
+    the flags on those cases' authors' scores, from one computation.
 
-    Same rows as `store_registry_assessments(bind)` (in the caller's
+    Same rows as `store_registry_assessments(bind, case_ids)` (in the caller's
     transaction when there is one); the result maps each flagged case's key to
-    its messages, as `flagged_messages(score_disagreements(conn))` would give
+    its messages, as `flagged_messages(score_disagreements(conn, case_ids))` would give
     them. The flags are checked against the scores just stored rather than
     computed a second time from the same facts.
     """
+    ids = None if case_ids is None else list(case_ids)
     with write_transaction(bind) as conn, gc_paused():
-        scores = store_registry_assessments(conn)
-        return flagged_messages(score_disagreements(conn, registry=scores))
+        scores = store_registry_assessments(conn, ids)
+        return flagged_messages(score_disagreements(conn, ids, registry=scores))

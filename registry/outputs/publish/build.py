@@ -3,27 +3,32 @@
 Steps, in order: copy the working database's tables into a new file
 (registry.outputs.publish.copy: SQLite's page-level backup, or a stream of rows from
 PostgreSQL into a freshly migrated file, so both backends publish the same
-schema); take synthetic data out unless allowed; recompute the registry's
-own scores into the file's assessments (the working database is only
-read: `score --store` writes them there); add the derived
-publication columns; bake case_summary, case_timeline (in a forked child,
-meanwhile), lab_series and discrepancies from what the file holds; index
-facet columns; build the full-text indexes; ANALYZE; write metadata.json
-beside the file, and the PRISMA 2020 diagram and counts in files/ (served
-at /registry-files/). The file is built under a temporary name and moved
-into place only when complete, so a server never sees half a build.
+schema); take synthetic data out unless allowed, and the indexes the site
+never reads; recompute the registry's own scores into the file's assessments
+for the cases whose facts changed since the previous build
+(registry.outputs.publish.scores; the working database is only read:
+`score --store` writes them there); add the derived publication columns;
+bake, from what the file holds, discrepancies, then case_summary and
+case_timeline a batch of cases at a time (memory does not grow with the
+registry), then lab_series, case_suspect_drugs, registry_stats and the
+reading tables (registry.outputs.publish.reading) in SQL; index facet
+columns; build the full-text indexes; ANALYZE; write metadata.json and
+datasette's row counts (inspect-data.json) beside the file, and the PRISMA
+2020 diagram and counts in files/ (served at /registry-files/). The file,
+metadata.json and inspect-data.json are built under temporary names and
+moved into place only when complete, so a server never sees half a build.
 """
 
 from __future__ import annotations
 
 import errno
-import gc
 import json
-import multiprocessing
 import os
 import sqlite3
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
@@ -36,33 +41,43 @@ from sqlite_utils import Database
 from registry.cases.baked import BakedTable
 from registry.cases.completeness import Completeness, completeness_sql
 from registry.cases.lookups import Lookups, doi_url, pubmed_url, short_citation
-from registry.cases.scoring.flags import refresh_registry_scores
-from registry.cases.snapshot import Row, Snapshot, read_snapshot
-from registry.cases.summary import case_summary_rows
+from registry.cases.snapshot import Row, read_case_batches, read_discrepancy_snapshot
+from registry.cases.summary import CASE_SUMMARY, case_summary_rows
 from registry.core.errors import RegistryError
 from registry.core.progress import Progress, quiet
-from registry.outputs.publish.copy import copy_working_database, drop_unpublished
-from registry.outputs.publish.discrepancies import discrepancy_rows
-from registry.outputs.publish.fts import build_fts
-from registry.outputs.publish.layout import BAKED_TABLES, DERIVED_COLUMNS
-from registry.outputs.publish.metadata import build_metadata
 from registry.outputs.prisma import write_prisma
+from registry.outputs.publish.copy import copy_working_database, drop_unpublished
+from registry.outputs.publish.discrepancies import DISCREPANCIES, discrepancy_rows
+from registry.outputs.publish.fts import build_fts
+from registry.outputs.publish.layout import BAKE_ONLY_INDEXES, BAKED_TABLES, DERIVED_COLUMNS, UNUSED_INDEXES
+from registry.outputs.publish.metadata import TABLE_OPTIONS, build_metadata
 from registry.outputs.publish.reading import (
+    CASE_DISTRIBUTION,
+    CASE_LIST,
+    CASE_STATISTICS,
+    EVIDENCE_FACTS,
+    REGISTRY_BUILD,
+    REGISTRY_COUNTS,
+    build_rows,
     case_list_sql,
     counts_sql,
     distribution_sql,
     evidence_fact_rows,
     fill_stored_values,
-    build_rows,
     statistics_sql,
 )
-from registry.outputs.publish.site import DB_NAME, FILES_DIR, METADATA_NAME
+from registry.outputs.publish.scores import BUILD_INFO, Scored, build_info_rows, score_file
+from registry.outputs.publish.site import DATABASE, DB_NAME, FILES_DIR, INSPECT_NAME, METADATA_NAME
+from registry.outputs.publish.stats import REGISTRY_STATS, registry_stats_sql
+from registry.outputs.publish.suspects import CASE_SUSPECT_DRUGS, case_suspect_drugs_sql
 from registry.outputs.publish.synthetic import SYNTHETIC_FLAGGED, drop_synthetic
-from registry.outputs.publish.timeline import CASE_TIMELINE, lab_series_sql, timeline_rows
+from registry.outputs.publish.timeline import CASE_TIMELINE, LAB_SERIES, lab_series_sql, timeline_rows
 from registry.schema import migrate
 
 #: Rows ANALYZE samples per index: enough for the planner, and it keeps ANALYZE fast on big files.
 ANALYSIS_LIMIT = 1000
+#: Cases baked per batch (their rows are all a bake holds in memory at a time).
+BAKE_BATCH = 2000
 
 
 @dataclass
@@ -74,174 +89,172 @@ class PublishResult:
     includes_synthetic: bool = False
     #: Wall seconds per step (see registry.core.progress).
     timings: dict[str, float] = field(default_factory=dict)
+    #: Cases whose registry scores were computed, and cases whose scores were taken from the previous build.
+    scored_cases: int = 0
+    reused_scores: int = 0
 
 
-def _add_derived_columns(conn: sqlite3.Connection, snap: Snapshot) -> None:
+def _add_derived_columns(conn: sqlite3.Connection) -> None:
     """publications gains a short citation and links (computed here, once, for every reader)."""
     for col in DERIVED_COLUMNS["publications"]:
         conn.execute(f"ALTER TABLE publications ADD COLUMN {col.name} TEXT")
+    columns = ["id", "key", "authors", "year", "journal", "doi", "pmid"]
+    cursor = conn.execute(f"SELECT {', '.join(columns)} FROM publications ORDER BY id")
+    while batch := cursor.fetchmany(BAKE_BATCH):
+        pubs = [dict(zip(columns, values)) for values in batch]
+        conn.executemany(
+            "UPDATE publications SET citation = ?, doi_url = ?, pubmed_url = ? WHERE id = ?",
+            [(short_citation(p), doi_url(p["doi"]), pubmed_url(p["pmid"]), p["id"]) for p in pubs],
+        )
+
+
+def _create(db: Database, spec: BakedTable) -> None:
+    db[spec.name].create(spec.column_types, pk=spec.pk, foreign_keys=spec.foreign_keys)
+
+
+def _insert(conn: sqlite3.Connection, spec: BakedTable, rows: Iterable[Row] | str) -> None:
+    """Add dict rows to a baked table, or the rows of a SELECT (str) run inside the file."""
+    names = [c.name for c in spec.columns]
+    if isinstance(rows, str):
+        conn.execute(f"INSERT INTO {spec.name} ({', '.join(names)}) {rows}")
+        return
+    values = itemgetter(*names)  # every baked row has every column: a missing one is a bug, not a NULL
     conn.executemany(
-        "UPDATE publications SET citation = ?, doi_url = ?, pubmed_url = ? WHERE id = ?",
-        ((short_citation(p), doi_url(p.get("doi")), pubmed_url(p.get("pmid")), p["id"]) for p in snap["publications"]),
+        f"INSERT INTO {spec.name} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
+        map(values, rows),
     )
 
 
-def _bake(db: Database, spec: BakedTable, rows: Iterable[Row] | str) -> None:
-    """Create a baked table and fill it from dict rows, or from a SELECT (str) run inside the file."""
-    db[spec.name].create(spec.column_types, pk=spec.pk, foreign_keys=spec.foreign_keys)
-    names = [c.name for c in spec.columns]
-    if isinstance(rows, str):
-        db.conn.execute(f"INSERT INTO {spec.name} ({', '.join(names)}) {rows}")
-    else:
-        values = itemgetter(*names)  # every baked row has every column: a missing one is a bug, not a NULL
-        db.conn.executemany(
-            f"INSERT INTO {spec.name} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
-            map(values, rows),
-        )
-    for column in spec.indexes:
-        db[spec.name].create_index([column], if_not_exists=True)
+def _index(db: Database, spec: BakedTable) -> None:
+    """The facet and filter columns, and the columns that link to a registry row (datasette counts a row's
+    links from other tables on its page); not those naming a vocabulary code (labels are looked up by code)."""
+    key = spec.pk if isinstance(spec.pk, str) else spec.pk[0]  # a key's first column has its own index
+    links = [c.name for c in spec.columns if c.references and not c.references.startswith("vocab_") and c.name != key]
+    for column in dict.fromkeys([*spec.indexes, *links]):
+        if column != TABLE_OPTIONS.get(spec.name, {}).get("sort_desc"):  # see _sort_indexes
+            db[spec.name].create_index([column], if_not_exists=True)
 
 
-def _completeness(path: Path) -> dict[str, Completeness]:
-    """Key-fact counts per case, read through a connection of their own (see `bake`)."""
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        return {
-            key: Completeness(key, int(known), int(nr), int(na), int(unrecorded))
-            for key, known, nr, na, unrecorded in conn.execute(completeness_sql())
-        }
-    finally:
-        conn.close()
+def _sort_indexes(conn: sqlite3.Connection) -> None:
+    """An index in the order datasette pages a table sorted by a column newest first: (column DESC, key).
 
-
-def _write_aside(path: str, spec: BakedTable, make_rows: Callable[[], Iterable[Row]]) -> None:
-    """In a child process: compute a baked table's rows and write them to a file of their own."""
-    names = [c.name for c in spec.columns]
-    conn = sqlite3.connect(path)
-    conn.execute("PRAGMA journal_mode = OFF")
-    conn.execute("PRAGMA synchronous = OFF")
-    conn.execute(f"CREATE TABLE {spec.name} ({', '.join(names)})")
-    conn.executemany(f"INSERT INTO {spec.name} VALUES ({', '.join('?' for _ in names)})",
-                     map(itemgetter(*names), make_rows()))
-    conn.commit()
-    conn.close()
-
-
-class _Aside:
-    """One baked table computed by a forked child while this process bakes the others.
-
-    Python runs one thread of Python code at a time, and the bakers are
-    Python. case_timeline needs nothing the others make, so where the
-    platform can fork, a child computes it from the same in-memory rows
-    (shared copy-on-write; the collector is frozen so it does not touch
-    them) and writes it to a side file that is attached to the build. Where
-    it cannot fork, the table is baked in turn like the others.
+    datasette 0.65 reads the first page of such a table with ORDER BY column DESC alone, and the next ones
+    from a (column, primary key) position; rows that tie on the column must come in key order on the first
+    page too, or a streamed CSV repeats some rows and leaves out others (it did: 9,671 distinct of 10,144
+    rows for 10,000 cases). This index makes SQLite read them in that order; a single-column index on the
+    column, which would give ties in reverse rowid order, is dropped.
     """
+    for table, options in TABLE_OPTIONS.items():
+        column = options.get("sort_desc")
+        if column is None:
+            continue
+        pk = [r[1] for r in sorted(conn.execute(f'PRAGMA table_info("{table}")'), key=lambda r: r[5]) if r[5]]
+        for (index,) in conn.execute(f"SELECT name FROM pragma_index_list('{table}') WHERE origin = 'c'").fetchall():
+            if [r[2] for r in conn.execute(f'PRAGMA index_info("{index}")')] == [column]:
+                conn.execute(f'DROP INDEX "{index}"')
+        keys = ", ".join(f'"{c}"' for c in pk)
+        conn.execute(f'CREATE INDEX "{table}_by_{column}_desc" ON "{table}" ("{column}" DESC, {keys})')
 
-    def __init__(self, build_file: Path, spec: BakedTable, make_rows: Callable[[], Iterable[Row]]) -> None:
-        self.spec = spec
-        self.process = None
-        if "fork" not in multiprocessing.get_all_start_methods():
-            return
-        self.path = build_file.with_name(f"{build_file.name}.{spec.name}")
-        self.path.unlink(missing_ok=True)
-        gc.freeze()
-        self.process = multiprocessing.get_context("fork").Process(
-            target=_write_aside, args=(str(self.path), spec, make_rows), daemon=True)
-        self.process.start()
 
-    def finish(self, db: Database) -> None:
-        """Wait for the child, then copy its rows into the build in a transaction of their own.
+_COMPLETENESS = "temp.bake_completeness"
 
-        The side file is attached only now: an attached file is read (and
-        locked) by every statement of the build's transactions, which would
-        keep the child from committing.
-        """
-        self.process.join()
-        gc.unfreeze()
-        if self.process.exitcode != 0:
-            raise RuntimeError(f"baking {self.spec.name} in a child process failed (exit code {self.process.exitcode})")
-        names = ", ".join(c.name for c in self.spec.columns)
-        db.conn.execute("ATTACH DATABASE ? AS aside", (str(self.path),))
-        try:
-            db.conn.execute("BEGIN")
-            _bake(db, self.spec, f"SELECT {names} FROM aside.{self.spec.name} ORDER BY rowid")
-            db.conn.execute("COMMIT")
-        finally:
-            if db.conn.in_transaction:
-                db.conn.execute("ROLLBACK")
-            db.conn.execute("DETACH DATABASE aside")
 
-    def close(self) -> None:
-        """Stop the child if it still runs and delete the side file."""
-        if self.process is None:
-            return
-        if self.process.is_alive():
-            self.process.terminate()
-            self.process.join()
-            gc.unfreeze()
-        self.path.unlink(missing_ok=True)
+def _count_completeness(conn: sqlite3.Connection) -> None:
+    """Key-fact counts of every case, into a temporary table in case_key order (one statement)."""
+    conn.execute(f"CREATE TABLE {_COMPLETENESS} AS {completeness_sql()}")
+
+
+def _completeness(conn: sqlite3.Connection) -> Iterator[tuple[str, Completeness]]:
+    """The key-fact counts in case_key order (the order the batches come in), as one streaming cursor."""
+    for key, known, nr, na, unrecorded in conn.execute(f"SELECT * FROM {_COMPLETENESS} ORDER BY rowid"):
+        yield key, Completeness(key, int(known), int(nr), int(na), int(unrecorded))
+
+
+def _bake_cases(db: Database, score_flags: dict[str, list[str]], progress: Progress) -> None:
+    """case_summary and case_timeline, BAKE_BATCH cases at a time (registry.cases.snapshot.read_case_batches):
+    memory holds one batch's rows, whatever the size of the registry."""
+    conn = db.conn
+    completeness = _completeness(conn)
+    pending: dict[str, Completeness] = {}
+    next_event = 1
+    # One step of the progress bar; its seconds are then split into reading and each table's share.
+    spent = {"read": 0.0, CASE_TIMELINE.name: 0.0}
+    with progress.step(CASE_SUMMARY.name), closing(read_case_batches(conn, BAKE_BATCH)) as batches:
+        while True:
+            started = time.perf_counter()
+            snap = next(batches, None)
+            spent["read"] += time.perf_counter() - started
+            if snap is None:
+                break
+            lk = Lookups(snap)
+            keys = {c["case_key"] for c in snap["cases"]}
+            while not keys <= pending.keys():
+                key, counts = next(completeness)
+                pending[key] = counts
+            _insert(conn, CASE_SUMMARY, case_summary_rows(lk, {k: pending.pop(k) for k in keys}, score_flags))
+            started = time.perf_counter()
+            events = timeline_rows(lk, first_id=next_event)
+            next_event += len(events)
+            _insert(conn, CASE_TIMELINE, events)
+            spent[CASE_TIMELINE.name] += time.perf_counter() - started
+        for spec in (CASE_SUMMARY, CASE_TIMELINE):
+            _index(db, spec)
+    progress.timings[CASE_SUMMARY.name] -= sum(spent.values())
+    for name, seconds in spent.items():
+        progress.timings[name] = progress.timings.get(name, 0.0) + seconds
 
 
 def bake(db: Database, score_flags: dict[str, list[str]] | None = None, progress: Progress | None = None) -> None:
     """Derive the baked tables, indexes and full-text indexes from the registry tables in `db`.
 
-    `db`'s connection must be in autocommit mode (isolation_level None): the
-    bake runs in transactions of its own, around the side file it attaches.
+    `db`'s connection must be in autocommit mode (isolation_level None): the bake runs in transactions
+    of its own.
     """
     progress = progress or quiet()
-    with progress.step("read"):
-        path = Path(db.conn.execute("PRAGMA database_list").fetchone()[2])
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            # The completeness counts are one SQL statement, which SQLite runs without holding
-            # Python's GIL: they are counted while this thread builds the rows the bakers read.
-            counting = pool.submit(_completeness, path)
-            snap = read_snapshot(db.conn)
-            completeness = counting.result()
-    lk = Lookups(snap)
-    baked = {
-        "case_summary": lambda: case_summary_rows(lk, completeness, score_flags),
-        "case_timeline": lambda: timeline_rows(lk),
-        "lab_series": lab_series_sql,
-        "discrepancies": lambda: discrepancy_rows(lk),
-        "case_list": case_list_sql,
-        "evidence_facts": lambda: evidence_fact_rows(db.conn),
-        "registry_counts": counts_sql,
-        "registry_build": build_rows,
-        "case_statistics": statistics_sql,
-        "case_distribution": distribution_sql,
+    conn = db.conn
+    conn.execute("BEGIN")
+    with progress.step("citations"):
+        _add_derived_columns(conn)
+    others: dict[str, Callable[[], Iterable[Row] | str]] = {
+        LAB_SERIES.name: lab_series_sql,
+        DISCREPANCIES.name: lambda: discrepancy_rows(Lookups(read_discrepancy_snapshot(conn))),
+        CASE_SUSPECT_DRUGS.name: case_suspect_drugs_sql,
+        REGISTRY_STATS.name: registry_stats_sql,
+        BUILD_INFO.name: build_info_rows,
+        EVIDENCE_FACTS.name: lambda: evidence_fact_rows(conn),
+        # Read case_summary, so baked after it (their place in BAKED_TABLES):
+        CASE_LIST.name: case_list_sql,
+        REGISTRY_COUNTS.name: counts_sql,
+        REGISTRY_BUILD.name: build_rows,
+        CASE_STATISTICS.name: statistics_sql,
+        CASE_DISTRIBUTION.name: distribution_sql,
     }
-    aside = _Aside(path, CASE_TIMELINE, baked[CASE_TIMELINE.name])
-    try:
-        _bake_all(db, snap, baked, aside, progress)
-    finally:
-        aside.close()
-
-
-def _bake_all(db: Database, snap: Snapshot, baked: dict[str, Callable[[], Iterable[Row] | str]], aside: _Aside,
-              progress: Progress) -> None:
-    db.conn.execute("BEGIN")
-    _add_derived_columns(db.conn, snap)
-    for spec in BAKED_TABLES:
-        if spec is aside.spec and aside.process is not None:
-            continue  # the child bakes it meanwhile; copied in below
-        with progress.step(spec.name):
-            _bake(db, spec, baked[spec.name]())
-    fill_stored_values(db.conn)
-    _check_case_list(db.conn)
-    db.conn.execute("COMMIT")
-    if aside.process is not None:
-        with progress.step(aside.spec.name):
-            aside.finish(db)
-    db.conn.execute("BEGIN")
-    with progress.step("indexes"):
-        db.index_foreign_keys()
+    for spec in BAKED_TABLES:  # in declared order: case_summary first, the others point at it
+        _create(db, spec)
+    # What reads evidence by subject comes first (the completeness counts, discrepancies, evidence_facts and
+    # its stored values); then that index goes, and the new tables take its pages.
+    with progress.step("completeness"):
+        _count_completeness(conn)
+    first = (DISCREPANCIES, EVIDENCE_FACTS)
+    order = [*first, *(s for s in BAKED_TABLES if s not in first)]
+    for spec in order:
+        if spec is CASE_SUMMARY:
+            _drop_indexes(conn, BAKE_ONLY_INDEXES)
+            _bake_cases(db, score_flags or {}, progress)
+        elif spec.name in others:
+            with progress.step(spec.name):
+                _insert(conn, spec, others[spec.name]())
+                if spec is EVIDENCE_FACTS:
+                    fill_stored_values(conn)
+                _index(db, spec)
+    _check_case_list(conn)
+    _sort_indexes(conn)
     with progress.step("full-text"):
         build_fts(db)
     with progress.step("analyze"):
         db.execute(f"PRAGMA analysis_limit = {ANALYSIS_LIMIT}")
         db.analyze()
-    db.conn.execute("COMMIT")
+    conn.execute("COMMIT")
 
 
 def _check_case_list(conn: sqlite3.Connection) -> None:
@@ -254,14 +267,18 @@ def _check_case_list(conn: sqlite3.Connection) -> None:
 
 
 #: Steps of a publish, for the progress bar.
-PUBLISH_STEPS = 6 + len(BAKED_TABLES) + 4
+#: copy, synthetic, scores, citations, completeness, full-text, analyze, vacuum, metadata, PRISMA flow, and
+#: one per baked table but case_timeline (case_summary's step bakes it too).
+PUBLISH_STEPS = 10 + len(BAKED_TABLES) - 1
 
 
-def build_database(engine: Engine, path: Path, *, allow_synthetic: bool = False,
-                   progress: Progress | None = None) -> tuple[dict[str, int], dict[str, int]]:
+def build_database(engine: Engine, path: Path, *, allow_synthetic: bool = False, previous: Path | None = None,
+                   progress: Progress | None = None) -> tuple[dict[str, int], dict[str, int], Scored]:
     """Write the whole published database to `path` (which must not exist); the working database is only read.
 
-    Returns (row counts per published table, synthetic publications and cases left out).
+    `previous`: the file the last publish built, if any (registry.outputs.publish.scores takes the scores of
+    unchanged cases from it). Returns (row counts per published table, synthetic publications and cases left
+    out, what the scoring step did).
     """
     progress = progress or quiet()
     with progress.step("copy"):
@@ -281,9 +298,10 @@ def build_database(engine: Engine, path: Path, *, allow_synthetic: bool = False,
             conn.execute("DROP TABLE IF EXISTS alembic_version")
             drop_unpublished(conn)
             excluded = {name: 0 for name in SYNTHETIC_FLAGGED} if allow_synthetic else drop_synthetic(conn)
+            _drop_indexes(conn, UNUSED_INDEXES)
         with progress.step("scores"):
-            score_flags = score_file(path)
-        bake(db, score_flags, progress)
+            scored = score_file(path, previous)
+        bake(db, scored.flags, progress)
         with progress.step("vacuum"):
             if free_pages_before:
                 # Pages the working database had freed may still hold deleted rows: rewrite the file without them.
@@ -293,24 +311,29 @@ def build_database(engine: Engine, path: Path, *, allow_synthetic: bool = False,
             name: db.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] for name in db.table_names()
             if not name.startswith("sqlite_") and not _is_fts_table(db, name)
         }
-        return counts, excluded
+        return counts, excluded, scored
     finally:
         db.close()
 
 
-def score_file(path: Path) -> dict[str, list[str]]:
-    """Registry scores recomputed from the facts the file being built holds, stored in its assessments table,
-    so the site never shows a score older than the data behind it; returns the flags on the authors' scores.
+def _drop_indexes(conn: sqlite3.Connection, names: Iterable[str]) -> None:
+    for name in names:
+        conn.execute(f'DROP INDEX IF EXISTS "{name}"')
 
-    A connection of its own (plain SQLite, no WAL: the file's journal mode stays as the builder set it),
-    opened after the builder's last commit and closed before it goes on.
-    """
-    scoring = create_engine(f"sqlite:///{path}", poolclass=NullPool)
+
+def inspect_data(path: Path, counts: dict[str, int], published: Path) -> dict:
+    """datasette's inspect data for the file at `path`, to be served as `published`: the row count of every
+    table (those of `counts` as the build counted them, the full-text tables counted here), its size, and a
+    build id in place of a hash of the whole file (datasette only shows it and uses it as an ETag; hashing
+    2 GB would take seconds)."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        with scoring.begin() as conn:
-            return refresh_registry_scores(conn)
+        names = [n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        tables = {n: {"count": counts[n] if n in counts else conn.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0]}
+                  for n in names}
     finally:
-        scoring.dispose()
+        conn.close()
+    return {DATABASE: {"hash": uuid.uuid4().hex, "size": path.stat().st_size, "file": str(published), "tables": tables}}
 
 
 def write_build_files(path: Path, folder: Path) -> None:
@@ -358,14 +381,20 @@ def _disk_full(exc: BaseException) -> bool:
     return False
 
 
+def _write_json(path: Path, data: dict, **kw) -> None:
+    path.write_text(json.dumps(data, indent=2, **kw) + "\n", encoding="utf-8")
+
+
 def publish(engine: Engine, out_dir: Path, *, allow_synthetic: bool = False,
             progress: Progress | None = None) -> PublishResult:
-    """Build `out_dir/registry.db` and `out_dir/metadata.json` from the working database.
+    """Build `out_dir/registry.db`, `out_dir/metadata.json` and `out_dir/inspect-data.json` from the working
+    database.
 
-    Both are built beside the published ones under temporary names, synced to disk and only then moved
-    into place (os.replace), the database first: whatever stops a publish (kill -9, a full disk, an
-    error) leaves the previous build as it was and serveable. The next publish removes what a stopped
-    one left. A full disk is reported as one line (RegistryError).
+    The registry's scores of the cases unchanged since the registry.db already there are taken from it
+    (registry.outputs.publish.scores). All three files are built beside the published ones under temporary
+    names, synced to disk and only then moved into place (os.replace), the database first: whatever stops
+    a publish (kill -9, a full disk, an error) leaves the previous build as it was and serveable. The next
+    publish removes what a stopped one left. A full disk is reported as one line (RegistryError).
     """
     progress = progress or quiet()
     migrate.require_head(engine)
@@ -373,18 +402,22 @@ def publish(engine: Engine, out_dir: Path, *, allow_synthetic: bool = False,
     final = out_dir / DB_NAME
     partial = out_dir / f".{DB_NAME}.building"
     metadata_path = out_dir / METADATA_NAME
-    metadata_partial = out_dir / f".{METADATA_NAME}.building"
+    inspect_path = out_dir / INSPECT_NAME
+    beside = {metadata_path: out_dir / f".{METADATA_NAME}.building", inspect_path: out_dir / f".{INSPECT_NAME}.building"}
     _remove_partial(partial)
-    metadata_partial.unlink(missing_ok=True)
+    for temporary in beside.values():
+        temporary.unlink(missing_ok=True)
     try:
-        counts, excluded = build_database(engine, partial, allow_synthetic=allow_synthetic, progress=progress)
+        counts, excluded, scored = build_database(engine, partial, allow_synthetic=allow_synthetic,
+                                                  previous=final if final.exists() else None, progress=progress)
         with progress.step("metadata"):
-            metadata = build_metadata(partial)
-            metadata_partial.write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        _sync(partial)
-        _sync(metadata_partial)
+            _write_json(beside[metadata_path], build_metadata(partial), ensure_ascii=False)
+            _write_json(beside[inspect_path], inspect_data(partial, counts, final))
+        for path in (partial, *beside.values()):
+            _sync(path)
         os.replace(partial, final)
-        os.replace(metadata_partial, metadata_path)
+        for path, temporary in beside.items():
+            os.replace(temporary, path)
         _sync(out_dir)
     except Exception as exc:
         if _disk_full(exc):
@@ -395,7 +428,9 @@ def publish(engine: Engine, out_dir: Path, *, allow_synthetic: bool = False,
         raise
     finally:
         _remove_partial(partial)
-        metadata_partial.unlink(missing_ok=True)
+        for temporary in beside.values():
+            temporary.unlink(missing_ok=True)
     with progress.step("PRISMA flow"):
         write_build_files(final, out_dir / FILES_DIR)
-    return PublishResult(final, metadata_path, counts, excluded, allow_synthetic, dict(progress.timings))
+    return PublishResult(final, metadata_path, counts, excluded, allow_synthetic, dict(progress.timings),
+                         scored.scored, scored.reused)

@@ -10,10 +10,16 @@ from registry.cases.baked import BakedTable, Col
 from registry.cases.summary import CASE_SUMMARY
 from registry.outputs.publish.discrepancies import DISCREPANCIES
 from registry.outputs.publish.reading import READING_TABLES
+from registry.outputs.publish.scores import BUILD_INFO
+from registry.outputs.publish.stats import REGISTRY_STATS
+from registry.outputs.publish.suspects import CASE_SUSPECT_DRUGS
 from registry.outputs.publish.timeline import CASE_TIMELINE, LAB_SERIES
 
 #: Baked tables in build order (case_summary first: the others point at it; the reading tables read it).
-BAKED_TABLES: tuple[BakedTable, ...] = (CASE_SUMMARY, CASE_TIMELINE, LAB_SERIES, DISCREPANCIES, *READING_TABLES)
+BAKED_TABLES: tuple[BakedTable, ...] = (
+    CASE_SUMMARY, CASE_TIMELINE, LAB_SERIES, DISCREPANCIES, CASE_SUSPECT_DRUGS, REGISTRY_STATS, BUILD_INFO,
+    *READING_TABLES,
+)
 
 #: Columns the published copy of a model table gains, so links and labels read well.
 DERIVED_COLUMNS: dict[str, tuple[Col, ...]] = {
@@ -23,6 +29,15 @@ DERIVED_COLUMNS: dict[str, tuple[Col, ...]] = {
         Col("pubmed_url", str, "Link to the publication on PubMed."),
     ),
 }
+
+#: Indexes of the working schema the published site never reads, dropped from the published copy before
+#: the bake (whose new tables then take their pages, so the file does not grow by them): the facet-only
+#: indexes of the evidence table (its page shows no facets: at 4 million rows each cost a second), the
+#: subject index (the bake's completeness counts and discrepancies read it first; the case page reads
+#: evidence by case), and two of findings (its unique (case_id, finding) index serves lookups by case).
+UNUSED_INDEXES = ("ix_evidence_status", "ix_evidence_derivation", "ix_findings_case_id", "ix_findings_status")
+#: Dropped once the bake has read evidence by subject.
+BAKE_ONLY_INDEXES = ("ix_evidence_subject",)
 
 #: Label column of model tables whose rows other tables point at (vocab tables use 'label').
 LABEL_COLUMNS = {"drugs": "name", "publications": "citation", "cases": "case_key"}

@@ -22,6 +22,7 @@ from registry.outputs.publish.canned import CHOICE_SOURCES, canned_queries
 from registry.outputs.publish.charts import histogram, horizontal_bars, line_chart
 from registry.outputs.publish.reading import NOT_REPORTED, SOURCE_NOT_READ
 from registry.outputs.publish.site import DATABASE, DOWNLOAD_MOUNT, PACKAGE_INDEX, PACKAGE_NAME
+from registry.outputs.publish.stats import REGISTRY_STATS
 from registry.schema.vocabulary import Analyte, Assessor, CaseLinkRole, SourceAccess, TimeUnit
 
 #: case_summary columns whose definitions the about page lists.
@@ -371,12 +372,12 @@ async def home(db: Any) -> dict[str, Any]:
 
 
 async def overview(db: Any) -> dict[str, Any]:
-    indications = await _rows(db, """
-        select coalesce(indication, 'not known') as name, count(*) as n from case_summary
-        group by 1 order by n desc, indication is null, name""")
-    outcomes = await _rows(db, """
-        select s.reaction_outcome as code, count(*) as n from case_summary s
-        group by 1 order by n desc, code is null, code""")
+    """The about page: statistics from case_statistics/case_distribution, distributions from registry_stats
+    (all counted once by publish, not on every request)."""
+    stats: dict[str, list[tuple[str | None, int]]] = {}
+    for r in await _rows(db, f"select figure, value, n from {REGISTRY_STATS.name} where figure in "
+                             "('indication', 'reaction_outcome') order by id"):
+        stats.setdefault(r["figure"], []).append((r["value"], r["n"]))
     descriptions = CASE_SUMMARY.descriptions
     return {
         "statistics": await statistics(db),
@@ -384,8 +385,9 @@ async def overview(db: Any) -> dict[str, Any]:
         "missing_codes": missing_code_definitions(),
         "release": await build_and_release(db),
         "package_url": PACKAGE_URL,
-        "indication_chart": horizontal_bars([(r["name"], r["n"]) for r in indications]),
-        "outcome_chart": horizontal_bars([(label("reaction_outcome", r["code"]) or "not known", r["n"]) for r in outcomes]),
+        "indication_chart": horizontal_bars([(v or "not known", n) for v, n in stats.get("indication", [])]),
+        "outcome_chart": horizontal_bars([(label("reaction_outcome", v) or "not known", n)
+                                          for v, n in stats.get("reaction_outcome", [])]),
         "definitions": [(col, descriptions[col]) for col in DEFINED_COLUMNS],
         "csv_url": CSV_ALL_CASES,
     }

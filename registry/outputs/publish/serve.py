@@ -22,7 +22,16 @@ from typing import Any
 
 from registry.core.errors import RegistryError
 from registry.outputs.publish.metadata import build_metadata
-from registry.outputs.publish.site import DB_NAME, DOWNLOAD_MOUNT, FILES_DIR, FILES_MOUNT, METADATA_NAME, STATIC_MOUNT
+from registry.outputs.publish.site import (
+    DATABASE,
+    DB_NAME,
+    DOWNLOAD_MOUNT,
+    FILES_DIR,
+    FILES_MOUNT,
+    INSPECT_NAME,
+    METADATA_NAME,
+    STATIC_MOUNT,
+)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
@@ -76,12 +85,25 @@ def refresh_metadata(out_dir: Path) -> dict[str, Any]:
     return meta
 
 
+def inspect_file(out_dir: Path) -> Path | None:
+    """The row counts publish wrote beside the file, if they are this file's (same size); else None."""
+    db_path, path = out_dir / DB_NAME, out_dir / INSPECT_NAME
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        ok = data[DATABASE]["size"] == db_path.stat().st_size
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return path if ok else None
+
+
 def datasette_kwargs(out_dir: Path, *, refresh: bool = True) -> dict[str, Any]:
     """Arguments for datasette.app.Datasette that reproduce `serve` in-process (tests); refresh=False serves
     the metadata.json beside the file as it is (a release: `serve --release`)."""
     db_path, metadata_path = published_paths(out_dir)
+    inspect = inspect_file(out_dir)
     return {
         "immutables": [str(db_path)],
+        "inspect_data": json.loads(inspect.read_text(encoding="utf-8")) if inspect else None,
         "metadata": refresh_metadata(out_dir) if refresh else json.loads(metadata_path.read_text(encoding="utf-8")),
         "template_dir": str(TEMPLATES_DIR),
         "plugins_dir": str(PLUGINS_DIR),
@@ -111,6 +133,9 @@ def serve_argv(out_dir: Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT
         "--host", host,
         "--port", str(port),
     ]
+    inspect = inspect_file(out_dir)
+    if inspect is not None:
+        argv += ["--inspect-file", str(inspect)]
     for name, value in SETTINGS.items():
         argv += ["--setting", name, setting_value(value)]
     return argv

@@ -4,6 +4,9 @@
 DB_NAME = "registry.db"
 DATABASE = "registry"
 METADATA_NAME = "metadata.json"
+#: Row counts of every table of the published file, in datasette's inspect format (written by publish):
+#: datasette then shows counts without counting millions of rows.
+INSPECT_NAME = "inspect-data.json"
 #: URL prefix of the static folder; must differ from DATABASE.
 STATIC_MOUNT = "registry-assets"
 #: Files a build writes beside the database and the site serves as they are (the PRISMA 2020 diagram and counts),

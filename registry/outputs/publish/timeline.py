@@ -206,7 +206,8 @@ def _replaced_by(fate: str, drug: str) -> str:
     return f" to {drug}" if fate == TherapyFate.SWITCHED else f"; later replaced by {drug}"
 
 
-def timeline_rows(lk: Lookups) -> list[dict[str, Any]]:
+def timeline_rows(lk: Lookups, first_id: int = 1) -> list[dict[str, Any]]:
+    """The events of the snapshot's cases in timeline order, numbered from `first_id`."""
     rows: list[dict[str, Any]] = []
     for case in sorted(lk.cases.values(), key=lambda c: c["case_key"]):
         events = _exposure_events(lk, case) + _treatment_events(lk, case) + _outcome_event(lk, case)
@@ -216,7 +217,7 @@ def timeline_rows(lk: Lookups) -> list[dict[str, Any]]:
                                  "cases", case["id"]))
         events.sort(key=lambda ev: (ev["day"] is None, ev["day"] or 0, EVENT_KINDS.index(ev["kind"])))
         rows += events
-    for i, row in enumerate(rows, start=1):
+    for i, row in enumerate(rows, start=first_id):
         row["id"] = i
     return rows
 

@@ -22,8 +22,8 @@ from registry.cases.prisma import prisma_counts as count_prisma
 from registry.outputs.prisma import prisma_lines
 from registry.schema.vocabulary import Assessor
 
-#: Columns that are not facts of a record: ids, optimistic-lock counters, and columns publish derives.
-_NOT_FIELDS = {"id", "row_version", "citation", "doi_url", "pubmed_url"}
+#: Columns that are not facts of a record: ids, optimistic-lock counters, change times, and columns publish derives.
+_NOT_FIELDS = {"id", "row_version", "facts_changed_at", "citation", "doi_url", "pubmed_url"}
 #: Longer values are shortened in the notes (the files hold them whole).
 VALUE_WIDTH = 100
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Integer, String, Text
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, DateTime, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.core.db import Base
@@ -39,6 +41,12 @@ class Case(Base):
     summary: Mapped[str | None] = mapped_column(Text, comment="Curator's short paraphrase of the case.")
     is_synthetic: Mapped[bool] = mapped_column(Boolean, default=False, comment="True for benchmark data made by `dress-registry synth`.")
     row_version: Mapped[int] = mapped_column(Integer, default=1, comment="Optimistic-lock counter: bumped on every edit so concurrent edits are detected.")
+    facts_changed_at: Mapped[datetime | None] = mapped_column(
+        DateTime,
+        comment="When a write path (seed, import, edit) last changed this case or a row of its record (UTC). "
+                "Publish re-scores only the cases whose time differs from the one its previous build scored; "
+                "NULL (never set) means always re-score.",
+    )
 
     __mapper_args__ = {"version_id_col": row_version}
 

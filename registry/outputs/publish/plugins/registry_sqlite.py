@@ -9,12 +9,19 @@ CPU time by about 40%.
 Every connection also gets the registry's bounds on one query
 (registry.outputs.publish.guard): value length, columns, result size,
 LIKE patterns, SQLite's heap, and the file's path kept private.
+
+A `suspect_drug_list__arraycontains` filter on case_summary is narrowed to
+the drug's cases through the baked case_suspect_drugs table (see
+registry.outputs.publish.suspects), so it reads an index instead of every
+row's JSON array.
 """
 
 from datasette import hookimpl
+from datasette.filters import FilterArguments
 
 from registry.outputs.publish.guard import guard_connection
 from registry.outputs.publish.site import DATABASE
+from registry.outputs.publish.suspects import drug_filter
 
 #: Upper bound; SQLite caps it at its compile-time maximum (2 GiB in Debian's build).
 MMAP_BYTES = 2**31
@@ -25,3 +32,11 @@ def prepare_connection(conn, database):
     if database == DATABASE:
         conn.execute(f"pragma mmap_size = {MMAP_BYTES}")
         guard_connection(conn)
+
+
+@hookimpl
+def filters_from_request(request, database, table, datasette):
+    if database != DATABASE:
+        return None
+    clauses, params = drug_filter(table, request.args)
+    return FilterArguments(clauses, params) if clauses else None

@@ -1,0 +1,181 @@
+"""The registry's scores in the file being published: computed only for the cases whose facts changed.
+
+Publish recomputes the registry's RegiSCAR and Naranjo scores into the file
+it builds (the working database is only read), so the site never shows a
+score older than the facts behind it. Computing them is most of a publish's
+work, and between two publishes few cases change: every write path sets
+`cases.facts_changed_at` when it changes a case's record (registry.ingest),
+and the previous build keeps that time beside the scores it computed.
+
+So a case whose id, key and change time are the same as in the previous
+build, built by the same scoring code from the same schema (`build_info`),
+takes its registry assessments, their items and its score flags from that
+build; every other case is scored afresh, a chunk of cases at a time so that
+memory does not grow with the registry. A case whose change time is NULL is
+always scored. When there is no usable previous build, every case is scored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
+
+from registry.cases.baked import BakedTable, Col
+from registry.cases.scoring.flags import refresh_registry_scores
+from registry.cases.scoring.store import computed_instruments
+from registry.schema import migrate
+from registry.schema.vocabulary import Assessor
+
+#: Cases scored (and their rows synced) per round.
+SCORE_CHUNK = 5000
+
+BUILD_INFO = BakedTable(
+    name="build_info",
+    description=(
+        "What this file was built with, so the next publish knows whether it may take the registry's scores "
+        "of unchanged cases from it: the schema revision and a digest of the scoring code and instruments."
+    ),
+    pk="key",
+    columns=(
+        Col("key", str, "What is recorded (schema_revision, scoring_digest)."),
+        Col("value", str, "Its value."),
+    ),
+)
+
+
+def scoring_digest() -> str:
+    """SHA-256 of everything a registry score depends on besides the facts: the scoring package's code and
+    instrument definitions, and the vocabularies."""
+    digest = hashlib.sha256()
+    scoring = resources.files("registry.cases.scoring")
+    files = sorted((e for e in scoring.iterdir() if e.name.endswith(".py")), key=lambda e: e.name)
+    files += sorted((e for e in (scoring / "instruments").iterdir() if e.name.endswith(".yaml")), key=lambda e: e.name)
+    files.append(resources.files("registry.schema") / "vocabulary.py")
+    for entry in files:
+        digest.update(entry.name.encode())
+        digest.update(entry.read_bytes())
+    return digest.hexdigest()
+
+
+def build_info_rows() -> list[dict[str, str]]:
+    return [
+        {"key": "schema_revision", "value": migrate.head_revision()},
+        {"key": "scoring_digest", "value": scoring_digest()},
+    ]
+
+
+@dataclass
+class Scored:
+    """What the scoring step did: the flags on the authors' scores by case key, and how many cases it scored."""
+
+    flags: dict[str, list[str]] = field(default_factory=dict)
+    scored: int = 0
+    reused: int = 0
+
+
+def score_file(path: Path, previous: Path | None = None) -> Scored:
+    """Registry scores of every case of the file being built, in its assessments table; see the module docstring.
+
+    `previous`: the last published file, whose scores of unchanged cases are taken over when it was built
+    with the same schema and scoring code.
+    """
+    result = Scored()
+    conn = sqlite3.connect(path.resolve().as_uri(), uri=True, isolation_level=None)
+    try:
+        if previous is not None and _compatible(conn, previous):
+            _take_over(conn, previous, result)
+        changed = [i for (i,) in conn.execute(
+            "SELECT id FROM cases WHERE id NOT IN (SELECT id FROM temp.reused) ORDER BY id"
+            if result.reused else "SELECT id FROM cases ORDER BY id")]
+    finally:
+        conn.close()
+    scoring = create_engine(f"sqlite:///{path}", poolclass=NullPool)
+    try:
+        with scoring.begin() as sa_conn:
+            for chunk in _chunks(changed):
+                result.flags.update(refresh_registry_scores(sa_conn, chunk))
+                result.scored += len(chunk)
+    finally:
+        scoring.dispose()
+    return result
+
+
+def _chunks(ids: list[int]) -> Iterator[list[int]]:
+    for start in range(0, len(ids), SCORE_CHUNK):
+        yield ids[start:start + SCORE_CHUNK]
+
+
+def _compatible(conn: sqlite3.Connection, previous: Path) -> bool:
+    """Whether `previous` is a published file built with this schema and scoring code."""
+    try:
+        prev = sqlite3.connect(f"{previous.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            info = dict(prev.execute(f"SELECT key, value FROM {BUILD_INFO.name}"))
+        finally:
+            prev.close()
+    except sqlite3.DatabaseError:  # not there, not a database, or built before build_info existed
+        return False
+    return info == {r["key"]: r["value"] for r in build_info_rows()}
+
+
+def _take_over(conn: sqlite3.Connection, previous: Path, result: Scored) -> None:
+    """Copy the registry's rows and flags of the cases unchanged since `previous` into the file (one transaction)."""
+    codes = ", ".join(f"'{i.code}'" for i in computed_instruments())
+    registry_rows = f"assessor = '{Assessor.REGISTRY}' AND instrument IN ({codes})"
+    conn.execute("ATTACH DATABASE ? AS prev", (f"{previous.resolve().as_uri()}?mode=ro",))
+    try:
+        conn.execute("BEGIN")
+        conn.execute(
+            "CREATE TEMP TABLE reused AS SELECT c.id FROM main.cases c JOIN prev.cases p "
+            "ON p.id = c.id AND p.case_key = c.case_key AND p.facts_changed_at = c.facts_changed_at"
+        )
+        conn.execute("CREATE UNIQUE INDEX temp.reused_id ON reused (id)")
+        result.reused = conn.execute("SELECT count(*) FROM temp.reused").fetchone()[0]
+        # The working database's registry rows of these cases (if `score --store` wrote any) make way for the
+        # previous build's, which were computed from the same facts.
+        stale = f"SELECT id FROM main.assessments WHERE {registry_rows} AND case_id IN (SELECT id FROM temp.reused)"
+        conn.execute(f"DELETE FROM main.assessment_items WHERE assessment_id IN ({stale})")
+        conn.execute(f"DELETE FROM main.assessments WHERE id IN ({stale})")
+        # The previous build's ids are kept unless another row of this file already has one of them.
+        conn.execute(
+            "CREATE TEMP TABLE reused_assessments AS SELECT id AS old_id, id AS new_id FROM prev.assessments "
+            f"WHERE {registry_rows} AND case_id IN (SELECT id FROM temp.reused) ORDER BY id"
+        )
+        if conn.execute("SELECT 1 FROM main.assessments WHERE id IN (SELECT old_id FROM temp.reused_assessments)").fetchone():
+            top = conn.execute("SELECT coalesce(max(id), 0) FROM main.assessments").fetchone()[0]
+            conn.execute(f"UPDATE temp.reused_assessments SET new_id = {top} + (SELECT count(*) FROM temp.reused_assessments r "
+                         "WHERE r.old_id <= reused_assessments.old_id)")
+        conn.execute("CREATE UNIQUE INDEX temp.reused_assessments_old ON reused_assessments (old_id)")
+        a_cols = [r[1] for r in conn.execute("PRAGMA main.table_info(assessments)") if r[1] != "id"]
+        conn.execute(
+            f"INSERT INTO main.assessments (id, {', '.join(a_cols)}) SELECT m.new_id, {', '.join('a.' + c for c in a_cols)} "
+            "FROM prev.assessments a JOIN temp.reused_assessments m ON m.old_id = a.id ORDER BY m.new_id"
+        )
+        i_cols = [r[1] for r in conn.execute("PRAGMA main.table_info(assessment_items)") if r[1] not in ("id", "assessment_id")]
+        keep_ids = not conn.execute(
+            "SELECT 1 FROM main.assessment_items WHERE id IN (SELECT i.id FROM prev.assessment_items i "
+            "JOIN temp.reused_assessments m ON m.old_id = i.assessment_id)").fetchone()
+        conn.execute(
+            f"INSERT INTO main.assessment_items ({'id, ' if keep_ids else ''}assessment_id, {', '.join(i_cols)}) "
+            f"SELECT {'i.id, ' if keep_ids else ''}m.new_id, {', '.join('i.' + c for c in i_cols)} "
+            "FROM prev.assessment_items i JOIN temp.reused_assessments m ON m.old_id = i.assessment_id ORDER BY i.id"
+        )
+        for key, flags in conn.execute(
+            "SELECT case_key, score_flags FROM prev.case_summary "
+            "WHERE score_flags IS NOT NULL AND case_id IN (SELECT id FROM temp.reused)"
+        ):
+            result.flags[key] = [flags]  # already joined: case_summary joins the sentences of a case with ' | '
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    finally:
+        conn.execute("DETACH DATABASE prev")
