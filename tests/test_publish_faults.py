@@ -130,7 +130,8 @@ async def test_kill_9_during_publish_leaves_the_previous_build(small, working, b
     # The next publish clears what the killed one left and replaces the build.
     done = subprocess.run(_publish_argv(working, out), cwd=REPO, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["files", "metadata.json", "registry.db"]
+    assert sorted(p.name for p in out.iterdir()) == ["download", "files", "inspect-data.json", "metadata.json",
+                                                     "registry.db"]
     assert _sha(out / "registry.db") != before
     await _serveable(out)
 
@@ -158,7 +159,7 @@ async def test_a_full_disk_during_publish_is_one_line_and_leaves_the_previous_bu
     lines = [line for line in done.stderr.splitlines() if not line.startswith("warning: --allow-synthetic")]
     assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
     assert "disk" in lines[0] and "full" in lines[0] and str(out) in lines[0]
-    assert sorted(p.name for p in out.iterdir()) == ["files", "metadata.json", "registry.db"]
+    assert sorted(p.name for p in out.iterdir()) == ["files", "inspect-data.json", "metadata.json", "registry.db"]
     assert _sha(out / "registry.db") == before
     assert (out / "metadata.json").read_bytes() == metadata_before
     await _serveable(out)
