@@ -130,7 +130,7 @@ async def test_kill_9_during_publish_leaves_the_previous_build(small, working, b
     # The next publish clears what the killed one left and replaces the build.
     done = subprocess.run(_publish_argv(working, out), cwd=REPO, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["files", "metadata.json", "registry.db"]
+    assert sorted(p.name for p in out.iterdir()) == ["download", "files", "metadata.json", "registry.db"]
     assert _sha(out / "registry.db") != before
     await _serveable(out)
 
