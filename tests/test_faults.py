@@ -34,7 +34,7 @@ from bench.faults import (
 from registry.cases.documents import read_documents
 from registry.core.db import make_engine, writing
 from registry.core.errors import RegistryError
-from registry.ingest.audit import Curator, CuratorSource
+from registry.ingest.audit import resolve_curator
 from registry.ingest.importer import import_files
 from registry.ingest.seed import load_documents
 from tests.helpers import SEED_DIR
@@ -101,7 +101,7 @@ def test_sqlite_max_page_count_during_import(seeded_db, tmp_path):
     event.listen(engine, "connect", lambda dbapi, _: dbapi.execute(f"PRAGMA max_page_count = {pages + 50}"))
     big = write_import_csv(tmp_path / "big.csv", 500)
     with pytest.raises(RegistryError) as exc:
-        import_files(engine, [big], curator=Curator("ana", CuratorSource.OPTION))
+        import_files(engine, [big], curator=resolve_curator(engine, "fault-test"))
     engine.dispose()
     message = str(exc.value)
     assert message.startswith(f"{big}: table ") and "(database or disk is full); nothing was written" in message

@@ -15,6 +15,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
@@ -102,26 +103,37 @@ def _start_building(working: str, out: Path) -> subprocess.Popen:
     return proc
 
 
-@pytest.fixture(scope="module")
-def build_seconds(working, tmp_path_factory) -> float:
-    """How long the stopped publish's build takes on this machine, so the kills land inside it."""
-    out = tmp_path_factory.mktemp("faults-timing") / "dist"
-    proc = _start_building(working, out)
-    started = time.monotonic()
-    assert proc.wait() == 0, proc.stderr.read().decode()
-    return time.monotonic() - started
+def _wait_for(proc: subprocess.Popen, ready: Callable[[], bool]) -> None:
+    """Poll until `ready()` (a point of the build seen on disk); the process must still be running."""
+    deadline = time.monotonic() + START_DEADLINE_S
+    while not ready():
+        assert proc.poll() is None, "publish finished before the point it was to be killed at: build more cases"
+        assert time.monotonic() < deadline, "publish never reached the point it was to be killed at"
+        time.sleep(0.005)
 
 
-@pytest.mark.parametrize("fraction", [0.0, 0.2, 0.45])
-async def test_kill_9_during_publish_leaves_the_previous_build(small, working, build_seconds, tmp_path, fraction):
+#: Where the publish is killed, each a point seen on disk (no timing): as soon as it builds the new file; once
+#: that file has grown past its first MB (copied, being baked); while it writes the review package, after the
+#: new build was moved into place.
+KILL_POINTS = {
+    "start": lambda out: True,
+    "baking": lambda out: (out / ".registry.db.building").exists() and (out / ".registry.db.building").stat().st_size > 2**20,
+    "package": lambda out: any(out.glob(".download.*")),
+}
+
+
+@pytest.mark.parametrize("point", list(KILL_POINTS))
+async def test_kill_9_during_publish_leaves_the_previous_build(small, working, tmp_path, point):
     out = tmp_path / "dist"
     before = _previous_build(small, out)
     metadata_before = (out / "metadata.json").read_bytes()
     proc = _start_building(working, out)
-    time.sleep(fraction * build_seconds)
+    _wait_for(proc, lambda: KILL_POINTS[point](out))
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    assert proc.returncode == -signal.SIGKILL, "publish finished before it was killed: build more cases"
+    assert proc.returncode == -signal.SIGKILL
+    if point == "package":  # the new build was in place: it must be the whole of it
+        assert _sha(out / "registry.db") != before
     if _sha(out / "registry.db") == before:
         assert (out / "metadata.json").read_bytes() == metadata_before
     else:  # killed after the new file was moved into place: it must be the whole new build

@@ -90,7 +90,7 @@ xlsx workbook; cases.json with its schema; every source as RIS and BibTeX.</p>
 def write_review_package(db_path: Path, out_dir: Path, version_line: str) -> Path:
     """Write out_dir/download/ from the published file at db_path (replacing an earlier one); returns the folder."""
     target = out_dir / PACKAGE_DIR
-    for stale in out_dir.glob(f".{PACKAGE_DIR}.*"):  # what a stopped publish left half written
+    for stale in out_dir.glob(f".{PACKAGE_DIR}.*"):  # left by a publish that was killed while writing it
         shutil.rmtree(stale, ignore_errors=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{PACKAGE_DIR}.", dir=out_dir))
     try:
