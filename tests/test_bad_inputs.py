@@ -407,13 +407,7 @@ KINDS = ("encoding", "syntax", "structure", "types", "bounds", "codes", "referen
 
 
 #: CHECK constraints on columns no seed document or CSV row writes.
-NOT_WRITTEN_BY_INPUT = {
-    "ck_assessments_interval_ordered": "total_min/total_max: registry-computed assessments only",
-    # The audit log is written by the registry's write paths from its own constants, never from input.
-    "ck_audit_changes_curator_source": "curator_source: a CuratorSource constant",
-    "ck_audit_log_action": "action: an AuditAction constant",
-    "ck_audit_log_field_only_for_update": "field: set by the recorder on updates only",
-}
+NOT_WRITTEN_BY_INPUT = {"ck_assessments_interval_ordered": "total_min/total_max: registry-computed assessments only"}
 
 #: Tables no seed document or case CSV writes: `intake` and `screen` write the first four, from search exports
 #: and screening sheets (their refusals are tested in tests/test_intake.py and tests/test_screening.py); the
