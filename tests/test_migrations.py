@@ -187,3 +187,57 @@ def test_0004_marks_existing_cases_and_downgrades_without_losing_rows(backend_ur
     migrate.upgrade(engine)
     migrate.check(engine)
     engine.dispose()
+
+
+def test_0009_keeps_every_row_lets_year_and_journal_be_null_and_checks_hours(backend_url):
+    """0009 adds genetic_tests, procedures and columns without rebuilding a table that has children (SQLite would
+    cascade-delete them), lets a publication lack year and journal, and checks recurrence hours against days;
+    downgrade refuses while a publication lacks them, then goes back keeping every row."""
+    engine = make_engine(backend_url)
+    migrate.upgrade(engine, "0004")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO publications (id, key, authors, title, journal, year, article_type, source_access, "
+                          "is_synthetic) VALUES (1, 'x2020', 'X A', 'T', 'J', 2020, 'case_report', 'full_text', false)"))
+        conn.execute(text("INSERT INTO cases (id, case_key, age_is_approximate, day1_anchor, onset_is_approximate, "
+                          "is_synthetic, row_version) VALUES (1, 'x2020-1', false, 'first dose', false, false, 1)"))
+        conn.execute(text("INSERT INTO case_publications (case_id, publication_id, role) VALUES (1, 1, 'primary_report')"))
+        conn.execute(text("INSERT INTO drugs (id, name) VALUES (1, 'allopurinol')"))
+        conn.execute(text("INSERT INTO drug_exposures (id, case_id, seq, drug_id, role) VALUES (1, 1, 1, 1, 'suspect')"))
+        conn.execute(text("INSERT INTO challenge_events (id, exposure_id, seq, challenge_type, time_to_recurrence_days) "
+                          "VALUES (1, 1, 1, 'rechallenge', 1)"))
+        conn.execute(text("INSERT INTO challenge_steps (id, challenge_id, step_number, protocol_day, dose_value, dose_unit) "
+                          "VALUES (1, 1, 1, 1, 10, 'mg')"))
+        conn.execute(text("INSERT INTO evidence (id, case_id, subject_table, subject_id, publication_id, status, is_curated) "
+                          "VALUES (1, 1, 'cases', 1, 1, 'stated', true)"))
+    counts = ("publications", "case_publications", "challenge_events", "challenge_steps", "evidence")
+
+    def rows():
+        with engine.connect() as conn:
+            return {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in counts}
+
+    migrate.upgrade(engine, "0009")
+    assert rows() == dict.fromkeys(counts, 1)
+    assert {"genetic_tests", "procedures", "vocab_genotype_result", "vocab_procedure"} <= set(inspect(engine).get_table_names())
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE challenge_events SET time_to_recurrence_hours = 30"))  # 30 h is day 1: agrees
+        conn.execute(text("INSERT INTO publications (id, key, authors, title, article_type, source_access, is_synthetic) "
+                          "VALUES (2, 'y2021', 'Y B', 'U', 'case_report', 'abstract_only', false)"))
+    for bad in (12, -1):  # 12 h is not day 1; negative
+        with pytest.raises(Exception, match="recurrence_hours_sane"):
+            with engine.begin() as conn:
+                conn.execute(text(f"UPDATE challenge_events SET time_to_recurrence_hours = {bad}"))
+    if migrate.head_revision() == "0009":
+        migrate.check(engine)
+    with pytest.raises(Exception, match="no year or journal"):
+        migrate.downgrade(engine, "0004")
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM publications WHERE id = 2"))
+    migrate.downgrade(engine, "0004")
+    assert rows() == dict.fromkeys(counts, 1)
+    assert "time_to_recurrence_hours" not in {c["name"] for c in inspect(engine).get_columns("challenge_events")}
+    with pytest.raises(Exception):
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE publications SET year = NULL"))
+    migrate.upgrade(engine)
+    migrate.check(engine)
+    engine.dispose()

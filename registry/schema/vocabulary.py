@@ -318,6 +318,26 @@ class TreatmentResponse(StrEnum):
     RELAPSED = "relapsed"
 
 
+class GenotypeResult(StrEnum):
+    CARRIER = "carrier"
+    NON_CARRIER = "non_carrier"
+    INDETERMINATE = "indeterminate"
+
+
+class ProcedureCode(StrEnum):
+    """Codes of the `procedure` vocabulary (the model class is registry.schema.models.Procedure)."""
+
+    LIVER_TRANSPLANT = "liver_transplant"
+    KIDNEY_TRANSPLANT = "kidney_transplant"
+    HAEMODIALYSIS = "haemodialysis"
+    CONTINUOUS_RENAL_REPLACEMENT = "continuous_renal_replacement"
+    PLASMAPHERESIS = "plasmapheresis"
+    ICU_ADMISSION = "icu_admission"
+    MECHANICAL_VENTILATION = "mechanical_ventilation"
+    ECMO = "ecmo"
+    OTHER = "other"
+
+
 class ReactionOutcome(StrEnum):
     RECOVERED = "recovered"
     RECOVERING = "recovering"
@@ -654,6 +674,28 @@ VOCABULARIES: dict[str, Vocabulary] = {
             T(TreatmentResponse.NO_CHANGE, "No change", "No response."),
             T(TreatmentResponse.WORSENED, "Worsened", "Signs worsened."),
             T(TreatmentResponse.RELAPSED, "Relapsed", "Improved, then signs returned."),
+        ),
+        _v(
+            GenotypeResult, "genotype_result", "Genotype result",
+            "Whether the patient carries the allele or variant tested (pharmacogenetic typing).", REG,
+            T(GenotypeResult.CARRIER, "Carrier", "The allele or variant tested was found (one or two copies)."),
+            T(GenotypeResult.NON_CARRIER, "Non-carrier", "The allele or variant tested was not found."),
+            T(GenotypeResult.INDETERMINATE, "Indeterminate", "The typing gave no clear answer (failed or ambiguous)."),
+        ),
+        _v(
+            ProcedureCode, "procedure", "Procedure",
+            "Organ support, transplant and other procedures for the reaction or its complications "
+            "(immunoglobulin and corticosteroids are treatments).", REG,
+            T(ProcedureCode.LIVER_TRANSPLANT, "Liver transplant", "Liver transplantation.", category="transplant"),
+            T(ProcedureCode.KIDNEY_TRANSPLANT, "Kidney transplant", "Kidney transplantation.", category="transplant"),
+            T(ProcedureCode.HAEMODIALYSIS, "Haemodialysis", "Intermittent haemodialysis.", category="renal_support"),
+            T(ProcedureCode.CONTINUOUS_RENAL_REPLACEMENT, "Continuous renal replacement therapy",
+              "Continuous renal replacement (haemofiltration, haemodiafiltration).", category="renal_support"),
+            T(ProcedureCode.PLASMAPHERESIS, "Plasmapheresis", "Plasma exchange or plasmapheresis.", category="other"),
+            T(ProcedureCode.ICU_ADMISSION, "Intensive care admission", "Admission to an intensive care unit.", category="critical_care"),
+            T(ProcedureCode.MECHANICAL_VENTILATION, "Mechanical ventilation", "Invasive mechanical ventilation.", category="critical_care"),
+            T(ProcedureCode.ECMO, "ECMO", "Extracorporeal membrane oxygenation.", category="critical_care"),
+            T(ProcedureCode.OTHER, "Other procedure", "Another procedure; see detail.", category="other"),
         ),
         _v(
             ReactionOutcome, "reaction_outcome", "Outcome of reaction", "Outcome of the reaction at last follow-up.",

@@ -6,11 +6,11 @@ from registry.core.db import metadata as _metadata
 from registry.schema.models.assessment import Assessment, AssessmentItem
 from registry.schema.models.audit import AuditChange, AuditEntry
 from registry.schema.models.case import Case, CasePublication
-from registry.schema.models.clinical import Finding, Investigation, LabResult
+from registry.schema.models.clinical import Finding, GeneticTest, Investigation, LabResult
 from registry.schema.models.evidence import Evidence
 from registry.schema.models.extraction import ExtractionAgreement, ExtractionDecision, ExtractionReport
 from registry.schema.models.exposure import ChallengeEvent, ChallengeStep, DoseRegimen, Drug, DrugExposure
-from registry.schema.models.management import CaseOutcome, Treatment
+from registry.schema.models.management import CaseOutcome, Procedure, Treatment
 from registry.schema.models.publication import Citation, Publication
 from registry.schema.models.screening import Candidate, ScreeningDecision, Search, SearchRecord
 from registry.schema.models.vocab import VOCAB_TABLES
@@ -25,7 +25,7 @@ def published_model_tables() -> list[Table]:
 __all__ = [
     "Assessment", "AssessmentItem", "AuditChange", "AuditEntry", "Candidate", "Case", "CaseOutcome",
     "CasePublication", "ChallengeEvent", "ChallengeStep", "Citation", "DoseRegimen", "Drug", "DrugExposure",
-    "Evidence", "ExtractionAgreement", "ExtractionDecision", "ExtractionReport", "Finding", "Investigation",
-    "LabResult", "Publication", "ScreeningDecision", "Search", "SearchRecord", "Treatment", "VOCAB_TABLES",
+    "Evidence", "ExtractionAgreement", "ExtractionDecision", "ExtractionReport", "Finding", "GeneticTest", "Investigation",
+    "LabResult", "Procedure", "Publication", "ScreeningDecision", "Search", "SearchRecord", "Treatment", "VOCAB_TABLES",
     "published_model_tables",
 ]

@@ -62,6 +62,12 @@ class Case(Base):
     treatments: Mapped[list["Treatment"]] = relationship(  # noqa: F821
         cascade="all, delete-orphan", passive_deletes=True, order_by="Treatment.seq"
     )
+    genetic_tests: Mapped[list["GeneticTest"]] = relationship(  # noqa: F821
+        cascade="all, delete-orphan", passive_deletes=True, order_by="GeneticTest.seq"
+    )
+    procedures: Mapped[list["Procedure"]] = relationship(  # noqa: F821
+        cascade="all, delete-orphan", passive_deletes=True, order_by="Procedure.seq"
+    )
     outcome: Mapped["CaseOutcome | None"] = relationship(cascade="all, delete-orphan", passive_deletes=True)  # noqa: F821
     assessments: Mapped[list["Assessment"]] = relationship(cascade="all, delete-orphan", passive_deletes=True)  # noqa: F821
     evidence: Mapped[list["Evidence"]] = relationship(cascade="all, delete-orphan", passive_deletes=True)  # noqa: F821

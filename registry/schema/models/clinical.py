@@ -1,8 +1,8 @@
-"""What was observed: clinical findings, investigations and lab values."""
+"""What was observed: clinical findings, investigations, lab values and pharmacogenetic typing."""
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, Float, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Float, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.core.db import Base
@@ -66,3 +66,31 @@ class LabResult(Base):
     day: Mapped[int | None] = day("When the sample was taken.")
     day_is_approximate: Mapped[bool | None] = mapped_column(comment="True when the day comes from an approximate statement.")
     time_point: Mapped[str | None] = mapped_column(Text, comment="Labelled time point in words (e.g. 'admission for second flare').")
+
+
+#: A gene's HGNC symbol (HLA-B, HLA-DRB1, CYP2C9, ...).
+GENE_PATTERN = r"^[A-Z0-9][A-Za-z0-9-]*$"
+
+
+class GeneticTest(Base):
+    __tablename__ = "genetic_tests"
+    __table_args__ = (
+        UniqueConstraint("case_id", "seq"),
+        CheckConstraint("allele IS NULL OR substr(allele, 1, length(gene)) = gene", name="allele_of_gene"),
+        *day_checks("genetic_tests", "day"),
+        {"comment": "Pharmacogenetic typing of the patient (HLA and other genes): the gene, the allele or variant "
+                    "tested or found, whether the patient carries it, the genotype and method as reported."},
+    )
+
+    id: Mapped[intpk]
+    case_id: Mapped[int] = parent("cases.id", "The case.")
+    seq: Mapped[int] = order("Order of the typing within the case.")
+    gene: Mapped[str] = mapped_column(String(40), comment="Gene typed, by its HGNC symbol (e.g. HLA-B, HLA-A, CYP2C9).",
+                                      info={"pattern": GENE_PATTERN})
+    allele: Mapped[str | None] = mapped_column(String(80), comment="Allele or variant tested or found, by its full name, "
+                                                                    "starting with the gene (e.g. HLA-B*58:01).")
+    result: Mapped[str] = coded("genotype_result", "Whether the patient carries the allele or variant.", nullable=False)
+    genotype: Mapped[str | None] = mapped_column(Text, comment="Genotype as reported (e.g. HLA-B*58:01/*15:02).")
+    method: Mapped[str | None] = mapped_column(Text, comment="Typing method as reported (e.g. PCR-SSO, sequencing).")
+    day: Mapped[int | None] = day("When the sample was typed (or taken).")
+    notes: Mapped[str | None] = mapped_column(Text, comment="Curator's notes (paraphrased).")

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from registry.core.db import Base
 from registry.core.types import intpk
 from registry.schema.models._columns import (
+    DAY_MAX,
     MINUTES_PER_DAY,
     PROTOCOL_DAY_MAX,
     bounded_checks,
@@ -22,6 +23,15 @@ from registry.schema.models._columns import (
     drug_reference,
     order,
     parent,
+)
+
+
+#: The most hours a recurrence can take (a century, as for relative days).
+RECURRENCE_HOURS_MAX = DAY_MAX * 24
+#: CHECK recurrence_hours_sane: within bounds, and the same time as the days column when both are given.
+RECURRENCE_HOURS_CHECK = (
+    f"time_to_recurrence_hours IS NULL OR (time_to_recurrence_hours BETWEEN 0 AND {RECURRENCE_HOURS_MAX}"
+    " AND (time_to_recurrence_days IS NULL OR time_to_recurrence_days = time_to_recurrence_hours / 24))"
 )
 
 
@@ -90,6 +100,10 @@ class DoseRegimen(Base):
     interval_unit: Mapped[str | None] = coded("time_unit", "Unit of interval_value.")
     start_day: Mapped[int | None] = day("First day of this dose.")
     stop_day: Mapped[int | None] = day("Last day of this dose.")
+    start_is_approximate: Mapped[bool | None] = mapped_column(
+        comment="True when the start day comes from an approximate statement (e.g. 'about two weeks later').")
+    stop_is_approximate: Mapped[bool | None] = mapped_column(
+        comment="True when the stop day comes from an approximate statement.")
     reason: Mapped[str | None] = coded("dose_change_reason", "Why this dose row starts.")
     notes: Mapped[str | None] = mapped_column(Text, comment="Curator's notes (paraphrased).")
 
@@ -101,6 +115,7 @@ class ChallengeEvent(Base):
     __table_args__ = (
         UniqueConstraint("exposure_id", "seq"),
         CheckConstraint("time_to_recurrence_days IS NULL OR time_to_recurrence_days >= 0", name="recurrence_nonnegative"),
+        CheckConstraint(RECURRENCE_HOURS_CHECK, name="recurrence_hours_sane"),
         *day_checks("challenge_events", "start_day"),
         {"comment": "Re-exposures to a drug: rechallenge, deliberate re-introduction, desensitisation, or continuing through the reaction; with premedication and result."},
     )
@@ -110,12 +125,18 @@ class ChallengeEvent(Base):
     seq: Mapped[int] = order("Order of the event within the exposure.")
     challenge_type: Mapped[str] = coded("challenge_type", "Kind of re-exposure.", nullable=False)
     start_day: Mapped[int | None] = day("First day of the re-exposure.")
+    day_is_approximate: Mapped[bool | None] = mapped_column(
+        comment="True when the start day comes from an approximate statement (e.g. 'about two weeks later').")
     premedication: Mapped[str | None] = mapped_column(Text, comment="Drugs given to cover the re-exposure (e.g. antihistamine, low-dose prednisolone).")
     result: Mapped[str | None] = coded("challenge_result", "Result of the re-exposure. NULL when not reported (see evidence).")
     # No upper bound in the database: challenge_events has children, and replacing its CHECK means
     # rebuilding the table on SQLite, whose DROP would cascade to challenge_steps (migration 0007).
     time_to_recurrence_days: Mapped[int | None] = mapped_column(Integer, comment="Days from the start of the re-exposure to recurrence.",
                                                                    info={"ge": 0})
+    time_to_recurrence_hours: Mapped[int | None] = mapped_column(
+        Integer, comment="Hours from the start of the re-exposure to recurrence, for recurrences within a day or two; "
+                         "when time_to_recurrence_days is also given it is these hours in whole days (hours // 24).",
+        info={"ge": 0, "le": RECURRENCE_HOURS_MAX})
     notes: Mapped[str | None] = mapped_column(Text, comment="Curator's notes (paraphrased).")
 
     exposure: Mapped[DrugExposure] = relationship(back_populates="challenges")

@@ -1,4 +1,4 @@
-"""What was done and how it ended: treatments of the reaction and the outcome."""
+"""What was done and how it ended: treatments of the reaction, procedures and the outcome."""
 
 from __future__ import annotations
 
@@ -29,10 +29,35 @@ class Treatment(Base):
     route: Mapped[str | None] = coded("route", "Route of administration.")
     start_day: Mapped[int | None] = day("First day of the treatment.")
     stop_day: Mapped[int | None] = day("Last day of the treatment.")
+    start_is_approximate: Mapped[bool | None] = mapped_column(
+        comment="True when the start day comes from an approximate statement (e.g. 'about two weeks later').")
+    stop_is_approximate: Mapped[bool | None] = mapped_column(
+        comment="True when the stop day comes from an approximate statement.")
     response: Mapped[str | None] = coded("treatment_response", "How the reaction responded.")
     notes: Mapped[str | None] = mapped_column(Text, comment="Curator's notes (paraphrased).")
 
     drug: Mapped["Drug | None"] = relationship()  # noqa: F821
+
+
+class Procedure(Base):
+    __tablename__ = "procedures"
+    __table_args__ = (
+        UniqueConstraint("case_id", "seq"),
+        *day_checks("procedures", "start_day"),
+        *bounded_checks(("duration_sane", "duration_days", 0, DAY_MAX)),
+        {"comment": "Procedures for the reaction or its complications: transplant, dialysis, intensive care, "
+                    "ventilation and other organ support (immunoglobulin and corticosteroids are treatments)."},
+    )
+
+    id: Mapped[intpk]
+    case_id: Mapped[int] = parent("cases.id", "The case.")
+    seq: Mapped[int] = order("Order of the procedure within the case.")
+    procedure: Mapped[str] = coded("procedure", "The procedure.", nullable=False)
+    start_day: Mapped[int | None] = day("First day of the procedure (the day of a transplant, admission to intensive care).")
+    start_is_approximate: Mapped[bool | None] = mapped_column(
+        comment="True when the start day comes from an approximate statement.")
+    duration_days: Mapped[int | None] = days("How many days it lasted (a stay in intensive care, a course of dialysis).")
+    detail: Mapped[str | None] = mapped_column(Text, comment="Short paraphrase of what the source says (indication, course).")
 
 
 class CaseOutcome(Base):

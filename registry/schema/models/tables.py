@@ -24,8 +24,10 @@ from registry.schema.models import (
     ExtractionDecision,
     ExtractionReport,
     Finding,
+    GeneticTest,
     Investigation,
     LabResult,
+    Procedure,
     Publication,
     ScreeningDecision,
     Search,
@@ -46,6 +48,8 @@ F = Finding.__table__
 INV = Investigation.__table__
 LAB = LabResult.__table__
 TR = Treatment.__table__
+GT = GeneticTest.__table__
+PR = Procedure.__table__
 O = CaseOutcome.__table__
 A = Assessment.__table__
 AI = AssessmentItem.__table__
@@ -59,4 +63,4 @@ CA = Candidate.__table__
 SD = ScreeningDecision.__table__
 
 #: Every model table by name.
-BY_NAME = {t.name: t for t in (C, CP, P, CI, X, D, DR, CH, ST, F, INV, LAB, TR, O, A, AI, E, XR, XA, XD, SE, SR, CA, SD)}
+BY_NAME = {t.name: t for t in (C, CP, P, CI, X, D, DR, CH, ST, F, INV, LAB, GT, TR, PR, O, A, AI, E, XR, XA, XD, SE, SR, CA, SD)}
