@@ -8,7 +8,10 @@ DOI and URL are verbatim fields (the reader takes them as written, so a
 backslash escape would be a wrong character): there the characters that
 could end or break the field, braces and backslash, are percent-encoded (and
 white space dropped), which a DOI resolver or browser reads back as the same
-address. The registry key is the RIS ID and the BibTeX citation key.
+address. The registry key is the RIS ID and the BibTeX citation key. A year the
+curators could not read is left out of RIS (PY is optional there) and is
+"n.d." in BibTeX, whose styles want a year; a journal that could not be read is
+left out of both.
 """
 
 from __future__ import annotations
@@ -106,7 +109,7 @@ def bibtex_record(p: dict[str, Any]) -> str:
         ("title", "{" + bib_escape(p["title"]) + "}" if p.get("title") else None),
         ("journal" if BIB_TYPES.get(p["article_type"]) is None else "booktitle",
          bib_escape(p["journal"]) if p.get("journal") else None),
-        ("year", _text(p.get("year"))),
+        ("year", _text(p.get("year")) if p.get("year") is not None else "n.d."),
         ("volume", _text(p.get("volume"))),
         ("number", _text(p.get("issue"))),
         ("pages", _text(pages)),

@@ -18,15 +18,18 @@ from pydantic import ValidationError
 from registry.cases.completeness import CASE_FIELDS, EXPOSURE_FIELDS, OUTCOME_FIELDS
 from registry.cases.placeholder import UNFILLED, unfilled_fields
 from registry.cases.seedschema import (
+    PUBLICATION_MISSING_FIELDS,
     AssessmentIn,
     CaseIn,
     Challenge,
     Dose,
     Exposure,
     FindingIn,
+    GeneticTestIn,
     InvestigationIn,
     Lab,
     Outcome,
+    ProcedureIn,
     PublicationIn,
     SeedDocument,
     TreatmentIn,
@@ -36,7 +39,7 @@ from registry.core.errors import RegistryError
 from registry.core.inputs import read_yaml_file
 from registry.core.sync import gc_paused
 from registry.schema.fields import record_fields
-from registry.schema.models.tables import CH, DR, INV, LAB, TR, A, C, F, O, P, X
+from registry.schema.models.tables import CH, DR, GT, INV, LAB, PR, TR, A, C, F, O, P, X
 from registry.schema.vocabulary import EvidenceStatus, FindingStatus
 
 #: Case-row fields that need evidence naming their source when set.
@@ -51,12 +54,13 @@ def _columns_of(model, table) -> frozenset[str]:
 #: key facts a record's `missing` may explain (an exposure's `dose` is its dose rows).
 _KEY_FIELDS: dict[type, frozenset[str]] = {
     CaseIn: frozenset(CASE_FIELDS), Exposure: frozenset(EXPOSURE_FIELDS), Challenge: frozenset({"result"}),
-    Outcome: frozenset(OUTCOME_FIELDS),
+    Outcome: frozenset(OUTCOME_FIELDS), PublicationIn: frozenset(PUBLICATION_MISSING_FIELDS),
 }
 _SRC_FIELDS: dict[type, frozenset[str]] = {
     **{model: frozenset(f.name for f in record_fields(table)) | _KEY_FIELDS.get(model, frozenset())
        for model, table in ((Exposure, X), (Dose, DR), (Challenge, CH), (FindingIn, F), (InvestigationIn, INV),
-                            (Lab, LAB), (TreatmentIn, TR), (Outcome, O))},
+                            (Lab, LAB), (TreatmentIn, TR), (GeneticTestIn, GT), (ProcedureIn, PR),
+                            (Outcome, O))},
     CaseIn: _columns_of(CaseIn, C), PublicationIn: _columns_of(PublicationIn, P), AssessmentIn: _columns_of(AssessmentIn, A),
 }
 
@@ -212,7 +216,7 @@ def _all_records(case: CaseIn):
             yield f"exposures[{xi}].doses[{di}]", d
         for hi, h in enumerate(x.challenges):
             yield f"exposures[{xi}].challenges[{hi}]", h
-    for name in ("findings", "investigations", "labs", "treatments", "assessments"):
+    for name in ("findings", "investigations", "labs", "treatments", "genetic_tests", "procedures", "assessments"):
         for i, r in enumerate(getattr(case, name)):
             yield f"{name}[{i}]", r
     if case.outcome is not None:
@@ -229,7 +233,7 @@ def _sourced_records(case: CaseIn):
     for fi, f in enumerate(case.findings):
         if f.status in (FindingStatus.PRESENT, FindingStatus.ABSENT, FindingStatus.NOT_DONE):
             yield f"findings[{fi}]", f
-    for name in ("investigations", "labs", "treatments", "assessments"):
+    for name in ("investigations", "labs", "treatments", "genetic_tests", "procedures", "assessments"):
         for i, r in enumerate(getattr(case, name)):
             yield f"{name}[{i}]", r
     if case.outcome is not None:
@@ -248,6 +252,8 @@ def _records(case: CaseIn):
     yield from case.investigations
     yield from case.labs
     yield from case.treatments
+    yield from case.genetic_tests
+    yield from case.procedures
     yield from case.assessments
     if case.outcome is not None:
         yield case.outcome

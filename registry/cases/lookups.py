@@ -28,10 +28,16 @@ def first_author_surname(authors: str | None) -> str | None:
     return " ".join(words) or None
 
 
+#: What a citation shows for a year that could not be read ("no date", as reference styles write it).
+NO_DATE = "n.d."
+
+
 def short_citation(pub: Row) -> str:
-    """'First author year, journal', e.g. 'Park 2021, Case Rep Oncol'."""
+    """'First author year, journal', e.g. 'Park 2021, Case Rep Oncol'; a year that could not be read is
+    'n.d.' and a journal that could not be read is left out ('Tester n.d.')."""
     who = first_author_surname(pub.get("authors")) or pub.get("key") or "?"
-    return f"{who} {pub['year']}, {pub['journal']}"
+    year = pub.get("year") if pub.get("year") is not None else NO_DATE
+    return f"{who} {year}" + (f", {pub['journal']}" if pub.get("journal") else "")
 
 
 def doi_url(doi: str | None) -> str | None:

@@ -41,12 +41,13 @@ from registry.cases.completeness import CASE_FIELDS, CORE_FINDINGS, EXPOSURE_FIE
 from registry.cases.documents import Document, cross_check, parse_document
 from registry.cases.missing import MISSING_STATUSES
 from registry.cases.query import case_ids_select, order_text
+from registry.cases.seedschema import PUBLICATION_MISSING_FIELDS
 from registry.cases.selection import Selection
 from registry.cases.snapshot import load_cases
 from registry.core.inputs import add_yaml12_resolvers
 from registry.schema.fields import fact_names, record_fields
 from registry.schema.models import Citation
-from registry.schema.models.tables import CH, CP, DR, INV, LAB, ST, TR, XA, XD, XR, D, E, F, O, P, X
+from registry.schema.models.tables import CH, CP, DR, GT, INV, LAB, PR, ST, TR, XA, XD, XR, D, E, F, O, P, X
 from registry.schema.vocabulary import Assessor, CaseLinkRole, Derivation, EvidenceStatus
 
 CI = Citation.__table__
@@ -208,14 +209,17 @@ def publication_dict(conn: Connection, pub: dict[str, Any], ctx: _Context | None
     )}
     d["accessed_via"] = pub["accessed_via"].split("\n") if pub["accessed_via"] else None
     d["notes"] = pub["notes"]
-    d["src"] = [_src(e, pub["key"], ctx) for e in evs]
+    split = _Split(evs, PUBLICATION_MISSING_FIELDS, lambda f: pub.get(f) is None)
+    d["src"] = split.src(pub["key"], ctx)
+    d["missing"] = split.missing(None, pub["key"], ctx)  # no default reason: every one is written
     return _clean(d)
 
 
 #: What a seed document holds of a case (registry.cases.snapshot.load_cases).
 DOCUMENT_TABLES = (
     "cases", "case_publications", "drug_exposures", "dose_regimens", "challenge_events", "challenge_steps", "findings",
-    "investigations", "lab_results", "treatments", "case_outcomes", "assessments", "assessment_items", "evidence",
+    "investigations", "lab_results", "treatments", "genetic_tests", "procedures", "case_outcomes", "assessments",
+    "assessment_items", "evidence",
 )
 
 
@@ -234,6 +238,8 @@ class _CaseData:
         self.investigations = _by(snap["investigations"], "case_id", "seq")
         self.labs = _by(snap["lab_results"], "case_id", "seq")
         self.treatments = _by(snap["treatments"], "case_id", "seq")
+        self.genetic_tests = _by(snap["genetic_tests"], "case_id", "seq")
+        self.procedures = _by(snap["procedures"], "case_id", "seq")
         self.outcomes = {o["case_id"]: o for o in snap["case_outcomes"]}
         authors = [a for a in snap["assessments"] if a["assessor"] == Assessor.AUTHORS]
         self.assessments = _by(authors, "case_id")
@@ -373,6 +379,11 @@ def _case_dict(data: _CaseData, case: dict[str, Any], primary: dict[str, Any], c
         })
         for t in data.treatments.get(cid, [])
     ]
+    for key, table, rows in (("genetic_tests", GT, data.genetic_tests), ("procedures", PR, data.procedures)):
+        d[key] = [
+            _clean({**_fields(r, table, ctx), "src": [_src(e, pkey, ctx) for e in data.ev(table.name, r["id"])]})
+            for r in rows.get(cid, [])
+        ]
     if outcome is not None:
         o = _clean({
             **_fields(outcome, O, ctx),

@@ -19,17 +19,18 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, create_model, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, create_model, model_validator
 from sqlalchemy import Column, Table
 
 from registry.cases.missing import MISSING_STATUSES
 from registry.cases.scoring.definitions import load_instruments
 from registry.core.inputs import CONTROL_CHARACTERS, describe_control
+from registry.schema.drug_names import inn_of
 from registry.schema.fields import INT32_RANGE
 from registry.schema.fields import Field as SchemaField
 from registry.schema.fields import record_fields
 from registry.schema.models._columns import AGE_MAX_YEARS, DAY_MAX, DAY_MIN
-from registry.schema.models.tables import AI, CH, DR, INV, LAB, ST, TR, XA, XD, XR, C, D, E, F, O, P, X
+from registry.schema.models.tables import AI, CH, DR, GT, INV, LAB, PR, ST, TR, XA, XD, XR, C, D, E, F, O, P, X
 from registry.schema.vocabulary import SUSPECT_ROLES, VOCABULARIES, AgeUnit, Derivation, EvidenceStatus
 
 
@@ -122,10 +123,17 @@ class _Record(_Strict):
 # classes add only what a table cannot say: nested lists and checks across fields.
 
 
-def name_key(value: Any) -> Any:
-    """A name compared without case (drugs.name): lower case, surrounding spaces gone, inner runs of
-    spaces as one. `CARBAMAZEPINE` and `carbamazepine ` are the one drug `carbamazepine`."""
+def plain_name(value: Any) -> Any:
+    """A name compared without case: lower case, surrounding spaces gone, inner runs of spaces as one."""
     return " ".join(value.split()).lower() if isinstance(value, str) else value
+
+
+def name_key(value: Any) -> Any:
+    """A drug name as drugs.name holds it: `plain_name`, then a brand or salt name as its INN
+    (registry.schema.drug_names). `CARBAMAZEPINE`, `carbamazepine ` and `Tegretol` are the one drug
+    `carbamazepine`."""
+    value = plain_name(value)
+    return inn_of(value) if isinstance(value, str) else value
 
 
 def _annotation(field: SchemaField) -> Any:
@@ -173,6 +181,15 @@ Step = _fields_of("Step", ST, _Strict)
 class Challenge(_fields_of("_ChallengeFields", CH)):
     steps: list[Step] = Field(default_factory=list)
 
+    @model_validator(mode="after")
+    def _hours_agree_with_days(self):
+        """Twin of CHECK recurrence_hours_sane: hours and days, when both are given, are the same time."""
+        hours, days = self.time_to_recurrence_hours, self.time_to_recurrence_days
+        if hours is not None and days is not None and days != hours // 24:
+            raise ValueError(f"time_to_recurrence_hours {hours} is day {hours // 24}, but time_to_recurrence_days is "
+                             f"{days} (give days as the whole days of the hours, or only one of them)")
+        return self
+
 
 def _days_ordered(record: Any) -> None:
     """Twin of CHECK stop_after_start (exposures), and the same rule for doses and treatments."""
@@ -192,6 +209,18 @@ class Dose(_fields_of("_DoseFields", DR)):
 class Exposure(_fields_of("_ExposureFields", X)):
     doses: list[Dose] = Field(default_factory=list)
     challenges: list[Challenge] = Field(default_factory=list)
+    #: The drug's name as the document gave it, when the registry stores another (its INN); the loader
+    #: keeps it in the exposure's evidence.
+    _drug_as_given: str | None = PrivateAttr(None)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _keep_name_as_given(cls, data: Any, handler: Any) -> Any:
+        given = data.get("drug") if isinstance(data, dict) else None
+        record = handler(data)
+        if isinstance(given, str) and isinstance(record, Exposure) and plain_name(given) != record.drug:
+            record._drug_as_given = " ".join(given.split())
+        return record
 
     @model_validator(mode="after")
     def _ordered_days(self):
@@ -218,6 +247,17 @@ class TreatmentIn(_fields_of("_TreatmentFields", TR)):
         return self
 
 
+class GeneticTestIn(_fields_of("_GeneticTestFields", GT)):
+    @model_validator(mode="after")
+    def _allele_of_gene(self):
+        """Twin of CHECK allele_of_gene: an allele is named in full, starting with its gene (HLA-B*58:01)."""
+        if self.allele is not None and not self.allele.startswith(self.gene):
+            raise ValueError(f"allele {self.allele!r} does not start with the gene {self.gene!r} "
+                             f"(name the allele in full, e.g. {self.gene}*...)")
+        return self
+
+
+ProcedureIn = _fields_of("ProcedureIn", PR)
 Outcome = _fields_of("Outcome", O)
 
 
@@ -291,6 +331,10 @@ class CaseIn(_Record):
     investigations: list[InvestigationIn] = Field(default_factory=list)
     labs: list[Lab] = Field(default_factory=list)
     treatments: list[TreatmentIn] = Field(default_factory=list)
+    genetic_tests: list[GeneticTestIn] = Field(
+        default_factory=list, description="Pharmacogenetic typing (HLA and other genes); none listed: none reported.")
+    procedures: list[ProcedureIn] = Field(
+        default_factory=list, description="Transplant, dialysis, intensive care and other procedures.")
     outcome: Outcome | None = None
     assessments: list[AssessmentIn] = Field(default_factory=list)
 
@@ -335,13 +379,18 @@ class CaseIn(_Record):
         return self
 
 
+#: Publication fields that may be unknown; the publication's `missing:` then says why.
+PUBLICATION_MISSING_FIELDS = ("journal", "year")
+
+
 class PublicationIn(_Strict):
     key: Key
     authors: Text
     title: Text
     title_english: Text | None = None
-    journal: ShortText
-    year: Annotated[int, Field(ge=1900, le=2100)]
+    journal: ShortText | None = Field(None, description="Journal; leave it out only when it could not be read (missing.journal says why).")
+    year: Annotated[int, Field(ge=1900, le=2100)] | None = Field(
+        None, description="Year of publication; leave it out only when it could not be read (missing.year says why).")
     volume: ShortText | None = None
     issue: ShortText | None = None
     pages: ShortText | None = None
@@ -357,6 +406,18 @@ class PublicationIn(_Strict):
     accessed_via: list[ShortText] = Field(default_factory=list)
     notes: Text | None = None
     src: list[Src] = Field(default_factory=list, description="Where the citation details were confirmed.")
+    missing: dict[str, Missing] = Field(
+        default_factory=dict, description="Why the journal or the year is unknown (not_available: not read; not_reported).")
+
+    @model_validator(mode="after")
+    def _unknown_has_reason(self):
+        for f in PUBLICATION_MISSING_FIELDS:
+            if getattr(self, f) is None and f not in self.missing:
+                raise ValueError(f"{f}: give it, or say why it is unknown under missing.{f} "
+                                 "(status: not_available or not_reported)")
+            if getattr(self, f) is not None and f in self.missing:
+                raise ValueError(f"missing.{f}: {f} is given ({getattr(self, f)!r}); a known value has no missing reason")
+        return self
 
 
 class CitationIn(_Strict):

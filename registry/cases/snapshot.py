@@ -160,8 +160,8 @@ def group_by(rows: Iterable[Row], key: str) -> dict[Any, list[Row]]:
 #: Every table a case's record spans, with the publications and drugs it refers to.
 CASE_TABLES = (
     "cases", "case_publications", "publications", "drug_exposures", "dose_regimens", "challenge_events",
-    "challenge_steps", "findings", "investigations", "lab_results", "treatments", "case_outcomes", "assessments",
-    "assessment_items", "evidence", "drugs",
+    "challenge_steps", "findings", "investigations", "lab_results", "treatments", "genetic_tests", "procedures",
+    "case_outcomes", "assessments", "assessment_items", "evidence", "drugs",
 )
 #: How each child table is reached: (table, column, table whose ids it holds).
 _REACHED_BY = {
@@ -171,6 +171,8 @@ _REACHED_BY = {
     "investigations": ("case_id", "cases"),
     "lab_results": ("case_id", "cases"),
     "treatments": ("case_id", "cases"),
+    "genetic_tests": ("case_id", "cases"),
+    "procedures": ("case_id", "cases"),
     "case_outcomes": ("case_id", "cases"),
     "assessments": ("case_id", "cases"),
     "evidence": ("case_id", "cases"),

@@ -26,6 +26,7 @@ from sqlalchemy.exc import DBAPIError
 from registry.cases.completeness import CASE_FIELDS, CORE_FINDINGS, EXPOSURE_FIELDS, OUTCOME_FIELDS, SUSPECT_ROLES
 from registry.cases.documents import Document, source_pubs
 from registry.cases.seedschema import (
+    PUBLICATION_MISSING_FIELDS,
     CaseIn,
     Missing,
     PublicationIn,
@@ -48,7 +49,7 @@ from registry.core.sync import (
 from registry.ingest.extraction import load_extraction_reports
 from registry.schema.fields import fact_names
 from registry.schema.models.tables import BY_NAME as T
-from registry.schema.vocabulary import ArticleType, Assessor, CaseLinkRole, EvidenceStatus, FindingStatus
+from registry.schema.vocabulary import ArticleType, Assessor, CaseLinkRole, Derivation, EvidenceStatus, FindingStatus
 
 # --------------------------------------------------------------------------
 # Loading
@@ -77,7 +78,7 @@ def load_documents(conn: Connection, docs: list[Document], *, prune: bool = True
                             "nothing was written") from None
 
 
-_PUBLICATION_FIELDS = tuple(f for f in PublicationIn.model_fields if f not in ("src", "accessed_via"))
+_PUBLICATION_FIELDS = tuple(f for f in PublicationIn.model_fields if f not in ("src", "missing", "accessed_via"))
 _CASE_FIELDS = (
     "label_in_source", "age_value", "age_unit", "age_is_approximate", "sex", "country", "diagnosis_as_reported",
     "registry_diagnosis", "day1_anchor", "onset_day", "onset_is_approximate", "summary",
@@ -92,6 +93,8 @@ _FINDING_FIELDS = fact_names(T["findings"])
 _INVESTIGATION_FIELDS = fact_names(T["investigations"])
 _LAB_FIELDS = fact_names(T["lab_results"])
 _TREATMENT_FIELDS = fact_names(T["treatments"])
+_GENETIC_TEST_FIELDS = fact_names(T["genetic_tests"])
+_PROCEDURE_FIELDS = fact_names(T["procedures"])
 _OUTCOME_FIELDS = fact_names(T["case_outcomes"])
 _EVIDENCE_KEY = ("subject_table", "subject_id", "field", "publication_id", "status", "locator", "value_as_stated")
 _EVIDENCE_COLUMNS = ("case_id", "subject_table", "subject_id", "field", "status", "locator", "derivation",
@@ -103,7 +106,7 @@ class _Built:
     """One case's rows, kept beside its record so child rows and evidence can use the ids."""
 
     __slots__ = ("case", "primary", "row", "exposures", "doses", "challenges", "findings", "investigations",
-                 "labs", "treatments", "assessments")
+                 "labs", "treatments", "genetic_tests", "procedures", "assessments")
 
     def __init__(self, case: CaseIn, primary: str, row: dict[str, Any]):
         self.case, self.primary, self.row = case, primary, row
@@ -113,7 +116,8 @@ class _Built:
 #: (whose own case the loader knows). A sync that writes or removes one of their rows changes that case's facts.
 _CASE_ID_COLUMNS = {
     **{name: "case_id" for name in ("case_publications", "drug_exposures", "findings", "investigations",
-                                    "lab_results", "treatments", "case_outcomes", "assessments", "evidence")},
+                                    "lab_results", "treatments", "genetic_tests", "procedures", "case_outcomes",
+                                    "assessments", "evidence")},
     "dose_regimens": "exposure_id", "challenge_events": "exposure_id", "challenge_steps": "challenge_id",
     "assessment_items": "assessment_id",
 }
@@ -179,6 +183,7 @@ class _Loader:
         self.pub_existed = synced.existed
         ids = {r["key"]: r["id"] for r in rows}
         wanted = {c.pub for d in self.docs for c in d.doc.cites}
+        wanted.update(m.pub for d in self.docs for m in d.doc.publication.missing.values() if m.pub)
         for d in self.docs:
             for c in d.doc.cases:
                 wanted.update(source_pubs(c))
@@ -283,6 +288,7 @@ class _Loader:
     def _children(self, built: list[_Built]) -> None:
         pub_ids, drug_ids = self.pub_ids, self.drug_ids
         links, exposures, findings, investigations, labs, treatments, outcomes = [], [], [], [], [], [], []
+        genetic_tests, procedures = [], []
         for b in built:
             c, cid = b.case, b.row["id"]
             links.append({"case_id": cid, "publication_id": pub_ids[b.primary], "role": CaseLinkRole.PRIMARY_REPORT,
@@ -306,6 +312,12 @@ class _Loader:
                              **{f: getattr(tr, f) for f in _TREATMENT_FIELDS}}
                             for seq, tr in enumerate(c.treatments, start=1)]
             treatments += b.treatments
+            b.genetic_tests = [{"case_id": cid, "seq": seq, **{f: getattr(g, f) for f in _GENETIC_TEST_FIELDS}}
+                               for seq, g in enumerate(c.genetic_tests, start=1)]
+            genetic_tests += b.genetic_tests
+            b.procedures = [{"case_id": cid, "seq": seq, **{f: getattr(pr, f) for f in _PROCEDURE_FIELDS}}
+                            for seq, pr in enumerate(c.procedures, start=1)]
+            procedures += b.procedures
             o = c.outcome
             outcomes.append({
                 "case_id": cid,
@@ -325,6 +337,8 @@ class _Loader:
             ("investigations", investigations, ("case_id", "seq")),
             ("lab_results", labs, ("case_id", "seq")),
             ("treatments", treatments, ("case_id", "seq")),
+            ("genetic_tests", genetic_tests, ("case_id", "seq")),
+            ("procedures", procedures, ("case_id", "seq")),
             ("case_outcomes", outcomes, ("case_id",)),
         ):
             self._sync(name, key, rows, In.column(T[name].c.case_id, old), prune=True)
@@ -404,7 +418,9 @@ class _Loader:
                 self._record_evidence(mine, b)
                 rows += _dedupe_evidence(mine)
             pid = self.pub_ids[p.key]
-            rows += _dedupe_evidence([self._ev(None, "publications", pid, s, p.key) for s in p.src])
+            rows += _dedupe_evidence([self._ev(None, "publications", pid, s, p.key) for s in p.src]
+                                     + [self._missing(None, "publications", pid, f, p.missing[f], EvidenceStatus.NOT_AVAILABLE, p.key)
+                                        for f in PUBLICATION_MISSING_FIELDS if getattr(p, f) is None])
         if not self.case_existed and not self.pub_existed:
             # Only new cases and publications: no evidence of theirs can exist yet, nothing to
             # compare; write the tuples as they are (ids follow in order, as sync_table's would).
@@ -435,6 +451,14 @@ class _Loader:
         return (case_id, table, subject_id, field, why.status, why.at, None, None, True, why.note,
                 self.pub_ids[why.pub or default_pub])
 
+    def _name_as_given(self, case_id: int, exposure_id: int, x: Any, default_pub: str) -> tuple:
+        """Evidence of the drug's name as the document gave it (a brand or salt name), where the exposure's
+        first source is: the registry stores the INN (registry.schema.drug_names)."""
+        first = x.src[0] if x.src else None
+        return (case_id, "drug_exposures", exposure_id, "drug", EvidenceStatus.STATED, first.at if first else None,
+                Derivation.STATED, x._drug_as_given, True, f"named {x._drug_as_given} in the source; stored as the INN",
+                self.pub_ids[(first.pub if first else None) or default_pub])
+
     def _case_evidence(self, out: list, b: _Built) -> None:
         c, cid, primary = b.case, b.row["id"], b.primary
         for s in c.src:
@@ -450,6 +474,8 @@ class _Loader:
             xid = xrow["id"]
             for s in x.src:
                 out.append(ev(cid, "drug_exposures", xid, s, primary))
+            if x._drug_as_given is not None and not any(s.field == "drug" and s.stated == x._drug_as_given for s in x.src):
+                out.append(self._name_as_given(cid, xid, x, primary))
             if x.role in SUSPECT_ROLES:
                 for f in EXPOSURE_FIELDS:
                     unknown = (not any(dd.dose_value for dd in x.doses)) if f == "dose" else getattr(x, f) is None
@@ -469,7 +495,8 @@ class _Loader:
             if f.status in (FindingStatus.NOT_REPORTED, FindingStatus.NOT_AVAILABLE) and not f.src:
                 out.append(missing(cid, "findings", frow["id"], "status", None, f.status, primary))
         for name, coll, rws in (("investigations", c.investigations, b.investigations), ("lab_results", c.labs, b.labs),
-                                ("treatments", c.treatments, b.treatments)):
+                                ("treatments", c.treatments, b.treatments),
+                                ("genetic_tests", c.genetic_tests, b.genetic_tests), ("procedures", c.procedures, b.procedures)):
             for rec, r in zip(coll, rws):
                 for s in rec.src:
                     out.append(ev(cid, name, r["id"], s, primary))
