@@ -7,7 +7,8 @@ extractions' records are matched sensibly:
 
 * the publication and the case outcome: one each;
 * cases by key; links and citations by publication; drugs by name;
-* exposures by drug, treatments by drug (else category), challenges by type,
+* exposures by drug, treatments by drug (else category), genetic tests by gene and allele,
+  procedures by code, challenges by type,
   investigations by test, findings by code, assessments by instrument (and
   drug), assessment items by item, labs by analyte and day; doses and
   protocol steps, which have no identity of their own, by position;
@@ -43,7 +44,7 @@ from registry.cases.completeness import CASE_FIELDS, CORE_FINDINGS, EXPOSURE_FIE
 from registry.cases.documents import DocumentErrors
 from registry.cases.seedschema import CaseIn, FindingIn, SeedDocument
 from registry.schema.fields import record_fields
-from registry.schema.models.tables import AI, CH, DR, INV, LAB, ST, TR, A, C, F, O, P, X
+from registry.schema.models.tables import AI, CH, DR, GT, INV, LAB, PR, ST, TR, A, C, F, O, P, X
 from registry.schema.vocabulary import SUSPECT_ROLES, AgreementKind, EvidenceStatus, ExtractionAspect
 
 #: Kinds on which Cohen's kappa is reported (categorical fields).
@@ -98,6 +99,8 @@ _SPECS = (
         _Spec("labs", LAB, lambda lab: f"{lab.analyte} day {'?' if lab.day is None else lab.day}",
               matched_on=("analyte", "day")),
         _Spec("treatments", TR, lambda t: t.drug or t.category, matched_on=("drug",)),
+        _Spec("genetic_tests", GT, lambda g: g.gene + (f" {g.allele}" if g.allele else ""), matched_on=("gene", "allele")),
+        _Spec("procedures", PR, lambda pr: pr.procedure, matched_on=("procedure",)),
         _Spec("outcome", O, None, key_facts=lambda o: OUTCOME_FIELDS),
         _Spec("assessments", A, lambda a: a.instrument + (f" {a.exposure_drug}" if a.exposure_drug else ""),
               matched_on=("instrument", "exposure_drug"), children=(_Spec("items", AI, lambda i: i.item, matched_on=("item",)),)),

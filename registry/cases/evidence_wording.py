@@ -41,6 +41,10 @@ FIELD_WORDS: dict[str, str] = {
     "article_type": "article type",
     "switched_to_drug_id": "replacement drug",
     "day_is_approximate": "day (approximate)",
+    "start_is_approximate": "start day (approximate)",
+    "stop_is_approximate": "stop day (approximate)",
+    "time_to_recurrence_hours": "hours to recurrence",
+    "duration_days": "duration in days",
 }
 
 #: What a status says when the source gives no value, in the words of a sentence.
@@ -59,7 +63,8 @@ SELECT e.id AS evidence_id, e.case_id, e.subject_table, e.subject_id, e.field, e
        l.day AS lab_day, l.day_is_approximate AS lab_day_approximate,
        dr.seq AS dose_seq, ch.challenge_type, xd.name AS drug,
        t.category AS treatment_category, td.name AS treatment_agent,
-       a.instrument, a.assessor
+       a.instrument, a.assessor,
+       g.gene, g.allele, g.result AS genotype_result, pr.procedure
 FROM evidence e
 LEFT JOIN findings f ON e.subject_table = 'findings' AND f.id = e.subject_id
 LEFT JOIN investigations i ON e.subject_table = 'investigations' AND i.id = e.subject_id
@@ -72,6 +77,8 @@ LEFT JOIN drugs xd ON xd.id = x.drug_id
 LEFT JOIN treatments t ON e.subject_table = 'treatments' AND t.id = e.subject_id
 LEFT JOIN drugs td ON td.id = t.drug_id
 LEFT JOIN assessments a ON e.subject_table = 'assessments' AND a.id = e.subject_id
+LEFT JOIN genetic_tests g ON e.subject_table = 'genetic_tests' AND g.id = e.subject_id
+LEFT JOIN procedures pr ON e.subject_table = 'procedures' AND pr.id = e.subject_id
 """
 
 
@@ -105,7 +112,7 @@ def lab_words(row: dict[str, Any]) -> str:
 FACT_KEYS = (
     "subject_table", "field", "finding", "test", "analyte", "lab_value", "lab_comparator", "lab_unit", "lab_day",
     "lab_day_approximate", "dose_seq", "challenge_type", "drug", "treatment_category", "treatment_agent",
-    "instrument", "assessor",
+    "instrument", "assessor", "gene", "allele", "genotype_result", "procedure",
 )
 
 
@@ -142,6 +149,13 @@ def _fact_name(key: tuple) -> str:
     if table == "assessments":
         who = "authors" if row.get("assessor") == "authors" else row.get("assessor") or "?"
         return f"{label('instrument', row.get('instrument')) or 'Score'} ({who})"
+    if table == "genetic_tests":
+        typed = " ".join(p for p in (row.get("allele") or row.get("gene"),) if p) or "gene"
+        result = (label("genotype_result", row.get("genotype_result")) or "").lower()
+        return _with_field(f"Genetic typing {typed}" + (f" ({result})" if result else ""), field,
+                           ("gene", "allele", "result"))
+    if table == "procedures":
+        return _with_field(label("procedure", row.get("procedure")) or "Procedure", field, ("procedure",))
     if table == "publications":
         return _with_field("Publication", field)
     return _with_field(table.replace("_", " ").capitalize(), field)

@@ -30,6 +30,7 @@ from registry.outputs.export.tables import (
     vocab_of_table,
 )
 from registry.outputs.export.writers import CsvTable
+from registry.schema.drug_names import INN_SYNONYMS
 from registry.schema.vocabulary import VOCABULARIES, EvidenceStatus, Vocabulary
 
 CODEBOOK_FIELDS = (
@@ -217,6 +218,8 @@ def codebook_markdown() -> str:
         "",
         missing_section(),
         "",
+        identity_section(),
+        "",
     ]
     by_table: dict[str, list[Entry]] = {}
     for e in codebook_entries():
@@ -266,6 +269,30 @@ def missing_section() -> str:
         "the reason (not_reported / not_available). Findings carry their status in the `status` column itself "
         f"(core findings: {', '.join(CORE_FINDINGS)}). Key facts counted by completeness: case "
         f"{', '.join(CASE_FIELDS)}; suspect exposure {', '.join(EXPOSURE_FIELDS)}; outcome {', '.join(OUTCOME_FIELDS)}."
+    )
+
+
+def identity_section() -> str:
+    """Drug identity, ATC codes and pharmacogenetic typing: what the registry stores and what it does not."""
+    synonyms = "; ".join(f"{given} → {inn}" for given, inn in sorted(INN_SYNONYMS.items()))
+    return (
+        "## Drugs and genetic typing
+
+"
+        "Each drug is one substance, named by its INN in lower case (`drug`, `drugs.name`). A document that names "
+        "a brand or a salt is stored under the INN, and the name it gave is kept in the exposure's evidence "
+        f"(`value_as_stated`, field `drug`). The synonyms the registry maps: {synonyms}. A name not listed is kept "
+        "as given.
+
+"
+        "`atc_code` is empty for every drug: no maintained list of WHO ATC codes ships in a Python package the "
+        "registry can depend on, and the registry does not type codes by hand.
+
+"
+        "`genetic_tests` records pharmacogenetic typing (HLA and other genes) as each case report gives it: the "
+        "gene, the allele or variant (named in full, starting with the gene), whether the patient carries it, the "
+        "genotype and the method. A case with no `genetic_tests` rows had none reported. Known associations "
+        "between alleles and drugs are not data of the registry; a case's typing is never inferred from its drug."
     )
 
 

@@ -5,7 +5,8 @@ The objects are assembled from the same table declarations as the CSV
 name always hold the same value. A case object holds its own fields, then
 `publications`, `exposures` (each with `doses` and `challenges`, each
 challenge with `steps`), `findings`, `investigations`, `labs`,
-`treatments`, `outcome`, `assessments` (each with `items`) and `evidence`.
+`treatments`, `genetic_tests`, `procedures`, `outcome`, `assessments` (each
+with `items`) and `evidence`.
 
 JSON keeps nulls as nulls: there are no NR / NA-SRC codes. Instead every
 record has `missing`, mapping a field that is null (or a fact with no field
@@ -51,6 +52,8 @@ CASE_CHILDREN: dict[str, str] = {
     "investigations": "investigations",
     "labs": "lab_results",
     "treatments": "treatments",
+    "genetic_tests": "genetic_tests",
+    "procedures": "procedures",
     "assessments": "assessments",
     "evidence": "evidence",
 }
@@ -64,6 +67,8 @@ CHILD_DESCRIPTIONS = {
     "investigations": "Tests for other causes and viral reactivation.",
     "labs": "Laboratory values, one per analyte per time point.",
     "treatments": "Treatments of the reaction, in order.",
+    "genetic_tests": "Pharmacogenetic typing (HLA and other genes), in order.",
+    "procedures": "Transplant, dialysis, intensive care and other procedures, in order.",
     "outcome": "Outcome of the reaction; null when none is recorded.",
     "assessments": "Scores from diagnostic and causality instruments, each with its items.",
     "items": "Item-level answers of the assessment.",
@@ -135,7 +140,7 @@ def case_objects(conn: Connection, case_ids: Select, *, chunk: int = CASE_CHUNK)
                     obj[json_key] = [_record(t[name], r, with_missing=False) for r in rows]
                 else:
                     obj[json_key] = [_record(t[name], r, with_missing=name != "publications") for r in rows]
-                if json_key == "treatments":
+                if json_key == "procedures":
                     outcome = by_case["outcomes"].get((key,), [])
                     obj["outcome"] = _record(t["outcomes"], outcome[0]) if outcome else None
             yield _ordered(obj)
@@ -145,7 +150,7 @@ def _ordered(obj: dict[str, Any]) -> dict[str, Any]:
     """Case fields, missing, then the children in the documented order."""
     order = [k for k in obj if k not in CASE_CHILDREN and k not in ("outcome", "missing")]
     order += ["missing", "publications", "exposures", "findings", "investigations", "labs", "treatments",
-              "outcome", "assessments", "evidence"]
+              "genetic_tests", "procedures", "outcome", "assessments", "evidence"]
     return {k: obj[k] for k in order}
 
 
@@ -234,6 +239,8 @@ def case_model() -> type[BaseModel]:
         "investigations": _list(_model("Investigation", t["investigations"]), "investigations"),
         "labs": _list(_model("LabResult", t["lab_results"]), "labs"),
         "treatments": _list(_model("Treatment", t["treatments"]), "treatments"),
+        "genetic_tests": _list(_model("GeneticTest", t["genetic_tests"]), "genetic_tests"),
+        "procedures": _list(_model("Procedure", t["procedures"]), "procedures"),
         "outcome": (Optional[outcome], Field(description=CHILD_DESCRIPTIONS["outcome"])),
         "assessments": _list(assessment, "assessments"),
         "evidence": _list(_model("Evidence", t["evidence"], missing=False), "evidence"),

@@ -40,7 +40,7 @@ from registry.cases.snapshot import Snapshot, load_cases
 from registry.cases.summary import CASE_SUMMARY, case_summary_rows
 from registry.core.db import metadata
 from registry.schema.fields import fact_names, record_fields
-from registry.schema.models.tables import AI, CH, CP, DR, INV, LAB, ST, TR, A, C, D, E, F, O, P, X
+from registry.schema.models.tables import AI, CH, CP, DR, GT, INV, LAB, PR, ST, TR, A, C, D, E, F, O, P, X
 from registry.schema.models.vocab import VOCAB_TABLES
 from registry.schema.vocabulary import VOCABULARIES, CaseLinkRole
 
@@ -353,6 +353,26 @@ def _treatments() -> ExportTable:
     )
 
 
+def _genetic_tests() -> ExportTable:
+    cols = [KEY(), _c("genetic_test_seq", GT.c.seq)] + [_c(n, GT.c[n]) for n in fact_names(GT)]
+    return _table(
+        "genetic_tests", GT.comment, "genetic_tests", cols,
+        lambda s, ids, dl: s.select_from(GT.join(C, C.c.id == GT.c.case_id))
+        .where(GT.c.case_id.in_(ids)).order_by(order_text(C.c.case_key, dl), GT.c.seq),
+        GT.c.id,
+    )
+
+
+def _procedures() -> ExportTable:
+    cols = [KEY(), _c("procedure_seq", PR.c.seq)] + [_c(n, PR.c[n]) for n in fact_names(PR)]
+    return _table(
+        "procedures", PR.comment, "procedures", cols,
+        lambda s, ids, dl: s.select_from(PR.join(C, C.c.id == PR.c.case_id))
+        .where(PR.c.case_id.in_(ids)).order_by(order_text(C.c.case_key, dl), PR.c.seq),
+        PR.c.id,
+    )
+
+
 def _outcomes() -> ExportTable:
     sw = D.alias("switched")
     cols = [KEY(), *_record_columns(O, sw)]
@@ -405,6 +425,10 @@ def _items() -> ExportTable:
     )
 
 
+#: Case child tables whose rows evidence_ref names by their seq, with the word it uses.
+_SEQ_WORDS = {"investigations": "investigation", "lab_results": "lab", "treatments": "treatment",
+              "genetic_tests": "genetic test", "procedures": "procedure"}
+
 #: subject_table -> how evidence_ref names a row of it (see SubjectRefs).
 SUBJECT_REF_FORMS = {
     "cases": "case",
@@ -415,6 +439,8 @@ SUBJECT_REF_FORMS = {
     "investigations": "investigation <investigation_seq>",
     "lab_results": "lab <lab_seq>",
     "treatments": "treatment <treatment_seq>",
+    "genetic_tests": "genetic test <genetic_test_seq>",
+    "procedures": "procedure <procedure_seq>",
     "case_outcomes": "outcome",
     "assessments": "assessment <instrument> <assessor> [exposure <exposure_seq>]",
 }
@@ -449,7 +475,8 @@ def _evidence() -> ExportTable:
 #: The long tables, in file and sheet order.
 LONG_TABLES: tuple[ExportTable, ...] = (
     _case_details(), _publications(), _exposures(), _doses(), _challenges(), _steps(), _findings(),
-    _investigations(), _labs(), _treatments(), _outcomes(), _assessments(), _items(), _evidence(),
+    _investigations(), _labs(), _treatments(), _genetic_tests(), _procedures(), _outcomes(), _assessments(), _items(),
+    _evidence(),
 )
 TABLES_BY_NAME = {t.name: t for t in LONG_TABLES}
 
@@ -601,9 +628,9 @@ class SubjectRefs:
         elif table == "findings":
             for i, f in q(select(F.c.id, F.c.finding).where(F.c.id.in_(ids))):
                 yield i, f"finding {f}"
-        elif table in ("investigations", "lab_results", "treatments"):
+        elif table in _SEQ_WORDS:
             t = metadata.tables[table]
-            word = {"investigations": "investigation", "lab_results": "lab", "treatments": "treatment"}[table]
+            word = _SEQ_WORDS[table]
             for i, s in q(select(t.c.id, t.c.seq).where(t.c.id.in_(ids))):
                 yield i, f"{word} {s}"
         elif table == "assessments":

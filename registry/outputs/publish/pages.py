@@ -23,7 +23,7 @@ from registry.outputs.publish.charts import histogram, horizontal_bars, line_cha
 from registry.outputs.publish.reading import NOT_REPORTED, SOURCE_NOT_READ
 from registry.outputs.publish.site import DATABASE, DOWNLOAD_MOUNT, PACKAGE_INDEX, PACKAGE_NAME
 from registry.outputs.publish.stats import REGISTRY_STATS
-from registry.schema.vocabulary import Analyte, Assessor, CaseLinkRole, SourceAccess, TimeUnit
+from registry.schema.vocabulary import Analyte, Assessor, CaseLinkRole, EvidenceStatus, SourceAccess, TimeUnit
 
 #: case_summary columns whose definitions the about page lists.
 DEFINED_COLUMNS = (
@@ -114,6 +114,8 @@ async def case_page(db: Any, case_key: str) -> dict[str, Any] | None:
     treatments = await _rows(db, """
         select t.*, d.name as agent from treatments t left join drugs d on d.id = t.drug_id
         where t.case_id = :c order by t.seq""", {"c": cid})
+    genetic_tests = await _rows(db, "select * from genetic_tests where case_id = :c order by seq", {"c": cid})
+    procedures = await _rows(db, "select * from procedures where case_id = :c order by seq", {"c": cid})
     evidence = await _rows(db, """
         select ev.*, ef.fact, ef.source_states, ef.stored_value, ef.followed, ef.statement,
                p.citation, p.title, p.doi, p.doi_url, p.pmid, p.pubmed_url, l.analyte
@@ -126,6 +128,15 @@ async def case_page(db: Any, case_key: str) -> dict[str, Any] | None:
     publications = await _rows(db, f"""
         select p.*, cp.role from case_publications cp join publications p on p.id = cp.publication_id
         where cp.case_id = :c order by cp.role != '{CaseLinkRole.PRIMARY_REPORT}', p.year""", {"c": cid})
+    unknown = await _rows(db, f"""
+        select ev.subject_id, ev.field, ev.status, ev.locator from evidence ev
+        where ev.case_id is null and ev.subject_table = 'publications' and ev.status != '{EvidenceStatus.STATED}'
+          and ev.subject_id in (select publication_id from case_publications where case_id = :c)
+        order by ev.subject_id, ev.field""", {"c": cid})
+    for p in publications:
+        p["unknown"] = [f"{u['field']} {label('evidence_status', u['status']).lower()}"
+                        + (f" ({u['locator']})" if u["locator"] else "")
+                        for u in unknown if u["subject_id"] == p["id"]]
     # The primary report read as abstract or citation only: a missing fact is "source not read", not "none reported".
     not_read = any(p["role"] == CaseLinkRole.PRIMARY_REPORT and p["source_access"] != SourceAccess.FULL_TEXT
                    for p in publications)
@@ -143,6 +154,8 @@ async def case_page(db: Any, case_key: str) -> dict[str, Any] | None:
              "dose": _dose(t["dose_value"], t["dose_unit"])}
             for t in treatments
         ],
+        "genetic_tests": [_labelled(g, result="genotype_result") for g in genetic_tests],
+        "procedures": [_labelled(pr, procedure="procedure") for pr in procedures],
         "evidence": [_labelled(e, status="evidence_status", derivation="derivation") for e in evidence],
         "sources": fact_sources(evidence),
         "reading": reading,
@@ -167,6 +180,8 @@ FACT_EVIDENCE: dict[str, tuple[tuple[str, tuple[str, ...] | None], ...]] = {
     "features": (("findings", None),),
     "eosinophils": (("lab_results", None),),
     "treatments": (("treatments", None),),
+    "genetic_tests": (("genetic_tests", None),),
+    "procedures": (("procedures", None),),
     "dechallenge": (("drug_exposures", ("dechallenge_result", "action_taken")),),
     "re_exposure": (("challenge_events", None),),
     "outcome": (("case_outcomes", None),),
