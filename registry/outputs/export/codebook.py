@@ -276,19 +276,13 @@ def identity_section() -> str:
     """Drug identity, ATC codes and pharmacogenetic typing: what the registry stores and what it does not."""
     synonyms = "; ".join(f"{given} → {inn}" for given, inn in sorted(INN_SYNONYMS.items()))
     return (
-        "## Drugs and genetic typing
-
-"
+        "## Drugs and genetic typing\n\n"
         "Each drug is one substance, named by its INN in lower case (`drug`, `drugs.name`). A document that names "
         "a brand or a salt is stored under the INN, and the name it gave is kept in the exposure's evidence "
         f"(`value_as_stated`, field `drug`). The synonyms the registry maps: {synonyms}. A name not listed is kept "
-        "as given.
-
-"
+        "as given.\n\n"
         "`atc_code` is empty for every drug: no maintained list of WHO ATC codes ships in a Python package the "
-        "registry can depend on, and the registry does not type codes by hand.
-
-"
+        "registry can depend on, and the registry does not type codes by hand.\n\n"
         "`genetic_tests` records pharmacogenetic typing (HLA and other genes) as each case report gives it: the "
         "gene, the allele or variant (named in full, starting with the gene), whether the patient carries it, the "
         "genotype and the method. A case with no `genetic_tests` rows had none reported. Known associations "
