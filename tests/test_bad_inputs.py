@@ -302,9 +302,47 @@ CATALOGUE: list[Bad] = [
       "cases[0].treatments[0].start_day: Input should be greater than or equal to -36500", check="ck_treatments_start_day_sane"),
     Y("bounds-treatment-stop-day", mutated(lambda d: case0(d)["treatments"][0].update(stop_day=40000)),
       "cases[0].treatments[0].stop_day: Input should be less than or equal to 36500", check="ck_treatments_stop_day_sane"),
+    Y("bounds-recurrence-hours-negative", mutated(lambda d: x0(d)["challenges"][0].update(time_to_recurrence_hours=-1)),
+      "challenges[0].time_to_recurrence_hours: Input should be greater than or equal to 0",
+      check="ck_challenge_events_recurrence_hours_sane"),
+    Y("bounds-recurrence-hours-disagree", mutated(lambda d: x0(d)["challenges"][0].update(
+        time_to_recurrence_hours=12, time_to_recurrence_days=2)),
+      "challenges[0]: time_to_recurrence_hours 12 is day 0, but time_to_recurrence_days is 2"),
+    Y("bounds-genetic-allele-of-gene", mutated(lambda d: case0(d).update(genetic_tests=[
+        {"gene": "HLA-B", "allele": "HLA-A*31:01", "result": "carrier", "src": [{"at": "Abs. 2"}]}])),
+      "cases[0].genetic_tests[0]: allele 'HLA-A*31:01' does not start with the gene 'HLA-B'",
+      check="ck_genetic_tests_allele_of_gene"),
+    Y("bounds-genetic-day", mutated(lambda d: case0(d).update(genetic_tests=[
+        {"gene": "HLA-B", "result": "carrier", "day": 40000, "src": [{"at": "Abs. 2"}]}])),
+      "cases[0].genetic_tests[0].day: Input should be less than or equal to 36500", check="ck_genetic_tests_day_sane"),
+    Y("bounds-procedure-start-day", mutated(lambda d: case0(d).update(procedures=[
+        {"procedure": "icu_admission", "start_day": -40000, "src": [{"at": "Abs. 3"}]}])),
+      "cases[0].procedures[0].start_day: Input should be greater than or equal to -36500",
+      check="ck_procedures_start_day_sane"),
+    Y("bounds-procedure-duration-negative", mutated(lambda d: case0(d).update(procedures=[
+        {"procedure": "haemodialysis", "duration_days": -1, "src": [{"at": "Abs. 3"}]}])),
+      "cases[0].procedures[0].duration_days: Input should be greater than or equal to 0", check="ck_procedures_duration_sane"),
+    Y("bounds-publication-year-unknown-without-reason", mutated(lambda d: d["publication"].pop("year")),
+      "publication: year: give it, or say why it is unknown under missing.year"),
+    Y("bounds-publication-reason-for-known-year", mutated(lambda d: d["publication"].update(
+        missing={"year": {"status": "not_available"}})),
+      "publication: missing.year: year is given (2020); a known value has no missing reason"),
+    Y("bounds-publication-missing-not-a-field", mutated(lambda d: d["publication"].update(
+        missing={"volume": {"status": "not_reported"}})),
+      "publication.missing.volume: not a key fact of this record (journal, year)"),
     CSV("bounds-interval-infinity-csv", csv_with(interval_value="-Infinity", interval_unit="d"),
         "line 2: interval_value: must be a finite number (got '-Infinity')"),
     # -- vocabulary codes ---------------------------------------------------------------------------
+    Y("codes-genotype-result", mutated(lambda d: case0(d).update(genetic_tests=[
+        {"gene": "HLA-B", "result": "positive", "src": [{"at": "Abs. 2"}]}])),
+      "cases[0].genetic_tests[0].result: unknown genotype_result code 'positive'; allowed: carrier, non_carrier, indeterminate"),
+    Y("codes-procedure", mutated(lambda d: case0(d).update(procedures=[{"procedure": "dialysis", "src": [{"at": "Abs. 3"}]}])),
+      "cases[0].procedures[0].procedure: unknown procedure code 'dialysis'"),
+    Y("codes-gene-lower-case", mutated(lambda d: case0(d).update(genetic_tests=[
+        {"gene": "hla-b", "result": "carrier", "src": [{"at": "Abs. 2"}]}])),
+      "cases[0].genetic_tests[0].gene: String should match pattern"),
+    Y("references-genetic-test-without-src", mutated(lambda d: case0(d).update(genetic_tests=[{"gene": "HLA-B", "result": "carrier"}])),
+      "cases[0].genetic_tests[0]: no src (every record names its source)"),
     Y("codes-sex", mutated(lambda d: case0(d).update(sex="femme")), "cases[0].sex: unknown sex code 'femme'; allowed: male, female"),
     Y("codes-route", mutated(lambda d: x0(d).update(route="by mouth")), "cases[0].exposures[0].route: unknown route code 'by mouth'"),
     Y("codes-dose-unit", mutated(lambda d: x0(d)["doses"][0].update(dose_unit="mgs")), "doses[0].dose_unit: unknown dose_unit code 'mgs'"),
