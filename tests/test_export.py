@@ -76,11 +76,12 @@ PINNED = {
     "dose_regimens": [
         "case_key", "exposure_seq", "drug", "dose_seq", "dose_value", "dose_unit", "dose_unit_label",
         "interval_value", "interval_unit", "interval_unit_label", "start_day", "stop_day", "reason", "reason_label",
-        "notes",
+        "notes", "start_is_approximate", "stop_is_approximate",
     ],
     "challenge_events": [
         "case_key", "exposure_seq", "drug", "challenge_seq", "challenge_type", "challenge_type_label", "start_day",
-        "premedication", "result", "result_label", "time_to_recurrence_days", "notes",
+        "premedication", "result", "result_label", "time_to_recurrence_days", "notes", "day_is_approximate",
+        "time_to_recurrence_hours",
     ],
     "challenge_steps": [
         "case_key", "exposure_seq", "drug", "challenge_seq", "step_number", "protocol_day", "dose_value",
@@ -95,6 +96,14 @@ PINNED = {
     "treatments": [
         "case_key", "treatment_seq", "drug", "category", "category_label", "dose_value", "dose_unit",
         "dose_unit_label", "route", "route_label", "start_day", "stop_day", "response", "response_label", "notes",
+        "start_is_approximate", "stop_is_approximate",
+    ],
+    "genetic_tests": [
+        "case_key", "genetic_test_seq", "gene", "allele", "result", "result_label", "genotype", "method", "day", "notes",
+    ],
+    "procedures": [
+        "case_key", "procedure_seq", "procedure", "procedure_label", "start_day", "start_is_approximate", "duration_days",
+        "detail",
     ],
     "outcomes": [
         "case_key", "reaction_outcome", "reaction_outcome_label", "resolution_day", "time_to_resolution_days",

@@ -58,7 +58,8 @@ class ImportColumn:
 #: seed format holds them); every other fact column of those tables is a CSV column, in column order.
 FLAT_CSV_LEAVES_OUT = {
     X.name: {"role", "notes"},  # the drug is always the suspect
-    DR.name: {"start_day", "stop_day", "reason", "notes"},  # one dose row, for the whole exposure
+    # one dose row, for the whole exposure (its days, and whether they are approximate, are the exposure's)
+    DR.name: {"start_day", "stop_day", "start_is_approximate", "stop_is_approximate", "reason", "notes"},
     O.name: {"resolution_day", "follow_up_days", "notes"},
 }
 EXPOSURE_NOTES = {"start_day": "Of the suspect drug. Default: 1.", "stop_day": "Of the suspect drug."}
@@ -91,7 +92,7 @@ IMPORT_COLUMNS: tuple[ImportColumn, ...] = (
     ImportColumn("onset_is_approximate", "case", "onset_is_approximate", C.c.onset_is_approximate),
     ImportColumn("summary", "case", "summary", C.c.summary),
     ImportColumn("drug", "exposure", "drug", D.c.name, required=True,
-                 note="The suspect drug of the case (stored lower case)."),
+                 note="The suspect drug of the case (stored lower case; a brand or salt name as its INN)."),
     *(ImportColumn(n, "exposure", n, X.c[n], note=EXPOSURE_NOTES.get(n, ""))
       for n in fact_names(X) if n not in FLAT_CSV_LEAVES_OUT[X.name]),
     *(ImportColumn(n, "dose", n, DR.c[n], note="Of the suspect drug's (single) dose row.")

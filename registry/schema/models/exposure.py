@@ -100,12 +100,13 @@ class DoseRegimen(Base):
     interval_unit: Mapped[str | None] = coded("time_unit", "Unit of interval_value.")
     start_day: Mapped[int | None] = day("First day of this dose.")
     stop_day: Mapped[int | None] = day("Last day of this dose.")
+    reason: Mapped[str | None] = coded("dose_change_reason", "Why this dose row starts.")
+    notes: Mapped[str | None] = mapped_column(Text, comment="Curator's notes (paraphrased).")
+    # Added after the first release: columns are only ever added at the end of a table (the export's promise).
     start_is_approximate: Mapped[bool | None] = mapped_column(
         comment="True when the start day comes from an approximate statement (e.g. 'about two weeks later').")
     stop_is_approximate: Mapped[bool | None] = mapped_column(
         comment="True when the stop day comes from an approximate statement.")
-    reason: Mapped[str | None] = coded("dose_change_reason", "Why this dose row starts.")
-    notes: Mapped[str | None] = mapped_column(Text, comment="Curator's notes (paraphrased).")
 
     exposure: Mapped[DrugExposure] = relationship(back_populates="doses")
 
@@ -125,19 +126,20 @@ class ChallengeEvent(Base):
     seq: Mapped[int] = order("Order of the event within the exposure.")
     challenge_type: Mapped[str] = coded("challenge_type", "Kind of re-exposure.", nullable=False)
     start_day: Mapped[int | None] = day("First day of the re-exposure.")
-    day_is_approximate: Mapped[bool | None] = mapped_column(
-        comment="True when the start day comes from an approximate statement (e.g. 'about two weeks later').")
     premedication: Mapped[str | None] = mapped_column(Text, comment="Drugs given to cover the re-exposure (e.g. antihistamine, low-dose prednisolone).")
     result: Mapped[str | None] = coded("challenge_result", "Result of the re-exposure. NULL when not reported (see evidence).")
     # No upper bound in the database: challenge_events has children, and replacing its CHECK means
     # rebuilding the table on SQLite, whose DROP would cascade to challenge_steps (migration 0007).
     time_to_recurrence_days: Mapped[int | None] = mapped_column(Integer, comment="Days from the start of the re-exposure to recurrence.",
                                                                    info={"ge": 0})
+    notes: Mapped[str | None] = mapped_column(Text, comment="Curator's notes (paraphrased).")
+    # Added after the first release, at the end of the table.
+    day_is_approximate: Mapped[bool | None] = mapped_column(
+        comment="True when the start day comes from an approximate statement (e.g. 'about two weeks later').")
     time_to_recurrence_hours: Mapped[int | None] = mapped_column(
         Integer, comment="Hours from the start of the re-exposure to recurrence, for recurrences within a day or two; "
                          "when time_to_recurrence_days is also given it is these hours in whole days (hours // 24).",
         info={"ge": 0, "le": RECURRENCE_HOURS_MAX})
-    notes: Mapped[str | None] = mapped_column(Text, comment="Curator's notes (paraphrased).")
 
     exposure: Mapped[DrugExposure] = relationship(back_populates="challenges")
     steps: Mapped[list["ChallengeStep"]] = relationship(

@@ -29,12 +29,13 @@ class Treatment(Base):
     route: Mapped[str | None] = coded("route", "Route of administration.")
     start_day: Mapped[int | None] = day("First day of the treatment.")
     stop_day: Mapped[int | None] = day("Last day of the treatment.")
+    response: Mapped[str | None] = coded("treatment_response", "How the reaction responded.")
+    notes: Mapped[str | None] = mapped_column(Text, comment="Curator's notes (paraphrased).")
+    # Added after the first release: columns are only ever added at the end of a table (the export's promise).
     start_is_approximate: Mapped[bool | None] = mapped_column(
         comment="True when the start day comes from an approximate statement (e.g. 'about two weeks later').")
     stop_is_approximate: Mapped[bool | None] = mapped_column(
         comment="True when the stop day comes from an approximate statement.")
-    response: Mapped[str | None] = coded("treatment_response", "How the reaction responded.")
-    notes: Mapped[str | None] = mapped_column(Text, comment="Curator's notes (paraphrased).")
 
     drug: Mapped["Drug | None"] = relationship()  # noqa: F821
 
