@@ -162,7 +162,7 @@ def test_csv_export_has_the_new_tables_and_the_missing_year_code(registry, tmp_p
     bib = (out / "citations.bib").read_text(encoding="utf-8")
     assert "year = {n.d.}" in bib and "journal" not in bib.split("@article{testpgx2020")[1]
     codebook = (out / "codebook.md").read_text(encoding="utf-8")
-    assert "## genetic_tests" in codebook and "## procedures" in codebook and "zyloprim → allopurinol" in codebook
+    assert "## genetic_tests" in codebook and "## procedures" in codebook and "zyloprim → allopurinol" in codebook and "ATC codes are empty" in codebook
 
 
 def test_citations_of_a_publication_without_year_or_journal():
@@ -237,6 +237,8 @@ async def test_case_page_shows_typing_procedures_and_the_unknown_year(published)
     assert "Liver transplant" in html and "~40" in html and "Intensive care admission" in html
     assert "Tester n.d." in html
     assert "year source not available (journal home page)" in html
+    methods = await ds.client.get("/methods")
+    assert methods.status_code == 200 and "Drugs and genetic typing" in methods.text and "ATC codes are empty" in methods.text
     evidence = await ds.client.get(f"/registry/evidence_facts.json?_shape=array&fact__startswith=Genetic")
     assert evidence.status_code == 200
     assert {r["fact"] for r in evidence.json()} == {"Genetic typing HLA-B*58:01 (carrier)", "Genetic typing HLA-A*31:01 (non-carrier)"}

@@ -208,7 +208,7 @@ def test_edited_value_updates_in_place(seeded, tmp_path):
     [
         ("    sex: female\n", "    sex: woman\n", "cases[0].sex: unknown sex code 'woman'"),
         ("        start_day: 1\n", "        start_day: -40000\n", "cases[0].exposures[0].start_day"),
-        ("  journal: Case Rep Oncol\n", "", "publication.journal: Field required"),
+        ("  journal: Case Rep Oncol\n", "", "publication: journal: give it, or say why it is unknown under missing.journal"),
     ],
 )
 def test_broken_file_leaves_database_unchanged(seeded, tmp_path, old, new, message):

@@ -19,6 +19,7 @@ from typing import Any
 
 from registry.cases.completeness import CASE_FIELDS, CORE_FINDINGS, EXPOSURE_FIELDS, OUTCOME_FIELDS
 from registry.cases.csvformat import IMPORT_COLUMNS, ImportColumn
+from registry.cases.identity import identity_paragraphs
 from registry.cases.missing import MISSING_CODES, SUMMARY_MISSING_SOURCES, missing_code_definitions
 from registry.outputs.export.safety import FORMULA_PREFIXES
 from registry.outputs.export.tables import (
@@ -30,7 +31,6 @@ from registry.outputs.export.tables import (
     vocab_of_table,
 )
 from registry.outputs.export.writers import CsvTable
-from registry.schema.drug_names import INN_SYNONYMS
 from registry.schema.vocabulary import VOCABULARIES, EvidenceStatus, Vocabulary
 
 CODEBOOK_FIELDS = (
@@ -273,21 +273,8 @@ def missing_section() -> str:
 
 
 def identity_section() -> str:
-    """Drug identity, ATC codes and pharmacogenetic typing: what the registry stores and what it does not."""
-    synonyms = "; ".join(f"{given} → {inn}" for given, inn in sorted(INN_SYNONYMS.items()))
-    return (
-        "## Drugs and genetic typing\n\n"
-        "Each drug is one substance, named by its INN in lower case (`drug`, `drugs.name`). A document that names "
-        "a brand or a salt is stored under the INN, and the name it gave is kept in the exposure's evidence "
-        f"(`value_as_stated`, field `drug`). The synonyms the registry maps: {synonyms}. A name not listed is kept "
-        "as given.\n\n"
-        "`atc_code` is empty for every drug: no maintained list of WHO ATC codes ships in a Python package the "
-        "registry can depend on, and the registry does not type codes by hand.\n\n"
-        "`genetic_tests` records pharmacogenetic typing (HLA and other genes) as each case report gives it: the "
-        "gene, the allele or variant (named in full, starting with the gene), whether the patient carries it, the "
-        "genotype and the method. A case with no `genetic_tests` rows had none reported. Known associations "
-        "between alleles and drugs are not data of the registry; a case's typing is never inferred from its drug."
-    )
+    """Drug identity, ATC codes and pharmacogenetic typing (registry.cases.identity, shared with the site)."""
+    return "## Drugs and genetic typing\n\n" + "\n\n".join(identity_paragraphs())
 
 
 def readme(*, fmt: str, selection: str, counts: dict[str, int], files: list[str], raw: bool, excel: bool,

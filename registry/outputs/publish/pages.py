@@ -13,6 +13,7 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
+from registry.cases.identity import identity_paragraphs
 from registry.cases.lookups import fmt_number, label
 from registry.cases.missing import missing_code_definitions
 from registry.cases.scoring import load_instruments
@@ -398,6 +399,7 @@ async def overview(db: Any) -> dict[str, Any]:
         "statistics": await statistics(db),
         "cutoffs": cutoffs(),
         "missing_codes": missing_code_definitions(),
+        "identity": identity_paragraphs(),
         "release": await build_and_release(db),
         "package_url": PACKAGE_URL,
         "indication_chart": horizontal_bars([(v or "not known", n) for v, n in stats.get("indication", [])]),

@@ -46,6 +46,10 @@ def _rows(conn: sqlite3.Connection, table: str, where: str = "") -> Iterator[dic
         yield dict(zip(names, r))
 
 
+def _has_table(conn: sqlite3.Connection, table: str) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone() is not None
+
+
 def table_has_id(conn: sqlite3.Connection, table: str) -> bool:
     return any(r[1] == "id" for r in conn.execute(f'PRAGMA table_info("{table}")'))
 
@@ -102,7 +106,10 @@ def _read(conn: sqlite3.Connection) -> Registry:
             case_key, _, up = where[(parent, r[parent_col])]
             put(table, r, case_key, f"{up} {word} {r[seq]}", _fields(r, parent_col, seq))
     for table, word, key in (("findings", "finding", "finding"), ("investigations", "investigation", "seq"),
-                             ("lab_results", "lab", "seq"), ("treatments", "treatment", "seq")):
+                             ("lab_results", "lab", "seq"), ("treatments", "treatment", "seq"),
+                             ("genetic_tests", "genetic test", "seq"), ("procedures", "procedure", "seq")):
+        if not _has_table(conn, table):
+            continue  # a release frozen before the table existed
         for r in _rows(conn, table):
             fields = _fields(r, "case_id", key)
             if "drug_id" in fields:
