@@ -111,9 +111,9 @@ def test_a_brand_name_is_stored_as_the_inn_and_kept_as_given(registry):
     assert q(registry, "SELECT d.name FROM drug_exposures x JOIN drugs d ON d.id = x.drug_id WHERE x.case_id = :c", c=cid) == [
         ("allopurinol",)]
     assert q(registry, "SELECT count(*) FROM drugs WHERE name = 'zyloprim'") == [(0,)]
-    assert q(registry, "SELECT field, status, locator, value_as_stated FROM evidence "
+    assert q(registry, "SELECT field, status, locator, value_as_stated, curation_note FROM evidence "
                        "WHERE case_id = :c AND subject_table = 'drug_exposures' AND field = 'drug'", c=cid) == [
-        ("drug", "stated", "Abstract", "Zyloprim")]
+        ("drug", "stated", "Abstract", "Zyloprim", "named Zyloprim in the source; stored as the INN allopurinol")]
 
 
 def test_loading_again_changes_nothing(registry):
@@ -242,3 +242,47 @@ async def test_case_page_shows_typing_procedures_and_the_unknown_year(published)
     evidence = await ds.client.get(f"/registry/evidence_facts.json?_shape=array&fact__startswith=Genetic")
     assert evidence.status_code == 200
     assert {r["fact"] for r in evidence.json()} == {"Genetic typing HLA-B*58:01 (carrier)", "Genetic typing HLA-A*31:01 (non-carrier)"}
+
+
+def test_an_adjudicated_file_keeps_the_name_as_given_and_the_publication_reasons(tmp_path):
+    """compare -> decisions -> adjudicate on two extractions naming the drug by its brand: the curated file
+    stores the INN and keeps the brand as the exposure's evidence; the publication's reasons follow the decision."""
+    raw = yaml.safe_load(FIXTURE.read_text(encoding="utf-8"))
+    a, b = dict(raw, extraction={"extractor": "curator-a"}), yaml.safe_load(FIXTURE.read_text(encoding="utf-8"))
+    b["extraction"] = {"extractor": "curator-b"}
+    b["publication"]["missing"]["year"]["status"] = "not_reported"
+    for name, doc in (("a.yaml", a), ("b.yaml", b)):
+        (tmp_path / name).write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    (tmp_path / "dec.yaml").write_text(yaml.safe_dump({"adjudicator": "curator-c", "decisions": [
+        {"record": "publication", "field": "year", "aspect": "status", "keep": "b", "reason": "the issue page says no year"}]}),
+        encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'unused.db'}"
+    result = run_cli(url, "adjudicate", str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml"), "--decisions",
+                     str(tmp_path / "dec.yaml"), "--out", str(tmp_path / "cur.yaml"))
+    assert result.exit_code == 0, result.output
+    cur = yaml.safe_load((tmp_path / "cur.yaml").read_text(encoding="utf-8"))
+    assert cur["publication"]["missing"]["year"]["status"] == "not_reported"
+    x = cur["cases"][0]["exposures"][0]
+    assert x["drug"] == "allopurinol"
+    assert [s for s in x["src"] if s.get("field") == "drug"] == [
+        {"at": "Abstract", "field": "drug", "as": "Zyloprim", "note": "named Zyloprim in the source; stored as the INN allopurinol"}]
+
+
+@pytest.mark.read_only
+def test_json_export_nests_typing_and_procedures_and_matches_its_schema(registry, tmp_path):
+    import json
+
+    from registry.outputs.export.jsonschema import case_model
+    url = registry.url.render_as_string(hide_password=False)
+    out = tmp_path / "j"
+    assert run_cli(url, "export", "--format", "json", "--out", str(out), "--case", CASE).exit_code == 0
+    (case,) = json.loads((out / "cases.json").read_text(encoding="utf-8"))
+    case_model().model_validate(case)
+    assert [(g["gene"], g["allele"], g["result"]) for g in case["genetic_tests"]] == [
+        ("HLA-B", "HLA-B*58:01", "carrier"), ("HLA-A", "HLA-A*31:01", "non_carrier")]
+    assert [(p["procedure"], p["start_day"], p["duration_days"]) for p in case["procedures"]] == [
+        ("liver_transplant", 40, None), ("icu_admission", 38, 12)]
+    challenge = case["exposures"][0]["challenges"][0]
+    assert (challenge["time_to_recurrence_hours"], challenge["day_is_approximate"]) == (30, True)
+    assert list(case)[-5:] == ["treatments", "genetic_tests", "procedures", "outcome", "assessments", "evidence"][-5:]
+    assert {e["subject_ref"] for e in case["evidence"]} >= {"genetic test 1", "genetic test 2", "procedure 1", "procedure 2"}

@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, create_model, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, create_model, model_validator
 from sqlalchemy import Column, Table
 
 from registry.cases.missing import MISSING_STATUSES
@@ -128,6 +128,10 @@ def plain_name(value: Any) -> Any:
     return " ".join(value.split()).lower() if isinstance(value, str) else value
 
 
+#: The note of the evidence that keeps a drug's name as the document gave it.
+DRUG_NAME_NOTE = "named {given} in the source; stored as the INN {inn}"
+
+
 def name_key(value: Any) -> Any:
     """A drug name as drugs.name holds it: `plain_name`, then a brand or salt name as its INN
     (registry.schema.drug_names). `CARBAMAZEPINE`, `carbamazepine ` and `Tegretol` are the one drug
@@ -209,17 +213,20 @@ class Dose(_fields_of("_DoseFields", DR)):
 class Exposure(_fields_of("_ExposureFields", X)):
     doses: list[Dose] = Field(default_factory=list)
     challenges: list[Challenge] = Field(default_factory=list)
-    #: The drug's name as the document gave it, when the registry stores another (its INN); the loader
-    #: keeps it in the exposure's evidence.
-    _drug_as_given: str | None = PrivateAttr(None)
-
     @model_validator(mode="wrap")
     @classmethod
     def _keep_name_as_given(cls, data: Any, handler: Any) -> Any:
+        """A drug named by a brand or salt is stored as its INN (name_key); the name as the document gave it
+        becomes evidence of the exposure (field drug, `as` the name, where its first source is), so every
+        reader and writer of the record keeps it."""
         given = data.get("drug") if isinstance(data, dict) else None
         record = handler(data)
-        if isinstance(given, str) and isinstance(record, Exposure) and plain_name(given) != record.drug:
-            record._drug_as_given = " ".join(given.split())
+        if isinstance(given, str) and isinstance(record, Exposure) and plain_name(given) != record.drug and record.src:
+            as_given = " ".join(given.split())
+            if not any(s.field == "drug" and s.stated == as_given for s in record.src):
+                first = record.src[0]
+                record.src.append(Src(pub=first.pub, at=first.at, field="drug", stated=as_given,
+                                      note=DRUG_NAME_NOTE.format(given=as_given, inn=record.drug)))
         return record
 
     @model_validator(mode="after")

@@ -49,7 +49,7 @@ from registry.core.sync import (
 from registry.ingest.extraction import load_extraction_reports
 from registry.schema.fields import fact_names
 from registry.schema.models.tables import BY_NAME as T
-from registry.schema.vocabulary import ArticleType, Assessor, CaseLinkRole, Derivation, EvidenceStatus, FindingStatus
+from registry.schema.vocabulary import ArticleType, Assessor, CaseLinkRole, EvidenceStatus, FindingStatus
 
 # --------------------------------------------------------------------------
 # Loading
@@ -451,14 +451,6 @@ class _Loader:
         return (case_id, table, subject_id, field, why.status, why.at, None, None, True, why.note,
                 self.pub_ids[why.pub or default_pub])
 
-    def _name_as_given(self, case_id: int, exposure_id: int, x: Any, default_pub: str) -> tuple:
-        """Evidence of the drug's name as the document gave it (a brand or salt name), where the exposure's
-        first source is: the registry stores the INN (registry.schema.drug_names)."""
-        first = x.src[0] if x.src else None
-        return (case_id, "drug_exposures", exposure_id, "drug", EvidenceStatus.STATED, first.at if first else None,
-                Derivation.STATED, x._drug_as_given, True, f"named {x._drug_as_given} in the source; stored as the INN",
-                self.pub_ids[(first.pub if first else None) or default_pub])
-
     def _case_evidence(self, out: list, b: _Built) -> None:
         c, cid, primary = b.case, b.row["id"], b.primary
         for s in c.src:
@@ -474,8 +466,6 @@ class _Loader:
             xid = xrow["id"]
             for s in x.src:
                 out.append(ev(cid, "drug_exposures", xid, s, primary))
-            if x._drug_as_given is not None and not any(s.field == "drug" and s.stated == x._drug_as_given for s in x.src):
-                out.append(self._name_as_given(cid, xid, x, primary))
             if x.role in SUSPECT_ROLES:
                 for f in EXPOSURE_FIELDS:
                     unknown = (not any(dd.dose_value for dd in x.doses)) if f == "dose" else getattr(x, f) is None
