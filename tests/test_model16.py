@@ -286,3 +286,17 @@ def test_json_export_nests_typing_and_procedures_and_matches_its_schema(registry
     assert (challenge["time_to_recurrence_hours"], challenge["day_is_approximate"]) == (30, True)
     assert list(case)[-5:] == ["treatments", "genetic_tests", "procedures", "outcome", "assessments", "evidence"][-5:]
     assert {e["subject_ref"] for e in case["evidence"]} >= {"genetic test 1", "genetic test 2", "procedure 1", "procedure 2"}
+
+
+def test_timeline_places_procedures_and_a_recurrence_in_hours(published):
+    conn = sqlite3.connect(next(published.glob("*.db")))
+    try:
+        rows = conn.execute("SELECT day, kind, detail FROM case_timeline WHERE case_key = ? AND kind IN ('procedure', 'recurrence') "
+                            "ORDER BY id", (CASE,)).fetchall()
+    finally:
+        conn.close()
+    assert rows == [
+        (38, "procedure", "Intensive care admission (12 days)"),
+        (40, "procedure", "Liver transplant: Liver transplant for acute liver failure. (about day 40)"),
+        (61, "recurrence", "Reaction recurred on allopurinol, 30 hours after the rechallenge began"),
+    ]

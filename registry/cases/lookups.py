@@ -100,6 +100,10 @@ class Lookups:
         return group_by(sorted(self.snap["treatments"], key=lambda r: r["seq"]), "case_id")
 
     @cached_property
+    def procedures_by_case(self) -> dict[int, list[Row]]:
+        return group_by(sorted(self.snap["procedures"], key=lambda r: r["seq"]), "case_id")
+
+    @cached_property
     def labs_by_case(self) -> dict[int, list[Row]]:
         return group_by(sorted(self.snap["lab_results"], key=lambda r: r["seq"]), "case_id")
 

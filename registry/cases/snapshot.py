@@ -37,7 +37,7 @@ Row = dict[str, Any]
 #: Model tables the bakers read (registry.cases.lookups and discrepancies).
 BAKED_FROM = (
     "drugs", "publications", "cases", "case_publications", "drug_exposures", "dose_regimens", "challenge_events",
-    "challenge_steps", "findings", "lab_results", "treatments", "case_outcomes", "assessments", "evidence",
+    "challenge_steps", "findings", "lab_results", "treatments", "procedures", "case_outcomes", "assessments", "evidence",
 )
 
 #: The one finding status and the one analyte case_summary shows; the bakers
@@ -88,7 +88,7 @@ BATCH_TABLE = "temp.bake_batch"
 _IN_BATCH: dict[str, tuple[str, str]] = {
     "cases": (f"{BATCH_TABLE} b CROSS JOIN ", "t.id = b.id"),
     **{name: (f"{BATCH_TABLE} b CROSS JOIN ", "t.case_id = b.id") for name in (
-        "case_publications", "drug_exposures", "findings", "lab_results", "treatments", "case_outcomes",
+        "case_publications", "drug_exposures", "findings", "lab_results", "treatments", "procedures", "case_outcomes",
         "assessments")},
     **{name: (f"{BATCH_TABLE} b CROSS JOIN drug_exposures x CROSS JOIN ", "x.case_id = b.id AND t.exposure_id = x.id")
        for name in ("dose_regimens", "challenge_events")},

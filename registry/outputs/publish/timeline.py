@@ -21,7 +21,7 @@ from registry.schema.vocabulary import PER_UL_FACTORS, ActionTaken, ChallengeRes
 #: Event kinds in the order they are listed when they fall on the same day.
 EVENT_KINDS = (
     "exposure_start", "onset", "recurrence", "drug_action", "challenge", "challenge_step", "dose_change",
-    "treatment_start", "treatment_stop", "exposure_stop", "outcome",
+    "treatment_start", "treatment_stop", "procedure", "exposure_stop", "outcome",
 )
 #: Actions that end (or cut) the dose in force at onset.
 STOPPING_ACTIONS = (ActionTaken.WITHDRAWN, ActionTaken.DOSE_REDUCED)
@@ -30,7 +30,8 @@ CASE_TIMELINE = BakedTable(
     name="case_timeline",
     description=(
         "Every dated event of each case on one relative-day axis (day 1 = first dose of the suspect drug): "
-        "exposure start and stop, dose changes, onset, re-exposures and their steps, recurrences, treatments, outcome. "
+        "exposure start and stop, dose changes, onset, re-exposures and their steps, recurrences, treatments, procedures, "
+        "outcome. "
         "Rows are in timeline order; undated events come last."
     ),
     pk="id",
@@ -44,7 +45,7 @@ CASE_TIMELINE = BakedTable(
         Col("dose_value", float, "Dose of the event (dose row, step or treatment), in dose_unit."),
         Col("dose_unit", str, "Unit of dose_value.", "vocab_dose_unit.code"),
         Col("detail", str, "The event in words (labels, not codes)."),
-        Col("source_table", str, "Table the event comes from (drug_exposures, dose_regimens, challenge_events, challenge_steps, cases, treatments, case_outcomes)."),
+        Col("source_table", str, "Table the event comes from (drug_exposures, dose_regimens, challenge_events, challenge_steps, cases, treatments, procedures, case_outcomes)."),
         Col("source_id", int, "Row id in source_table (case_id for cases and case_outcomes)."),
     ),
     indexes=("kind", "day"),
@@ -159,9 +160,12 @@ def _challenge_events(lk: Lookups, case: Row, exposure: Row, drug: str | None) -
             events.append(_event(case, day, "challenge_step", text, "challenge_steps", s["id"], drug=drug,
                                  dose=s["dose_value"], unit=s["dose_unit"]))
         if c.get("result") == ChallengeResult.RECURRENCE:
-            t = c.get("time_to_recurrence_days")
+            t, hours = c.get("time_to_recurrence_days"), c.get("time_to_recurrence_hours")
+            if t is None and hours is not None:
+                t = hours // 24  # the day it fell on
             day = start + t if start is not None and t is not None else None
-            text = f"Reaction recurred on {drug}" + (f", {t} days after the {kind.lower()} began" if t is not None else "")
+            after = f"{hours} hours" if hours is not None else (f"{t} days" if t is not None else None)
+            text = f"Reaction recurred on {drug}" + (f", {after} after the {kind.lower()} began" if after else "")
             events.append(_event(case, day, "recurrence", text, "challenge_events", c["id"], drug=drug))
     return events
 
@@ -188,6 +192,21 @@ def _treatment_events(lk: Lookups, case: Row) -> list[dict[str, Any]]:
     return events
 
 
+def _procedure_events(lk: Lookups, case: Row) -> list[dict[str, Any]]:
+    events = []
+    for p in lk.procedures_by_case.get(case["id"], []):
+        text = label("procedure", p["procedure"])
+        if p.get("duration_days") is not None:
+            text += f" ({p['duration_days']} days)"
+        if p.get("detail"):
+            text += f": {p['detail']}"
+        day = p.get("start_day")
+        if day is not None and p.get("start_is_approximate"):
+            text += f" (about day {day})"
+        events.append(_event(case, day, "procedure", text, "procedures", p["id"]))
+    return events
+
+
 def _outcome_event(lk: Lookups, case: Row) -> list[dict[str, Any]]:
     o = lk.outcomes.get(case["id"])
     if not o:
@@ -210,7 +229,8 @@ def timeline_rows(lk: Lookups, first_id: int = 1) -> list[dict[str, Any]]:
     """The events of the snapshot's cases in timeline order, numbered from `first_id`."""
     rows: list[dict[str, Any]] = []
     for case in sorted(lk.cases.values(), key=lambda c: c["case_key"]):
-        events = _exposure_events(lk, case) + _treatment_events(lk, case) + _outcome_event(lk, case)
+        events = (_exposure_events(lk, case) + _treatment_events(lk, case) + _procedure_events(lk, case)
+                  + _outcome_event(lk, case))
         if case.get("onset_day") is not None:
             about = "about " if case.get("onset_is_approximate") else ""
             events.append(_event(case, case["onset_day"], "onset", f"Onset of the reaction ({about}day {case['onset_day']})",
