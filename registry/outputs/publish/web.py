@@ -25,8 +25,10 @@ installs it with `asgi_wrapper`):
   one of datasette's three query threads and one of the machine's cores, and
   three of them at once left no thread for the pages. Further ad-hoc queries
   wait their turn in front of datasette, not on a thread; past
-  `ADHOC_QUEUE` waiting, a request is answered 429 with Retry-After. Pages,
-  tables and saved questions never wait here.
+  `ADHOC_QUEUE` waiting, a request is answered 429 with Retry-After. After
+  each, the next waits as long again (`ADHOC_SHARE`): ad-hoc SQL, sent back
+  to back by any number of clients, has at most half of one core, and the
+  pages the rest. Pages, tables and saved questions never wait here.
 
 `error_response` renders errors in place of datasette's default handler
 (which the plugin blocks: it prints every error's traceback with all local
@@ -48,6 +50,7 @@ import json
 import re
 import sqlite3
 import sys
+import time
 import traceback
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -144,14 +147,18 @@ def is_adhoc_sql(scope: dict) -> bool:
 #: Ad-hoc SQL requests that may wait for the one running; one more is answered 429.
 ADHOC_QUEUE = 8
 ADHOC_RETRY_AFTER_S = 5
+#: The share of the time ad-hoc SQL may run: after a request that took t seconds, the next starts
+#: t * (1 / ADHOC_SHARE - 1) seconds later.
+ADHOC_SHARE = 0.5
 
 
 class AdhocGate:
-    """One ad-hoc SQL request at a time, at most ADHOC_QUEUE waiting (created inside the server's event loop)."""
+    """One ad-hoc SQL request at a time, resting as long as it ran, at most ADHOC_QUEUE waiting (made in the loop that serves)."""
 
-    def __init__(self, running: int = 1, queue: int | None = None) -> None:
+    def __init__(self, running: int = 1, queue: int | None = None, share: float | None = None) -> None:
         self._slots = asyncio.Semaphore(running)
         self._queue = ADHOC_QUEUE if queue is None else queue
+        self._rest = 1 / (ADHOC_SHARE if share is None else share) - 1
         self._waiting = 0
 
     def full(self) -> bool:
@@ -163,10 +170,11 @@ class AdhocGate:
             await self._slots.acquire()
         finally:
             self._waiting -= 1
+        started = time.monotonic()
         try:
             await call()
         finally:
-            self._slots.release()
+            asyncio.get_running_loop().call_later((time.monotonic() - started) * self._rest, self._slots.release)
 
 
 def plain_error(scope: dict, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
