@@ -272,6 +272,46 @@ def test_adjudicate_refuses_undecided_and_unknown_decisions(tmp_path, sqlite_url
     assert not out.exists()
 
 
+def test_an_equivalent_wording_or_locator_leaves_no_discrepancy(tmp_path, sqlite_url):
+    """`equivalent: true` on a locator (p.2 / "page 2") or a text field (the indication in other words) keeps
+    one side without a non-curated entry for the other; the report keeps both, marked. A value difference
+    cannot be called equivalent."""
+    a_raw, b_raw = _extraction("Ana"), _extraction("Ben")
+    a_raw["cases"][0]["exposures"][0]["indication"] = "GIST"
+    b_raw["cases"][0]["exposures"][0]["indication"] = "gastrointestinal stromal tumour"
+    b_raw["cases"][0]["src"][2]["at"] = "page 2"
+    a, b = _write(tmp_path / "a.yaml", a_raw), _write(tmp_path / "b.yaml", b_raw)
+    c = f"cases[{CASE}]"
+    decisions = [
+        {"record": c, "field": "onset_day", "aspect": "locator", "keep": "a", "equivalent": True, "reason": "Same page."},
+        {"record": f"{c}.exposures[drugx]", "field": "indication", "keep": "b", "equivalent": True,
+         "reason": "The abbreviation spelled out."},
+    ]
+    out = tmp_path / "curated.yaml"
+    d = _write(tmp_path / "d.yaml", {"adjudicator": "Cleo", "decisions": decisions})
+    result = run_cli(sqlite_url, "adjudicate", str(a), str(b), "--decisions", str(d), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    doc = yaml.safe_load(out.read_text())
+    case = doc["cases"][0]
+    assert [s["at"] for s in case["src"] if s["field"] == "onset_day"] == ["p.2"]
+    x = case["exposures"][0]
+    assert x["indication"] == "gastrointestinal stromal tumour"
+    assert not [s for s in x["src"] if s.get("curated") is False]
+    kept = {(r["field"], r["kept"], r["overruled"]) for r in doc["extraction"]["decisions"]}
+    assert kept == {("onset_day", "p.2", "page 2"), ("indication", "gastrointestinal stromal tumour", "GIST")}
+    assert all(r["reason"].startswith("Same fact, other wording: ") for r in doc["extraction"]["decisions"])
+
+    b_raw["cases"][0]["age_value"] = 45
+    b_raw["cases"][0]["src"][0]["as"] = "45-year-old"
+    _write(b, b_raw)
+    decisions.append({"record": c, "field": "age_value", "keep": "a", "equivalent": True, "reason": "x"})
+    _write(d, {"adjudicator": "Cleo", "decisions": decisions})
+    out.unlink()
+    result = run_cli(sqlite_url, "adjudicate", str(a), str(b), "--decisions", str(d), "--out", str(out))
+    assert result.exit_code == 2 and "only wording (text) and locators can be equivalent" in result.output
+    assert not out.exists()
+
+
 @pytest.fixture
 def curated(tmp_path, sqlite_url) -> Path:
     return _adjudicated(tmp_path, sqlite_url)

@@ -374,6 +374,19 @@ def test_serve_runs_datasette_immutable_with_templates_and_settings(published):
     assert (argv[argv.index("--host") + 1], argv[argv.index("--port") + 1]) == ("127.0.0.1", "8123")
 
 
+def test_serve_argv_paths_hold_from_the_published_folder(published, monkeypatch):
+    """datasette runs in the published folder: every path it is given must hold there, also when `--out`
+    was relative to where the command was typed (`make run` serves `dist`)."""
+    monkeypatch.chdir(published.parent)
+    argv = serve_argv(Path(published.name))
+    paths = [argv[i + 1] for i, a in enumerate(argv) if a in ("-i", "--metadata", "--template-dir", "--plugins-dir",
+                                                                 "--inspect-file")]
+    paths += [argv[i + 1].split(":", 1)[1] for i, a in enumerate(argv) if a == "--static"]
+    assert "--inspect-file" in argv and len(paths) >= 7
+    for path in paths:
+        assert (published / path).exists(), path  # an absolute path joins to itself
+
+
 def test_lab_chart_joins_only_neighbouring_dated_counts():
     # story order: day 29, day 89 (60 days on: not joined), day 95, an undated count, day 100
     chart = line_chart([(29, 600, "a"), (89, 1690, "b"), (95, 900, "c"), (None, 10, "d"), (100, 170, "e")])

@@ -8,6 +8,7 @@ Debian chromium for the Content-Security-Policy.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import shutil
@@ -33,6 +34,7 @@ from registry.outputs.formulas import formula_like
 from registry.outputs.publish.build import publish
 from registry.outputs.publish.guard import MAX_COLUMNS, MAX_RESULT_BYTES, MAX_VALUE_BYTES, repeats_too_long
 from registry.outputs.publish.serve import datasette_kwargs
+from registry.outputs.publish import web
 from registry.outputs.publish.web import SECURITY_HEADERS, CsvGuard
 
 REPO = Path(__file__).resolve().parent.parent
@@ -119,6 +121,30 @@ async def test_a_query_over_the_time_limit_is_400_in_every_format(ds):
         response = await ds.client.get(_sql(f"/registry{fmt}", sql, _timelimit="50"))
         assert response.status_code == 400, fmt
         assert "too long" in response.text, fmt
+
+
+async def test_ad_hoc_sql_runs_one_at_a_time_and_a_full_queue_gets_429(out_dir, monkeypatch):
+    """Three slow ad-hoc queries at once: one runs, one waits its turn, the third finds the queue (here of
+    one) full and gets 429 with Retry-After; a page asked for meanwhile is served, and saved questions
+    (no `sql` parameter) never enter the queue."""
+    monkeypatch.setattr(web, "ADHOC_QUEUE", 1)
+    ds = Datasette(**datasette_kwargs(out_dir))
+    slow = _sql("/registry.json", "with recursive r(i) as (select 1 union all select i + 1 from r) select count(*) from r",
+                _timelimit="400")
+
+    async def later(path: str, delay: float):
+        await asyncio.sleep(delay)
+        return await ds.client.get(path)
+
+    responses = await asyncio.gather(later(slow, 0), later(slow, 0.05), later(slow, 0.1),
+                                     later("/registry/case_summary.json?_size=1", 0.15))
+    statuses = [r.status_code for r in responses]
+    assert statuses == [400, 400, 429, 200], [r.text[:200] for r in responses]
+    assert "too long" in responses[1].text  # the waiting one ran, to its own time limit
+    assert responses[2].headers["retry-after"] == str(web.ADHOC_RETRY_AFTER_S)
+    assert "try again" in responses[2].json()["error"]
+    assert web.is_adhoc_sql({"query_string": b"sql=select+1"})
+    assert not web.is_adhoc_sql({"query_string": b"q=sql&_size=5"})  # a saved question's search for "sql"
 
 
 def test_printf_keeps_its_meaning_below_the_limits():

@@ -11,7 +11,13 @@ curator's name) and why:
       - {record: "cases[park2021-1]", field: age_value, keep: a, reason: "The case text says 62; 65 is the abstract's."}
 
 A decision without `aspect` covers every aspect (value, status, locator) of
-its field. A difference without a decision, or a decision that matches no
+its field. A decision on a text field or a locator may say `equivalent:
+true`: the two extractions state the same fact in other words or point to
+the same place by other names. The kept side is applied as usual, but the
+other is not kept as a non-curated src entry (it is not a disagreement, and
+the `discrepancies` view stays a list of real ones); the decision, with both
+wordings, stays in the extraction report, its reason marked
+`EQUIVALENT_MARK`. A difference without a decision, or a decision that matches no
 difference, is refused, each named.
 
 The curated document is extraction A with each decision applied. The value
@@ -46,10 +52,15 @@ from registry.cases.seedschema import (
     Src,
     Text,
 )
-from registry.schema.vocabulary import EvidenceStatus, ExtractionAspect
+from registry.schema.vocabulary import AgreementKind, EvidenceStatus, ExtractionAspect
 
 #: How a decision names the two extractions (besides the curators' names): the files given as A and B.
 A, B = "a", "b"
+#: How an equivalent decision's reason begins in the extraction report.
+EQUIVALENT_MARK = "Same fact, other wording: "
+#: The differences a decision may call equivalent.
+_WORDING = (AgreementKind.TEXT, AgreementKind.LOCATOR)
+
 #: The longest value a src entry's `as` holds (registry.cases.seedschema.ShortText).
 AS_MAX = 300
 
@@ -62,6 +73,7 @@ class DecisionItem(BaseModel):
     aspect: ExtractionAspect | None = None
     keep: Annotated[str, Field(min_length=1)]
     reason: Text
+    equivalent: bool = False
 
 
 class DecisionsFile(BaseModel):
@@ -93,6 +105,7 @@ class _Chosen:
     difference: Difference
     keep: str  # A or B
     reason: str
+    equivalent: bool = False
 
 
 def _match(path: str, comparison: Comparison, decisions: DecisionsFile) -> list[_Chosen]:
@@ -117,7 +130,11 @@ def _match(path: str, comparison: Comparison, decisions: DecisionsFile) -> list[
             problems.append(f"{path}: decisions[{i}].keep: {it.keep!r} is neither a nor b "
                             f"({comparison.extractor_a} or {comparison.extractor_b})")
             continue
-        chosen.append(_Chosen(d, side, it.reason))
+        if it.equivalent and d.aspect != ExtractionAspect.LOCATOR and d.kind not in _WORDING:
+            problems.append(f"{path}: decisions[{i}].equivalent: {where} is a {d.kind or d.aspect} difference; "
+                            "only wording (text) and locators can be equivalent")
+            continue
+        chosen.append(_Chosen(d, side, it.reason, it.equivalent))
     for i, it in enumerate(decisions.decisions):
         if i not in used:
             problems.append(f"{path}: decisions[{i}]: {it.record}" + (f".{it.field}" if it.field else "")
@@ -184,10 +201,12 @@ class _Adjudication:
             other = [s.model_copy(deep=True) for s in theirs.model.src if s.curated and s.field == d.field]
             if ch.keep == B:
                 mine.model.src = [s for s in mine.model.src if s not in ours] + other \
-                    + self._overruled_locators(ours, A, B, ch.reason)
-            else:
+                    + ([] if ch.equivalent else self._overruled_locators(ours, A, B, ch.reason))
+            elif not ch.equivalent:
                 mine.model.src = mine.model.src + self._overruled_locators(other, B, A, ch.reason)
             return
+        if ch.equivalent:
+            is_fact = False  # the other wording is not a disagreement: no evidence row for it
         if ch.keep == A:
             if is_fact:
                 mine.model.src = mine.model.src + self._overruled_value(theirs, d.field, B, ch.reason)
@@ -259,7 +278,7 @@ def adjudicate(a: SeedDocument, b: SeedDocument, comparison: Comparison, decisio
             aspect=ch.difference.aspect, kept_from=names[ch.keep],
             kept=ch.difference.a if ch.keep == A else ch.difference.b,
             overruled=ch.difference.b if ch.keep == A else ch.difference.a,
-            reason=ch.reason,
+            reason=(EQUIVALENT_MARK if ch.equivalent else "") + ch.reason,
         ) for ch in chosen],
     )
     out = run.doc.model_dump(by_alias=True, exclude_defaults=True)

@@ -135,7 +135,7 @@ def serve_argv(out_dir: Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT
     ]
     inspect = inspect_file(out_dir)
     if inspect is not None:
-        argv += ["--inspect-file", str(inspect)]
+        argv += ["--inspect-file", str(inspect.resolve())]
     for name, value in SETTINGS.items():
         argv += ["--setting", name, setting_value(value)]
     return argv

@@ -20,6 +20,15 @@ installs it with `asgi_wrapper`):
   opens as text. Memory stays at one chunk.
 * A CSV of a query that failed comes from datasette as a 200 with an empty
   header line; it is answered 400 with the query's error instead.
+* Arbitrary SQL (any request with a `sql` parameter) runs one request at a
+  time (`AdhocGate`): the slowest legal query runs to the SQL time limit on
+  one of datasette's three query threads and one of the machine's cores, and
+  three of them at once left no thread for the pages. Further ad-hoc queries
+  wait their turn in front of datasette, not on a thread; past
+  `ADHOC_QUEUE` waiting, a request is answered 429 with Retry-After. After
+  each, the next waits as long again (`ADHOC_SHARE`): ad-hoc SQL, sent back
+  to back by any number of clients, has at most half of one core, and the
+  pages the rest. Pages, tables and saved questions never wait here.
 
 `error_response` renders errors in place of datasette's default handler
 (which the plugin blocks: it prints every error's traceback with all local
@@ -31,6 +40,7 @@ column, a query over the time limit or over the result size
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import codecs
 import csv
@@ -40,6 +50,7 @@ import json
 import re
 import sqlite3
 import sys
+import time
 import traceback
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -126,6 +137,44 @@ def bad_parameter(scope: dict) -> str | None:
             if not ok(value):
                 return f"{name} must be {expected}"
     return None
+
+
+def is_adhoc_sql(scope: dict) -> bool:
+    """A request that runs SQL the client wrote (`?sql=` on the database, as HTML, JSON or CSV)."""
+    return "sql" in parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+
+
+#: Ad-hoc SQL requests that may wait for the one running; one more is answered 429.
+ADHOC_QUEUE = 8
+ADHOC_RETRY_AFTER_S = 5
+#: The share of the time ad-hoc SQL may run: after a request that took t seconds, the next starts
+#: t * (1 / ADHOC_SHARE - 1) seconds later.
+ADHOC_SHARE = 0.5
+
+
+class AdhocGate:
+    """One ad-hoc SQL request at a time, resting as long as it ran, at most ADHOC_QUEUE waiting (made in the loop that serves)."""
+
+    def __init__(self, running: int = 1, queue: int | None = None, share: float | None = None) -> None:
+        self._slots = asyncio.Semaphore(running)
+        self._queue = ADHOC_QUEUE if queue is None else queue
+        self._rest = 1 / (ADHOC_SHARE if share is None else share) - 1
+        self._waiting = 0
+
+    def full(self) -> bool:
+        return self._waiting >= self._queue and self._slots.locked()
+
+    async def run(self, call: Callable[[], Awaitable[None]]) -> None:
+        self._waiting += 1
+        try:
+            await self._slots.acquire()
+        finally:
+            self._waiting -= 1
+        started = time.monotonic()
+        try:
+            await call()
+        finally:
+            asyncio.get_running_loop().call_later((time.monotonic() - started) * self._rest, self._slots.release)
 
 
 def plain_error(scope: dict, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
@@ -221,6 +270,8 @@ async def _query_error(app: ASGIApp, scope: dict) -> str:
 
 
 def harden(app: ASGIApp) -> ASGIApp:
+    gate: list[AdhocGate] = []  # made on the first request, in the loop that serves
+
     async def hardened(scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] != "http":
             await app(scope, receive, send)
@@ -239,10 +290,17 @@ def harden(app: ASGIApp) -> ASGIApp:
         if (problem := bad_parameter(scope)) is not None:
             await plain_error(scope, 400, problem).asgi_send(send_secured)
             return
-        if not is_csv_request(scope):
-            await app(scope, receive, send_secured)
+        respond = _CsvResponse(app, scope, send_secured).send if is_csv_request(scope) else send_secured
+        if not is_adhoc_sql(scope):
+            await app(scope, receive, respond)
             return
-        await app(scope, receive, _CsvResponse(app, scope, send_secured).send)
+        if not gate:
+            gate.append(AdhocGate())
+        if gate[0].full():
+            await plain_error(scope, 429, "the server is answering other SQL queries; try again in a few seconds",
+                              {"Retry-After": str(ADHOC_RETRY_AFTER_S)}).asgi_send(send_secured)
+            return
+        await gate[0].run(lambda: app(scope, receive, respond))
 
     return hardened
 
