@@ -286,6 +286,8 @@ def test_json_export_nests_typing_and_procedures_and_matches_its_schema(registry
     assert (challenge["time_to_recurrence_hours"], challenge["day_is_approximate"]) == (30, True)
     assert list(case)[-5:] == ["treatments", "genetic_tests", "procedures", "outcome", "assessments", "evidence"][-5:]
     assert {e["subject_ref"] for e in case["evidence"]} >= {"genetic test 1", "genetic test 2", "procedure 1", "procedure 2"}
+    (pub,) = case["publications"]
+    assert (pub["journal"], pub["year"], pub["missing"]) == (None, None, {"journal": "not_available", "year": "not_available"})
 
 
 def test_timeline_places_procedures_and_a_recurrence_in_hours(published):

@@ -139,7 +139,7 @@ def case_objects(conn: Connection, case_ids: Select, *, chunk: int = CASE_CHUNK)
                 elif name == "evidence":
                     obj[json_key] = [_record(t[name], r, with_missing=False) for r in rows]
                 else:
-                    obj[json_key] = [_record(t[name], r, with_missing=name != "publications") for r in rows]
+                    obj[json_key] = [_record(t[name], r) for r in rows]
                 if json_key == "procedures":
                     outcome = by_case["outcomes"].get((key,), [])
                     obj["outcome"] = _record(t["outcomes"], outcome[0]) if outcome else None
@@ -233,7 +233,7 @@ def case_model() -> type[BaseModel]:
     assessment = _model("Assessment", t["assessments"], items=_list(item, "items"))
     outcome = _model("Outcome", t["outcomes"])
     children = {
-        "publications": _list(_model("CasePublication", t["publications"], missing=False), "publications"),
+        "publications": _list(_model("CasePublication", t["publications"]), "publications"),
         "exposures": _list(exposure, "exposures"),
         "findings": _list(_model("Finding", t["findings"]), "findings"),
         "investigations": _list(_model("Investigation", t["investigations"]), "investigations"),
