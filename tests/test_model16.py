@@ -16,7 +16,7 @@ import yaml
 from datasette.app import Datasette
 from sqlalchemy import text
 
-from registry.cases.citations import bibtex_record, ris_record
+from registry.cases.citations import bibtex_record, csl_item, ris_record
 from registry.cases.compare import compare
 from registry.cases.documents import Document, parse_document, read_documents, read_yaml
 from registry.cases.lookups import short_citation
@@ -173,6 +173,8 @@ def test_citations_of_a_publication_without_year_or_journal():
     assert "PY  -" not in ris and "JO  -" not in ris and "TI  - T" in ris
     bib = bibtex_record(p)
     assert "year = {n.d.}" in bib and "journal" not in bib
+    assert csl_item(p) == {"id": "x2020", "type": "article-journal", "title": "T", "author": [{"family": "Tester", "given": "A."}]}
+    assert csl_item({**p, "year": 2020, "journal": "J"})["issued"] == {"date-parts": [[2020]]}
 
 
 def _doc(change=None):
@@ -237,6 +239,10 @@ async def test_case_page_shows_typing_procedures_and_the_unknown_year(published)
     assert "Liver transplant" in html and "~40" in html and "Intensive care admission" in html
     assert "Tester n.d." in html
     assert "year source not available (journal home page)" in html
+    cite = await ds.client.get("/cite/testpgx2020.json")
+    assert cite.status_code == 200 and cite.headers["content-type"].startswith("application/vnd.citationstyles.csl+json")
+    (item,) = cite.json()
+    assert item["id"] == "testpgx2020" and "issued" not in item and "container-title" not in item
     methods = await ds.client.get("/methods")
     assert methods.status_code == 200 and "Drugs and genetic typing" in methods.text and "ATC codes are empty" in methods.text
     evidence = await ds.client.get(f"/registry/evidence_facts.json?_shape=array&fact__startswith=Genetic")

@@ -1,4 +1,4 @@
-"""Citations as RIS and BibTeX records: the one formatter the export and the site share.
+"""Citations as RIS, BibTeX and CSL-JSON records: the one formatter the export and the site share.
 
 Authors are stored Vancouver style ('Park H, Choi GS'); RIS gets one AU line
 each ('Park, H.'), BibTeX 'Park, H. and Choi, G. S.'; initials may be any
@@ -11,19 +11,22 @@ white space dropped), which a DOI resolver or browser reads back as the same
 address. The registry key is the RIS ID and the BibTeX citation key. A year the
 curators could not read is left out of RIS (PY is optional there) and is
 "n.d." in BibTeX, whose styles want a year; a journal that could not be read is
-left out of both.
+left out of both. CSL-JSON (the citation processors' own input) leaves an
+unknown year out of `issued`, which the styles then print as "n.d.".
 """
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 from registry.schema.vocabulary import ArticleType
 
-#: article_type -> RIS reference type, BibTeX entry type.
+#: article_type -> RIS reference type, BibTeX entry type, CSL item type.
 RIS_TYPES = {ArticleType.CONFERENCE_ABSTRACT: "ABST", ArticleType.SYNTHETIC: "GEN"}
 BIB_TYPES = {ArticleType.CONFERENCE_ABSTRACT: "inproceedings", ArticleType.SYNTHETIC: "misc"}
+CSL_TYPES = {ArticleType.CONFERENCE_ABSTRACT: "paper-conference", ArticleType.SYNTHETIC: "document"}
 
 def _initials(word: str) -> bool:
     """Up to four capital letters of any alphabet: 'GS', 'É', 'ÅM'."""
@@ -122,3 +125,23 @@ def bibtex_record(p: dict[str, Any]) -> str:
     ]
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields if value is not None)
     return f"@{BIB_TYPES.get(p['article_type'], 'article')}{{{p['key']},\n{body}\n}}\n"
+
+
+def csl_item(p: dict[str, Any]) -> dict[str, Any]:
+    """A publication as one CSL-JSON item (fields that are unknown are left out)."""
+    authors = [{"family": s, **({"given": i} if i else {})} if s != "others" else {"literal": "et al."}
+               for s, i in split_authors(p["authors"])]
+    item: dict[str, Any] = {
+        "id": p["key"], "type": CSL_TYPES.get(p["article_type"], "article-journal"), "title": p.get("title"),
+        "author": authors or None, "container-title": p.get("journal"),
+        "issued": {"date-parts": [[int(p["year"])]]} if p.get("year") is not None else None,
+        "volume": p.get("volume"), "issue": p.get("issue"), "page": p.get("pages"), "DOI": p.get("doi"),
+        "PMID": str(p["pmid"]) if p.get("pmid") else None, "PMCID": p.get("pmcid"), "URL": p.get("url"),
+        "language": p.get("language"),
+    }
+    return {k: v for k, v in item.items() if v not in (None, "")}
+
+
+def csl_json_record(p: dict[str, Any]) -> str:
+    """CSL-JSON: an array holding the one item."""
+    return json.dumps([csl_item(p)], ensure_ascii=False, indent=2) + "\n"

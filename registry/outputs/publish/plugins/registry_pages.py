@@ -8,7 +8,7 @@ template calls them.
 from datasette import Response, hookimpl
 from markupsafe import Markup, escape
 
-from registry.cases.citations import bibtex_record, ris_record
+from registry.cases.citations import bibtex_record, csl_json_record, ris_record
 from registry.outputs.publish import pages
 from registry.outputs.publish.site import DATABASE
 
@@ -64,11 +64,12 @@ def menu_links(datasette):
 CITATION_FORMATS = {
     "ris": (ris_record, "application/x-research-info-systems"),
     "bib": (bibtex_record, "application/x-bibtex"),
+    "json": (csl_json_record, "application/vnd.citationstyles.csl+json"),
 }
 
 
 async def cite(datasette, request):
-    """/cite/<publication key>.ris or .bib: one publication's citation, from the shared formatter."""
+    """/cite/<publication key>.ris, .bib or .json (CSL-JSON): one publication's citation, from the shared formatter."""
     key, fmt = request.url_vars["key"], request.url_vars["fmt"]
     rows = (await datasette.get_database(DATABASE).execute("select * from publications where key = ?", [key])).rows
     if not rows:
@@ -92,5 +93,5 @@ async def home(datasette, request):
 def register_routes():
     return [
         (r"^/$", home),
-        (r"^/cite/(?P<key>[a-z0-9][a-z0-9_-]*)\.(?P<fmt>ris|bib)$", cite),
+        (r"^/cite/(?P<key>[a-z0-9][a-z0-9_-]*)\.(?P<fmt>ris|bib|json)$", cite),
     ]
