@@ -116,6 +116,20 @@ def test_a_brand_name_is_stored_as_the_inn_and_kept_as_given(registry):
         ("drug", "stated", "Abstract", "Zyloprim", "named Zyloprim in the source; stored as the INN allopurinol")]
 
 
+@pytest.mark.read_only
+def test_export_by_a_brand_name_selects_the_substance(registry, tmp_path):
+    url = registry.url.render_as_string(hide_password=False)
+    result = run_cli(url, "export", "--out", str(tmp_path / "z"), "--drug", "ZYLOPRIM")
+    assert result.exit_code == 0, result.output
+    import csv
+    with (tmp_path / "z" / "case_details.csv").open(encoding="utf-8-sig") as fh:
+        keys = [r["case_key"] for r in csv.DictReader(fh)]
+    assert CASE in keys
+    assert keys == [k for k, in q(registry, """SELECT DISTINCT c.case_key FROM cases c JOIN drug_exposures x ON x.case_id = c.id
+        JOIN drugs d ON d.id = x.drug_id WHERE d.name = 'allopurinol' AND x.role IN ('suspect', 'co_suspect', 'interacting')
+        AND NOT c.is_synthetic ORDER BY c.case_key""")]
+
+
 def test_loading_again_changes_nothing(registry):
     before = dump(registry)
     _seed_and_fixture(registry)

@@ -6,6 +6,7 @@ from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from registry.cases.selection import Selection
+from registry.schema.drug_names import inn_of
 from registry.schema.models.tables import CP, C, D, P, X
 from registry.schema.vocabulary import SUSPECT_ROLES, CaseLinkRole
 
@@ -25,7 +26,7 @@ def case_ids_select(sel: Selection) -> Select:
     suspect = and_(X.c.case_id == C.c.id, X.c.role.in_(SUSPECT_ROLES))
     if sel.drug:
         conds.append(exists(select(X.c.id).select_from(X.join(D, D.c.id == X.c.drug_id)).where(
-            suspect, func.lower(D.c.name) == sel.drug.strip().lower())))
+            suspect, func.lower(D.c.name) == inn_of(" ".join(sel.drug.split()).lower()))))
     if sel.indication:
         conds.append(exists(select(X.c.id).where(
             suspect, func.lower(X.c.indication).contains(sel.indication.strip().lower(), autoescape=True))))
