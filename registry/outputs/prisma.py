@@ -168,6 +168,28 @@ def prisma_svg(counts: PrismaCounts) -> str:
     ])
 
 
+def prisma_text(d: PrismaCounts) -> str:
+    """The counts as the text `dress-registry prisma` and `seed --report` print."""
+    lines = ["Identification"]
+    lines += [f"  records identified: {d.records_identified}"]
+    lines += [f"    {s.source}: {s.records}" + (f" (searched {s.searched_from}" + (f" to {s.searched_to}" if s.searched_to != s.searched_from else "") + ")" if s.searched_from else "")
+              for s in d.sources]
+    lines += [f"  duplicate records removed: {d.duplicates_removed}", f"  already in the registry: {d.already_in_registry}",
+              "Screening",
+              f"  records screened: {d.records_screened}" + (f" ({d.awaiting_screening} awaiting screening)" if d.awaiting_screening else ""),
+              f"  records excluded: {d.records_excluded}",
+              f"  reports sought for retrieval: {d.reports_sought}",
+              f"  reports not retrieved: {d.reports_not_retrieved}",
+              f"  reports assessed for eligibility: {d.reports_assessed}" + (f" ({d.awaiting_assessment} awaiting assessment)" if d.awaiting_assessment else ""),
+              f"  reports excluded: {d.reports_excluded_total}"]
+    lines += [f"    {item['label']}: {item['reports']}" for item in d.as_dict()["reports_excluded"]]
+    lines += ["Included",
+              f"  reports included: {d.reports_included} ({d.included_in_registry} in the registry, with {d.cases_included} case(s))",
+              f"  registry: {d.registry_publications} publication(s), {d.registry_cases} case(s); "
+              f"already in before screening: {d.previous_publications} publication(s), {d.previous_cases} case(s)"]
+    return "\n".join(lines)
+
+
 def prisma_json(counts: PrismaCounts) -> str:
     return json.dumps(counts.as_dict(), indent=2, ensure_ascii=False) + "\n"
 
