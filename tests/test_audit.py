@@ -16,7 +16,7 @@ from registry.ingest.curation import current_version, edit_case
 from registry.ingest.seed import load_documents
 from registry.ingest.synth import synth_documents
 from registry.schema import migrate
-from tests.helpers import SEED_DIR, run_cli
+from tests.helpers import SEED_DIR, run_cli, seed_counts
 
 CASE = "park2021-1"
 SUMMARY = (SEED_DIR / "park2021.yaml").read_text(encoding="utf-8")
@@ -44,10 +44,16 @@ def test_history_after_seed_edit_import(engine, tmp_path):
     url = _url(engine)
     seeded = run_cli(url, "seed", "--dir", str(SEED_DIR), "--curator", "ana")
     assert seeded.exit_code == 0, seeded.output
-    # The seed logs each new case, publication and drug once; their own records are part of them.
+    # The seed logs each new case, publication and drug once; their own records are part of them. Its trail:
+    # each search file once (its records are part of it), each candidate once and its link (two fields), each
+    # screening decision once.
+    seed = seed_counts()
     with engine.connect() as conn:
         counts = dict(conn.execute(text("SELECT table_name, count(*) FROM audit_log GROUP BY table_name")).all())
-    assert counts == {"cases": 8, "publications": 8, "drugs": 7}
+        drugs = conn.execute(text("SELECT count(*) FROM drugs")).scalar()
+    assert counts == {"cases": seed.cases, "publications": seed.publications, "drugs": drugs,
+                      "searches": seed.search_files, "candidates": seed.records + 2 * seed.linked,
+                      "screening_decisions": seed.decisions}
 
     v = current_version(engine, CASE)
     edit_case(engine, CASE, v, curator=Curator("ben", CuratorSource.OPTION), summary="Edited summary.", sex="male")

@@ -9,9 +9,9 @@ from pathlib import Path
 import click
 
 from registry.cases.prisma import prisma_counts
-from registry.cli.base import command_line, curator_from, curator_option, engine_from
+from registry.cli.base import command_line, curator_option, engine_from
 from registry.core.errors import RegistryError
-from registry.ingest.audit import ENV_CURATOR
+from registry.ingest.audit import ENV_CURATOR, Curator, resolve_curator
 from registry.ingest.intake import intake_files, link
 from registry.ingest.screening import DecisionIn, screen, read_sheet, write_sheet
 from registry.outputs.prisma import prisma_json, prisma_svg, prisma_text
@@ -23,6 +23,12 @@ CURATOR_ENV = ENV_CURATOR
 
 def _curator(value: str | None) -> str | None:
     return (value or os.environ.get(CURATOR_ENV) or "").strip() or None
+
+
+def _noted(curator: Curator) -> None:
+    """After a successful write: say so when the audit log names the OS user (no --curator, no $REGISTRY_CURATOR)."""
+    if curator.notice:
+        click.echo(curator.notice, err=True)
 
 
 def _date(value: str | None) -> date | None:
@@ -53,15 +59,19 @@ def intake_command(ctx: click.Context, files: tuple[Path, ...], source: str | No
     if link_only:
         if files:
             raise RegistryError("--link takes no files")
-        links = link(engine, curator=curator_from(engine, curator_name), command=command_line(ctx))
+        who = resolve_curator(engine, curator_name)
+        links = link(engine, curator=who, command=command_line(ctx))
+        _noted(who)
         click.echo("\n".join(f"candidate {cid} linked to publication {key!r} (same {basis})" for cid, key, basis in links)
                    or "no new links")
         return
     if not files:
         raise RegistryError("no files to take in (give search exports, or --link)")
-    result = intake_files(engine, files, source=source, searched_on=_date(searched_on),
-                          curator=curator_from(engine, curator_name), command=command_line(ctx))
+    who = resolve_curator(engine, curator_name)
+    result = intake_files(engine, files, source=source, searched_on=_date(searched_on), curator=who,
+                          command=command_line(ctx))
     click.echo(result.summary())
+    _noted(who)
 
 
 def _codes(name: str) -> list[str]:
@@ -111,8 +121,9 @@ def screen_command(ctx: click.Context, candidate: int | None, stage: str | None,
         decisions = [DecisionIn(candidate, stage, decision, reason, (reason_text or "").strip() or None, who,
                                 datetime.now(timezone.utc), f"candidate {candidate}")]
     # The audit log names who ran the command; each decision keeps the curator who took it.
-    audit_curator = curator_from(engine, who)
+    audit_curator = resolve_curator(engine, who)
     click.echo(screen(engine, decisions, curator=audit_curator, command=command_line(ctx), revise=revise).summary())
+    _noted(audit_curator)
 
 
 @click.command("prisma")

@@ -197,7 +197,7 @@ def save_searches(conn: Connection, files: list[SearchFile], *, source: str | No
         search_id = conn.execute(insert(SE).returning(SE.c.id), search).scalar_one()
         if audit is not None:  # the file's records are part of the search's entry
             audit.record("searches", AuditAction.INSERT, record_id=search_id, record_key=f"{name}: {sf.path.name}",
-                         new=search)
+                         new={k: v for k, v in search.items() if k != "loaded_at"})  # loaded_at: the change's time
         result = FileResult(sf.path, name, len(sf.records), 0, 0, 0)
         for rec in sf.records:
             key = title_key(rec.title, rec.year, rec.first_author)
