@@ -254,7 +254,7 @@ def link_candidates(conn: Connection, audit: AuditLog | None = None) -> list[tup
     publications = _publication_index(conn)
     linked_to = {pid for (pid,) in conn.execute(select(CA.c.publication_id).where(CA.c.publication_id.is_not(None)))}
     links = []
-    for r in conn.execute(select(CA.c.id, CA.c.doi, CA.c.pmid, CA.c.title_key, CA.c.publication_match)
+    for r in conn.execute(select(CA.c.id, CA.c.doi, CA.c.pmid, CA.c.title_key, CA.c.publication_match, CA.c.first_author, CA.c.year)
                           .where(CA.c.publication_id.is_(None)).order_by(CA.c.id)).all():
         found = publications.match(r.doi, r.pmid, r.title_key)
         if found and found[0].id not in linked_to:

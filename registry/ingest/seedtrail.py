@@ -169,9 +169,10 @@ def _read_searches(folder: Path) -> list[SeedSearch]:
     listed: set[str] = set()
     for i, item in enumerate(_list_of(manifest, "searches")):
         where = f"{manifest}: searches[{i}]"
+        if isinstance(item, dict) and isinstance(item.get("file"), str):
+            where = f"{where} ({item['file'].strip()})"  # every message names the file
         item = _mapping(where, item, MANIFEST_FIELDS, MANIFEST_REQUIRED)
         name = _text(where, "file", item["file"])
-        where = f"{where} ({name})"
         if "/" in name or "\\" in name or "#" in name or name.startswith("."):
             raise RegistryError(f"{where}: file must be a file name in {folder} (no folders, no '#')")
         if name in listed:
@@ -216,9 +217,10 @@ def _read_decisions(path: Path, searches: list[SeedSearch]) -> list[SeedDecision
     out = []
     for i, item in enumerate(_list_of(path, "decisions")):
         where = f"{path}: decisions[{i}]"
+        if isinstance(item, dict) and isinstance(item.get("record"), str):
+            where = f"{where} ({item['record'].strip()})"  # every message names the record
         item = _mapping(where, item, DECISION_FIELDS, DECISION_REQUIRED)
         record = _text(where, "record", item["record"])
-        where = f"{where} ({record})"
         file_name, sep, record_id = record.partition("#")
         if not sep or not file_name or not record_id:
             raise RegistryError(f"{where}: record must be FILE#ID (a search file and the record's identifier in it)")
