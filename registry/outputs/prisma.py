@@ -66,8 +66,8 @@ def text_width(text: str, size: float = FONT_SIZE) -> float:
     return sum(char_width(ch, size) for ch in text)
 
 
-#: A count, "(n = 1,234)" or "1,234 case(s)", is one unit: it never breaks across lines.
-_TOKENS = re.compile(r"\(n = [\d,]+\)[,:.;]?|[\d,]+ \w+\(s\)[,:.;]?|\S+")
+#: A count, "(n = 1,234)" or "1,234 case(s)", and "searched 2026-11-25" are units: never broken across lines.
+_TOKENS = re.compile(r"\(n = [\d,]+\)[,:.;]?|[\d,]+ \w+\(s\)[,:.;]?|searched \d{4}-\d\d-\d\d|\S+")
 
 
 def _split_long(word: str, room: float) -> list[str]:
