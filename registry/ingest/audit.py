@@ -21,7 +21,9 @@ from the tables' sequences).
 
 What is logged (see registry/schema/models/audit.py): updates field by
 field; an inserted or deleted record as one entry holding its values; a new
-case's own records are covered by the case's entry. A command that changes
+case's own records are covered by the case's entry; the records a deletion
+takes with it (cascading foreign keys) each get their own entry
+(`AuditLog.cascade`, read before the delete runs). A command that changes
 nothing logs nothing.
 """
 
