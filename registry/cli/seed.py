@@ -49,7 +49,8 @@ def format_report(rows) -> str:
 
 @click.command("seed")
 @click.option("--dir", "directory", type=click.Path(path_type=Path), default=None, show_default="./seed/publications, else the seed files shipped with the package",
-              help="Folder of seed files (one YAML file per publication).")
+              help="Folder of seed files (one YAML file per publication). The trail is read from beside it: "
+                   "../searches/ and ../screening.yaml, when there.")
 @click.option("--report", is_flag=True, help="Only print, per case, how many key facts are known, not reported, not available; "
               "then the PRISMA 2020 counts.")
 @click.option("--check", is_flag=True, help="Validate the files without writing anything.")
