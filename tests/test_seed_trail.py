@@ -288,3 +288,30 @@ def test_intake_and_screening_are_audited(engine, tmp_path):
     ]
     assert json.loads(rows[0][5])["record_count"] == 1
     assert json.loads(rows[2][5])["reason"] == "no_case_data"
+
+
+def test_a_database_that_took_in_a_seeded_record_before_the_trail_still_seeds(engine, tmp_path):
+    """A working database seeded without a trail, whose curator then took in a search holding a seeded
+    publication (a candidate 'already in the registry'), takes the trail in later: the trail's record of that
+    publication is a duplicate of the earlier candidate, not screened; everything else loads."""
+    root = _copy_seed(tmp_path)
+    bare = tmp_path / "bare" / "publications"
+    shutil.copytree(SEED_DIR, bare)
+    assert _seed(engine, bare).exit_code == 0
+    export = tmp_path / "mine.ris"
+    shutil.copy(SEARCHES / "park2021-index.ris", export)
+    _edit(export, "ID  - park2021", "ID  - mine1")  # another export naming the same paper
+    took = run_cli(_url(engine), "intake", str(export), "--source", "Mine")
+    assert took.exit_code == 0 and "1 already in the registry" in took.output, took.output
+    result = _seed(engine, root / "publications")
+    assert result.exit_code == 0, result.output
+    decisions = sum(1 for d in yaml.safe_load((root / "screening.yaml").read_text(encoding="utf-8"))["decisions"]
+                    if d["record"] == "park2021-index.ris#park2021")
+    assert f"{decisions} decision(s) left out" in result.output
+    with engine.connect() as conn:
+        counts = prisma_counts(conn)
+    want = _expected()
+    assert counts.already_in_registry == 1 and counts.duplicates_removed == want["duplicates_removed"] + 1
+    assert counts.reports_included == want["reports_included"] - 1
+    again = _seed(engine, root / "publications")
+    assert again.exit_code == 0 and "trail: no changes" in again.output

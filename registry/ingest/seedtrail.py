@@ -26,6 +26,10 @@ publications entered the registry, so its records are screened, not "already in 
 decisions are recorded by the screening rules; candidates are then linked to the seeded publications
 by the intake's matching (DOI, PMID, title + year + first author). Everything is audited.
 
+A record that repeats a candidate this database already held as "in the registry when found" (an intake
+run here before the seed had a trail) is a duplicate of it, and its decisions are left out (that
+candidate is not screened; the summary says how many).
+
 Idempotent: an export already loaded (same bytes) is left as it is, and a decision already recorded
 (same record, stage, decision, reason, curator and time) is not recorded again. An export that was
 seeded and has since been edited is refused: a search is the record of what was found on a day;
@@ -50,7 +54,7 @@ from registry.ingest.audit import AuditLog
 from registry.ingest.intake import FileResult, link_candidates, save_searches
 from registry.ingest.screening import DecisionIn, ScreeningResult, check_fields, record_decisions
 from registry.ingest.searchfiles import SUFFIXES, SearchFile, read_search_file
-from registry.schema.models.tables import SD, SE, SR
+from registry.schema.models.tables import CA, SD, SE, SR
 
 SEARCHES_DIR = "searches"
 MANIFEST = "searches.yaml"
@@ -106,13 +110,19 @@ class TrailResult:
     files: list[FileResult] = field(default_factory=list)
     screening: ScreeningResult = field(default_factory=ScreeningResult)
     linked: list[tuple[int, str, str]] = field(default_factory=list)
+    #: Decisions on records that duplicate a candidate already in the registry when it was first found (an
+    #: intake run in this database before its seed had a trail): such a candidate is not screened.
+    not_screened: int = 0
 
     def summary(self) -> str:
+        note = (f"; {self.not_screened} decision(s) left out: their records repeat candidates that were already "
+                "in the registry when first found (not screened)") if self.not_screened else ""
         if not self.files and not self.screening.recorded and not self.linked:
-            return "trail: no changes"
+            return "trail: no changes" + note
         records = sum(f.records for f in self.files)
         return (f"trail: {len(self.files)} search file(s) with {records} record(s) taken in, "
-                f"{self.screening.recorded} screening decision(s) recorded, {len(self.linked)} candidate(s) linked")
+                f"{self.screening.recorded} screening decision(s) recorded, {len(self.linked)} candidate(s) linked"
+                + note)
 
 
 def trail_root(publications_dir: Path) -> Path:
@@ -277,13 +287,15 @@ def load_trail(log: AuditLog, trail: Trail) -> TrailResult:
         result.files += save_searches(conn, [s.file], source=s.source, searched_on=s.searched_on, curator=s.curator,
                                       audit=log, match_publications=False)
         search_ids[name] = conn.execute(select(SE.c.id).where(SE.c.file_sha256 == s.sha256)).scalar_one()
-    result.screening = record_decisions(conn, _new_decisions(conn, trail, search_ids), revise=True, audit=log)
+    decisions, result.not_screened = _new_decisions(conn, trail, search_ids)
+    result.screening = record_decisions(conn, decisions, revise=True, audit=log)
     result.linked = link_candidates(conn, audit=log)
     return result
 
 
-def _new_decisions(conn: Connection, trail: Trail, search_ids: dict[str, int]) -> list[DecisionIn]:
-    """The trail's decisions as DecisionIn, less those already recorded."""
+def _new_decisions(conn: Connection, trail: Trail, search_ids: dict[str, int]) -> tuple[list[DecisionIn], int]:
+    """The trail's decisions as DecisionIn, less those already recorded; and how many were left out because
+    their candidate was already in the registry when first found."""
     by_search = {s.file.path.name: s for s in trail.searches}
     candidate_of: dict[tuple[int, int], int] = {}
     if search_ids:
@@ -296,5 +308,8 @@ def _new_decisions(conn: Connection, trail: Trail, search_ids: dict[str, int]) -
     ids = sorted({d.candidate_id for d in decisions})
     recorded = {(r.candidate_id, r.stage, r.decision, r.reason, r.reason_text, r.curator, _utc(r.decided_at))
                 for r in conn.execute(select(SD).where(SD.c.candidate_id.in_(ids)))} if ids else set()
-    return [d for d in decisions
-            if (d.candidate_id, d.stage, d.decision, d.reason, d.reason_text, d.curator, d.decided_at) not in recorded]
+    already_in = set(conn.execute(select(CA.c.id).where(CA.c.id.in_(ids), CA.c.in_registry_at_intake.is_(True)))
+                     .scalars()) if ids else set()
+    new = [d for d in decisions
+           if (d.candidate_id, d.stage, d.decision, d.reason, d.reason_text, d.curator, d.decided_at) not in recorded]
+    return [d for d in new if d.candidate_id not in already_in], sum(1 for d in new if d.candidate_id in already_in)
