@@ -55,7 +55,7 @@ def seeded_db(db_templates, tmp_path) -> Path:
 def test_kill_9_during_a_large_import_leaves_the_previous_content(seeded_db, tmp_path):
     before = content(seeded_db)
     big = write_import_csv(tmp_path / "big.csv", 1000)
-    kill_inside_the_write(cli(seeded_db, "import", "--quiet", str(big)), seeded_db, after_s=0.5)
+    kill_inside_the_write(cli(seeded_db, "import", "--quiet", str(big)), seeded_db, after_s=0.1)
     assert integrity(seeded_db) == "ok"
     assert content(seeded_db) == before
 
