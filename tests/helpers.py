@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -42,3 +44,38 @@ def dump(engine: Engine, *, with_change_times: bool = False) -> dict[str, list[t
             columns = [c for c in table.columns if with_change_times or c is not table.c.get("facts_changed_at")]
             out[table.name] = [tuple(r) for r in conn.execute(select(*columns).order_by(*pk))]
     return out
+
+
+@dataclass(frozen=True)
+class SeedCounts:
+    """What the seed files hold, counted from the files themselves (not through the registry's readers)."""
+
+    publications: int
+    cases: int
+    search_files: int
+    records: int
+    decisions: int
+    #: Records whose identifier is a seeded publication's key (the seed's convention): the candidates linked.
+    linked: int
+
+
+def seed_counts(seed_dir: Path = SEED_DIR) -> SeedCounts:
+    import yaml
+
+    pubs = {p.stem: yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted(seed_dir.glob("*.yaml"))}
+    searches = seed_dir.parent / "searches"
+    manifest = yaml.safe_load((searches / "searches.yaml").read_text(encoding="utf-8"))["searches"]
+    ids = [i for s in manifest for i in record_ids(searches / s["file"])]
+    decisions = yaml.safe_load((seed_dir.parent / "screening.yaml").read_text(encoding="utf-8"))["decisions"]
+    return SeedCounts(len(pubs), sum(len(d.get("cases") or []) for d in pubs.values()), len(manifest), len(ids),
+                      len(decisions), len(set(ids) & set(pubs)))
+
+
+def record_ids(path: Path) -> list[str]:
+    """The record identifiers of a search export, by hand: RIS ID lines, BibTeX keys, MEDLINE PMID lines."""
+    text = path.read_text(encoding="utf-8-sig")
+    if path.suffix == ".ris":
+        return re.findall(r"^ID  - (.+?)\s*$", text, re.M)
+    if path.suffix == ".bib":
+        return re.findall(r"^@\w+\{([^,\s]+),", text, re.M)
+    return re.findall(r"^PMID- (\d+)", text, re.M)

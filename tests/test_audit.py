@@ -16,7 +16,7 @@ from registry.ingest.curation import current_version, edit_case
 from registry.ingest.seed import load_documents
 from registry.ingest.synth import synth_documents
 from registry.schema import migrate
-from tests.helpers import SEED_DIR, run_cli
+from tests.helpers import SEED_DIR, dump, run_cli, seed_counts
 
 CASE = "park2021-1"
 SUMMARY = (SEED_DIR / "park2021.yaml").read_text(encoding="utf-8")
@@ -44,10 +44,16 @@ def test_history_after_seed_edit_import(engine, tmp_path):
     url = _url(engine)
     seeded = run_cli(url, "seed", "--dir", str(SEED_DIR), "--curator", "ana")
     assert seeded.exit_code == 0, seeded.output
-    # The seed logs each new case, publication and drug once; their own records are part of them.
+    # The seed logs each new case, publication and drug once; their own records are part of them. Its trail:
+    # each search file once (its records are part of it), each candidate once and its link (two fields), each
+    # screening decision once.
+    seed = seed_counts()
     with engine.connect() as conn:
         counts = dict(conn.execute(text("SELECT table_name, count(*) FROM audit_log GROUP BY table_name")).all())
-    assert counts == {"cases": 8, "publications": 8, "drugs": 7}
+        drugs = conn.execute(text("SELECT count(*) FROM drugs")).scalar()
+    assert counts == {"cases": seed.cases, "publications": seed.publications, "drugs": drugs,
+                      "searches": seed.search_files, "candidates": seed.records + 2 * seed.linked,
+                      "screening_decisions": seed.decisions}
 
     v = current_version(engine, CASE)
     edit_case(engine, CASE, v, curator=Curator("ben", CuratorSource.OPTION), summary="Edited summary.", sex="male")
@@ -215,3 +221,44 @@ def test_concurrent_curators_lose_no_entries(postgres_url):
         drugs = conn.execute(text("SELECT count(*) FROM drugs")).scalar()
     assert len(_entries(engine, "WHERE l.table_name = 'drugs'")) == drugs
     engine.dispose()
+
+
+def test_a_withdrawn_case_logs_every_record_that_goes_with_it(engine, tmp_path):
+    """A case dropped from its file is deleted, and the database deletes its records with it (foreign keys
+    ON DELETE CASCADE): each of those records gets its own delete entry holding its values."""
+    import yaml
+
+    url = _url(engine)
+    work = tmp_path / "seed"
+    work.mkdir()
+    for f in SEED_DIR.glob("*.yaml"):
+        (work / f.name).write_text(f.read_text(encoding="utf-8"), encoding="utf-8")
+    assert run_cli(url, "seed", "--dir", str(work)).exit_code == 0
+    doc = yaml.safe_load((work / "benami2018.yaml").read_text(encoding="utf-8"))
+    withdrawn = doc["cases"][0]["key"]
+    doc["cases"] = []
+    (work / "benami2018.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    before = dump(engine)
+    entries_before = len(_entries(engine))
+    assert run_cli(url, "seed", "--dir", str(work), "--curator", "dora").exit_code == 0
+    after = dump(engine)
+    gone = {t: [r for r in rows if r not in after[t]] for t, rows in before.items() if not t.startswith("audit_")}
+    gone = {t: rows for t, rows in gone.items() if rows}
+    assert {"cases", "drug_exposures", "dose_regimens", "findings", "evidence"} <= set(gone)  # the test has teeth
+    new = _entries(engine)[entries_before:]
+    assert all(e[0] == "dora" and e[4] == "delete" and e[2] == withdrawn for e in new), new
+    logged = {}
+    for e in new:
+        logged.setdefault(e[3], []).append(json.loads(e[6]))
+    assert {t: len(v) for t, v in logged.items()} == {t: len(v) for t, v in gone.items()}
+    # The values are the deleted rows' own (every column but the id), e.g. each dose of the exposure.
+    from registry.schema.models.tables import BY_NAME
+
+    for table, rows in gone.items():
+        columns = [c.name for c in BY_NAME[table].columns if c.name != "facts_changed_at"]  # as dump() reads them
+        want = sorted(json.dumps({c: v for c, v in zip(columns, r) if c != "id"}, sort_keys=True, default=str) for r in rows)
+        got = sorted(json.dumps({c: x for c, x in v.items() if c in columns}, sort_keys=True, default=str)
+                     for v in logged[table])
+        assert got == want, table
+    history = _history(url, withdrawn)
+    assert any(ln.startswith("dora  seed --dir ") and "deleted dose_regimens[" in ln for ln in history)

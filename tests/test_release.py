@@ -41,7 +41,7 @@ Released {date}; 7 cases from 7 publications; changes since release 1.0.0.
 
 ## PRISMA 2020 counts
 
-- Identification: Records identified from databases (n = 0):
+- Identification: Records identified (n = 0):
 - Identification: Records removed before screening:
   - Duplicate records removed (n = 0)
   - Already in the registry (n = 0)
@@ -53,8 +53,10 @@ Released {date}; 7 cases from 7 publications; changes since release 1.0.0.
 - Screening: Reports excluded (n = 0)
 - Included: Reports included (n = 0)
   - In the registry (n = 0), with 0 case(s)
-- Included: Registry total: 7 publication(s), 7 case(s)
-  - Already in the registry before screening: 7 publication(s), 7 case(s)
+- Included: Registry total:
+  - 7 publication(s), 7 case(s)
+- Included: Already in the registry before screening:
+  - 7 publication(s), 7 case(s)
 """
 
 

@@ -171,12 +171,12 @@ def test_the_diagram_places_the_counts_in_the_prisma_boxes(registry, tmp_path):
     main = [b[4] for b in boxes if b[0] == diagram.MAIN_X]
     side = [b[4] for b in boxes if b[0] == diagram.SIDE_X]
     assert main == [
-        ["Records identified from databases (n = 12):", "Embase (n = 4), searched 2026-11-21",
+        ["Records identified (n = 12):", "Embase (n = 4), searched 2026-11-21",
          "PubMed (n = 5), searched 2026-11-20", "Scopus (n = 3)"],
         ["Records screened (n = 6)"],
         ["Reports sought for retrieval (n = 4)"],
         ["Reports assessed for eligibility (n = 3)"],
-        ["Reports included (n = 2)", "In the registry (n = 0), with 0 case(s)", "Registry total: 8 publication(s), 8 case(s)",
+        ["Reports included (n = 2)", "In the registry (n = 0), with 0 case(s)", "Registry total:", "8 publication(s), 8 case(s)",
          "Already in the registry before screening:", "8 publication(s), 8 case(s)"],
     ]
     assert side == [

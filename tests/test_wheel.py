@@ -19,7 +19,7 @@ import pytest
 
 from registry.cases.documents import read_documents
 from registry.schema import migrate
-from tests.helpers import ROOT, SEED_DIR
+from tests.helpers import ROOT, SEED_DIR, seed_counts
 
 pytestmark = pytest.mark.wheel
 
@@ -45,7 +45,11 @@ def test_the_wheel_migrates_seeds_publishes_and_checks_outside_the_checkout(tmp_
     cli = str(bin_dir / "dress-registry")
     assert f"database at {migrate.head_revision()}" in _run([cli, "db", "upgrade"], cwd=empty, env=env)
     n_files = len(list(SEED_DIR.glob("*.yaml")))
-    assert f"seeded {n_files} publications" in _run([cli, "seed"], cwd=empty, env=env)
+    seeded = _run([cli, "seed"], cwd=empty, env=env)
+    assert f"seeded {n_files} publications" in seeded
+    trail = seed_counts()  # the wheel ships the seed's search and screening trail too
+    assert f"trail: {trail.search_files} search file(s) with {trail.records} record(s) taken in, " \
+           f"{trail.decisions} screening decision(s) recorded" in seeded
     assert "published" in _run([cli, "publish", "--quiet"], cwd=empty, env=env)
     assert "matches the models" in _run([cli, "db", "check"], cwd=empty, env=env)
 

@@ -17,8 +17,10 @@ How the boxes of the PRISMA 2020 diagram are counted:
   per reason: those excludes; "awaiting assessment": sought, with no full-text decision or a pending one;
 * reports included: full-text includes; of them, in the registry: linked to a publication; cases
   included: the (non-synthetic) cases of those publications;
-* the registry as a whole: its publications and cases; those not reached through screening (the seed,
-  or works already in when found) are "already in the registry".
+* the registry as a whole: its publications and cases; those not reached through screening (loaded
+  without a search that found them, or works already in when found) are "already in the registry".
+  The seed carries its own searches and decisions (registry.ingest.seedtrail), so its publications
+  are reached through screening.
 
 Every count is a count of rows; the identities between them hold by construction, and
 `PrismaCounts.check()` asserts them.

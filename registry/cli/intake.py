@@ -8,22 +8,27 @@ from pathlib import Path
 
 import click
 
-from registry.cases.prisma import PrismaCounts, prisma_counts
-from registry.cli.base import engine_from
+from registry.cases.prisma import prisma_counts
+from registry.cli.base import command_line, curator_option, engine_from
 from registry.core.errors import RegistryError
+from registry.ingest.audit import ENV_CURATOR, Curator, resolve_curator
 from registry.ingest.intake import intake_files, link
 from registry.ingest.screening import DecisionIn, screen, read_sheet, write_sheet
-from registry.outputs.prisma import prisma_json, prisma_svg
+from registry.outputs.prisma import prisma_json, prisma_svg, prisma_text
 from registry.schema.migrate import require_head
 from registry.schema.vocabulary import VOCABULARIES, ScreeningStage
 
-CURATOR_ENV = "REGISTRY_CURATOR"
-_curator_option = click.option("--curator", metavar="NAME", default=None,
-                               help=f"Who is deciding or loading (default ${CURATOR_ENV}).")
+CURATOR_ENV = ENV_CURATOR
 
 
 def _curator(value: str | None) -> str | None:
     return (value or os.environ.get(CURATOR_ENV) or "").strip() or None
+
+
+def _noted(curator: Curator) -> None:
+    """After a successful write: say so when the audit log names the OS user (no --curator, no $REGISTRY_CURATOR)."""
+    if curator.notice:
+        click.echo(curator.notice, err=True)
 
 
 def _date(value: str | None) -> date | None:
@@ -41,10 +46,10 @@ def _date(value: str | None) -> date | None:
 @click.option("--searched-on", metavar="DATE", help="Date the search was run (YYYY-MM-DD).")
 @click.option("--link", "link_only", is_flag=True,
               help="Take in no file: link candidates to registry publications added since (same DOI, PMID, or title + year + first author).")
-@_curator_option
+@curator_option
 @click.pass_context
 def intake_command(ctx: click.Context, files: tuple[Path, ...], source: str | None, searched_on: str | None,
-                   link_only: bool, curator: str | None) -> None:
+                   link_only: bool, curator_name: str | None) -> None:
     """Take in search results (PubMed/MEDLINE .nbib/.txt, RIS .ris, BibTeX .bib) as candidates to screen.
 
     Duplicates, across files and against the registry's publications, are linked to the candidate they
@@ -54,14 +59,19 @@ def intake_command(ctx: click.Context, files: tuple[Path, ...], source: str | No
     if link_only:
         if files:
             raise RegistryError("--link takes no files")
-        links = link(engine)
+        who = resolve_curator(engine, curator_name)
+        links = link(engine, curator=who, command=command_line(ctx))
+        _noted(who)
         click.echo("\n".join(f"candidate {cid} linked to publication {key!r} (same {basis})" for cid, key, basis in links)
                    or "no new links")
         return
     if not files:
         raise RegistryError("no files to take in (give search exports, or --link)")
-    result = intake_files(engine, files, source=source, searched_on=_date(searched_on), curator=_curator(curator))
+    who = resolve_curator(engine, curator_name)
+    result = intake_files(engine, files, source=source, searched_on=_date(searched_on), curator=who,
+                          command=command_line(ctx))
     click.echo(result.summary())
+    _noted(who)
 
 
 def _codes(name: str) -> list[str]:
@@ -79,11 +89,11 @@ def _codes(name: str) -> list[str]:
 @click.option("--export", "export_to", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
               help="Write the sheet to fill (.csv or .yaml): one row per candidate and stage awaiting a decision.")
 @click.option("--revise", is_flag=True, help="Allow replacing a current include/exclude (the earlier decision is kept in the history).")
-@_curator_option
+@curator_option
 @click.pass_context
 def screen_command(ctx: click.Context, candidate: int | None, stage: str | None, decision: str | None, reason: str | None,
                    reason_text: str | None, sheet: Path | None, export_to: Path | None, revise: bool,
-                   curator: str | None) -> None:
+                   curator_name: str | None) -> None:
     """Record screening decisions: one from the command line, or a sheet; or write the sheet to fill.
 
     \b
@@ -100,7 +110,7 @@ def screen_command(ctx: click.Context, candidate: int | None, stage: str | None,
         rows = write_sheet(engine, export_to, stages)
         click.echo(f"wrote {rows} row(s) to fill to {export_to}")
         return
-    who = _curator(curator)
+    who = _curator(curator_name)
     if sheet is not None:
         decisions = read_sheet(sheet, curator=who)
     else:
@@ -110,28 +120,10 @@ def screen_command(ctx: click.Context, candidate: int | None, stage: str | None,
             raise RegistryError(f"who decides? give --curator NAME (or set {CURATOR_ENV})")
         decisions = [DecisionIn(candidate, stage, decision, reason, (reason_text or "").strip() or None, who,
                                 datetime.now(timezone.utc), f"candidate {candidate}")]
-    click.echo(screen(engine, decisions, revise=revise).summary())
-
-
-def _text_report(d: PrismaCounts) -> str:
-    lines = ["Identification"]
-    lines += [f"  records identified: {d.records_identified}"]
-    lines += [f"    {s.source}: {s.records}" + (f" (searched {s.searched_from}" + (f" to {s.searched_to}" if s.searched_to != s.searched_from else "") + ")" if s.searched_from else "")
-              for s in d.sources]
-    lines += [f"  duplicate records removed: {d.duplicates_removed}", f"  already in the registry: {d.already_in_registry}",
-              "Screening",
-              f"  records screened: {d.records_screened}" + (f" ({d.awaiting_screening} awaiting screening)" if d.awaiting_screening else ""),
-              f"  records excluded: {d.records_excluded}",
-              f"  reports sought for retrieval: {d.reports_sought}",
-              f"  reports not retrieved: {d.reports_not_retrieved}",
-              f"  reports assessed for eligibility: {d.reports_assessed}" + (f" ({d.awaiting_assessment} awaiting assessment)" if d.awaiting_assessment else ""),
-              f"  reports excluded: {d.reports_excluded_total}"]
-    lines += [f"    {item['label']}: {item['reports']}" for item in d.as_dict()["reports_excluded"]]
-    lines += ["Included",
-              f"  reports included: {d.reports_included} ({d.included_in_registry} in the registry, with {d.cases_included} case(s))",
-              f"  registry: {d.registry_publications} publication(s), {d.registry_cases} case(s); "
-              f"already in before screening: {d.previous_publications} publication(s), {d.previous_cases} case(s)"]
-    return "\n".join(lines)
+    # The audit log names who ran the command; each decision keeps the curator who took it.
+    audit_curator = resolve_curator(engine, who)
+    click.echo(screen(engine, decisions, curator=audit_curator, command=command_line(ctx), revise=revise).summary())
+    _noted(audit_curator)
 
 
 @click.command("prisma")
@@ -148,7 +140,7 @@ def prisma_command(ctx: click.Context, svg_to: Path | None, json_to: Path | None
         svg_to.write_text(prisma_svg(counts), encoding="utf-8")
     if json_to:
         json_to.write_text(prisma_json(counts), encoding="utf-8")
-    click.echo(_text_report(counts))
+    click.echo(prisma_text(counts))
 
 
 COMMANDS = (intake_command, screen_command, prisma_command)

@@ -21,7 +21,9 @@ from the tables' sequences).
 
 What is logged (see registry/schema/models/audit.py): updates field by
 field; an inserted or deleted record as one entry holding its values; a new
-case's own records are covered by the case's entry. A command that changes
+case's own records are covered by the case's entry; the records a deletion
+takes with it (cascading foreign keys) each get their own entry
+(`AuditLog.cascade`, read before the delete runs). A command that changes
 nothing logs nothing.
 """
 
@@ -37,7 +39,7 @@ from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, and_, false, or_, select
 from sqlalchemy.engine import Connection, Engine
 
 from registry.core.db import writing
@@ -46,7 +48,7 @@ from registry.core.sync import CHUNK, allocate_ids, gc_paused, insert_tuples
 from registry.schema.models.audit import AuditAction, AuditChange, AuditEntry, CuratorSource
 
 __all__ = ["AuditAction", "AuditLog", "Curator", "CuratorSource", "ENV_CURATOR", "HistoryLine", "audited",
-           "case_history", "resolve_curator"]
+           "candidate_history", "case_history", "publication_history", "resolve_curator"]
 from registry.schema.models.tables import BY_NAME
 
 ENV_CURATOR = "REGISTRY_CURATOR"
@@ -127,12 +129,28 @@ def _up(table_name: str) -> tuple[str, str] | None:
 _OWNERS = frozenset(fk.column.table.name for t in BY_NAME.values() for fk in t.foreign_keys if fk.ondelete == "CASCADE")
 
 
+def _dependants(table_name: str) -> list[tuple[Table, str, str]]:
+    """(child table, its column, ondelete) for every foreign key that the database follows when a record of
+    `table_name` is deleted: CASCADE deletes the child, SET NULL empties the column."""
+    return [(t, fk.parent.name, fk.ondelete) for t in BY_NAME.values() for fk in t.foreign_keys
+            if fk.column.table.name == table_name and fk.column.name == "id" and fk.ondelete in ("CASCADE", "SET NULL")]
+
+
+def _natural_key(table: Table) -> tuple[str, ...]:
+    """A table's natural key: its first unique constraint, else its primary key."""
+    for c in table.constraints:
+        if c.__class__.__name__ == "UniqueConstraint":
+            return tuple(col.name for col in c.columns)
+    return tuple(col.name for col in table.primary_key.columns)
+
+
 def _record_key(table: Table, key: Sequence[str], row: dict[str, Any]) -> str:
     if table.name == "evidence":
         where = f", {row['locator']}" if row.get("locator") else ""
         return f"{row['subject_table']}.{row['field']} ({row['status']}{where})"
     owner = _owner(table, key)
-    return ", ".join(f"{c} {row.get(c)}" for c in key if owner is None or c != owner[0])
+    # A record keyed by its owner alone (a publication's extraction report, a case's outcome) names the owner.
+    return ", ".join(f"{c} {row.get(c)}" for c in key if owner is None or c != owner[0] or len(key) == 1)
 
 
 class AuditLog:
@@ -208,6 +226,36 @@ class AuditLog:
         for j, r in enumerate(deleted):
             self.record(name, AuditAction.DELETE, record_id=r.get("id"), record_key=_record_key(table, key, r),
                         case_key=keys[n_ins + n_upd + j], old={c: v for c, v in r.items() if c != "id"})
+        if deleted:
+            self.cascade(table, deleted)
+
+    def cascade(self, table: Table, deleted: list[dict[str, Any]]) -> None:
+        """Log what the database will do to other records when `deleted` (rows of `table`, still there) go:
+        each record a cascading foreign key deletes gets its own delete entry with its values (and so on
+        down), each column a SET NULL key empties an update entry. Call it before the rows are deleted."""
+        ids = [r["id"] for r in deleted if r.get("id") is not None]
+        if not ids:
+            return
+        for child, column, ondelete in _dependants(table.name):
+            rows: list[dict[str, Any]] = []
+            for start in range(0, len(ids), CHUNK):
+                chunk = ids[start:start + CHUNK]
+                rows += [dict(r) for r in self.conn.execute(
+                    select(child).where(child.c[column].in_(chunk)).order_by(*child.primary_key.columns)).mappings()]
+            if not rows:
+                continue
+            key = _natural_key(child)
+            keys = self._cases_of(child.name, rows)
+            for r, case_key in zip(rows, keys, strict=True):
+                rk = _record_key(child, key, r)
+                if ondelete == "CASCADE":
+                    self.record(child.name, AuditAction.DELETE, record_id=r.get("id"), record_key=rk,
+                                case_key=case_key, old={c: v for c, v in r.items() if c != "id"})
+                else:
+                    self.record(child.name, AuditAction.UPDATE, record_id=r.get("id"), record_key=rk,
+                                case_key=case_key, field=column, old=r[column], new=None)
+            if ondelete == "CASCADE":
+                self.cascade(child, rows)
 
     def _cases_of(self, table_name: str, rows: list[dict[str, Any]]) -> list[str | None]:
         """The case key of each row (None for records outside cases), looked up through their owners."""
@@ -281,13 +329,12 @@ class HistoryLine:
     new: Any
 
 
-def case_history(conn: Connection, case_key: str) -> list[HistoryLine]:
-    """Every logged change of one case, oldest first; inserted and deleted records spread field by field."""
+def _history(conn: Connection, condition) -> list[HistoryLine]:
     rows = conn.execute(
         select(_CHANGES.c.at, _CHANGES.c.curator, _CHANGES.c.command, _LOG.c.table_name, _LOG.c.record_key,
                _LOG.c.action, _LOG.c.field, _LOG.c.old_value, _LOG.c.new_value)
         .join(_CHANGES, _CHANGES.c.id == _LOG.c.change_id)
-        .where(_LOG.c.case_key == case_key)
+        .where(condition)
         .order_by(_LOG.c.change_id, _LOG.c.id)
     ).all()
     out = []
@@ -302,3 +349,31 @@ def case_history(conn: Connection, case_key: str) -> list[HistoryLine]:
         else:
             out.append(HistoryLine(at, who, command, table, rk, action, field, old_v, new_v))
     return out
+
+
+def case_history(conn: Connection, case_key: str) -> list[HistoryLine]:
+    """Every logged change of one case, oldest first; inserted and deleted records spread field by field."""
+    return _history(conn, _LOG.c.case_key == case_key)
+
+
+def _candidate_condition(candidate_ids: Sequence[int]):
+    # A decision's entry names its candidate in record_key ('candidate 7, title_abstract',
+    # registry.ingest.screening.decision_key).
+    ids = sorted(set(candidate_ids))
+    decisions = [_LOG.c.record_key.like(f"candidate {i}, %") for i in ids]
+    return or_(and_(_LOG.c.table_name == "candidates", _LOG.c.record_id.in_(ids)),
+               and_(_LOG.c.table_name == "screening_decisions", or_(*decisions) if decisions else false()))
+
+
+def candidate_history(conn: Connection, candidate_id: int) -> list[HistoryLine]:
+    """A candidate's logged changes: how it was taken in, identifiers it learnt, its link to a publication, and
+    every screening decision on it."""
+    return _history(conn, _candidate_condition([candidate_id]))
+
+
+def publication_history(conn: Connection, publication_id: int, candidate_ids: Sequence[int]) -> list[HistoryLine]:
+    """A publication's logged changes (its own fields; its extraction report) and those of the candidates that
+    are it (`candidate_ids`: how the publication was found and screened)."""
+    own = and_(_LOG.c.table_name == "publications", _LOG.c.record_id == publication_id)
+    report = and_(_LOG.c.table_name == "extraction_reports", _LOG.c.record_key == f"publication_id {publication_id}")
+    return _history(conn, or_(own, report, _candidate_condition(candidate_ids)) if candidate_ids else or_(own, report))

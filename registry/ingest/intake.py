@@ -15,8 +15,14 @@ publication makes a candidate linked to that publication and marked in_registry_
 before screening: it is already in). Any other record makes a new candidate, to screen.
 
 The writes are `save_searches` (the files' records) and `link_candidates` (candidates to publications
-added since); each is one function taking a connection inside the caller's transaction, so an audit
-hook goes in one place per write.
+added since); each is one function taking a connection inside the caller's transaction and the audit log
+(registry.ingest.audit.AuditLog) of that transaction: a loaded export is one entry (its records are part
+of it), each new candidate one, a DOI or PMID a candidate learns and a link to a publication one per
+field.
+
+The seed's trail (registry.ingest.seedtrail) replays searches that were run before their publications
+entered the registry: it saves them with `match_publications=False`, so a record of a seeded
+publication makes a candidate to screen, linked afterwards by `link_candidates`.
 """
 
 from __future__ import annotations
@@ -31,8 +37,8 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from registry.core.db import writing
 from registry.core.errors import RegistryError
+from registry.ingest.audit import AuditAction, AuditLog, Curator, audited
 from registry.ingest.searchfiles import SearchFile, SearchRecordIn, first_author_of_list, read_search_file, title_key
 from registry.schema.migrate import require_head
 from registry.schema.models.screening import MATCH_BASES
@@ -153,12 +159,25 @@ def _learn(work: _Work, rec: SearchRecordIn, index: _Index) -> None:
                 work.changed[name] = value
 
 
+def candidate_key(row: dict[str, Any]) -> str:
+    """How the audit log names a candidate (record_key): first author and year, and its PMID or DOI."""
+    name = " ".join(str(v) for v in (row.get("first_author"), row.get("year")) if v) or "(no author or year)"
+    if row.get("pmid"):
+        return f"{name}, pmid {row['pmid']}"
+    if row.get("doi"):
+        return f"{name}, doi {row['doi']}"
+    return name
+
+
 def save_searches(conn: Connection, files: list[SearchFile], *, source: str | None, searched_on: date | None,
-                  curator: str | None) -> list[FileResult]:
-    """Write the records of `files` (read and checked) as searches, candidates and search records."""
+                  curator: str | None, audit: AuditLog | None = None, match_publications: bool = True) -> list[FileResult]:
+    """Write the records of `files` (read and checked) as searches, candidates and search records.
+
+    `match_publications=False`: records are matched against candidates only (duplicates), never against the
+    registry's publications (the seed's trail: its searches were run before the publications were in)."""
     now = datetime.now(timezone.utc)
     candidates = _candidate_index(conn)
-    publications = _publication_index(conn)
+    publications = _publication_index(conn) if match_publications else _Index()
     loaded = {r.file_sha256: (r.file_name, r.loaded_at) for r in conn.execute(select(SE.c.file_sha256, SE.c.file_name, SE.c.loaded_at))}
     results: list[FileResult] = []
     pending_records: list[tuple[dict[str, Any], _Work]] = []
@@ -171,10 +190,14 @@ def save_searches(conn: Connection, files: list[SearchFile], *, source: str | No
                                 f"{loaded_at:%Y-%m-%d}); nothing was written")
         loaded[digest] = (sf.path.name, now)
         name = _source_of(sf, source)
-        search_id = conn.execute(insert(SE).returning(SE.c.id), {
+        search = {
             "source": name, "searched_on": searched_on, "file_name": sf.path.name, "file_format": sf.file_format,
             "file_sha256": digest, "record_count": len(sf.records), "loaded_at": now, "loaded_by": curator,
-        }).scalar_one()
+        }
+        search_id = conn.execute(insert(SE).returning(SE.c.id), search).scalar_one()
+        if audit is not None:  # the file's records are part of the search's entry
+            audit.record("searches", AuditAction.INSERT, record_id=search_id, record_key=f"{name}: {sf.path.name}",
+                         new={k: v for k, v in search.items() if k != "loaded_at"})  # loaded_at: the change's time
         result = FileResult(sf.path, name, len(sf.records), 0, 0, 0)
         for rec in sf.records:
             key = title_key(rec.title, rec.year, rec.first_author)
@@ -207,46 +230,62 @@ def save_searches(conn: Connection, files: list[SearchFile], *, source: str | No
                            [w.row for w in new_works]).scalars().all()
         for work, cid in zip(new_works, ids, strict=True):
             work.id = cid
-    for work in {id(w): w for w in (*candidates.by_doi.values(), *candidates.by_pmid.values()) if w.changed}.values():
+            if audit is not None:
+                audit.record("candidates", AuditAction.INSERT, record_id=cid, record_key=candidate_key(work.row),
+                             new=work.row)
+    learnt = [w for w in {id(w): w for w in (*candidates.by_doi.values(), *candidates.by_pmid.values())}.values() if w.changed]
+    if learnt and audit is not None:
+        before = {r.id: r for r in conn.execute(select(CA).where(CA.c.id.in_([w.id for w in learnt])))}
+        for work in learnt:
+            old = before[work.id]._mapping
+            for name, value in work.changed.items():
+                audit.record("candidates", AuditAction.UPDATE, record_id=work.id, record_key=candidate_key(dict(old)),
+                             field=name, old=old[name], new=value)
+    for work in learnt:
         conn.execute(update(CA).where(CA.c.id == work.id).values(**work.changed))
     if pending_records:
         conn.execute(insert(SR), [{**record, "candidate_id": work.id} for record, work in pending_records])
     return results
 
 
-def link_candidates(conn: Connection) -> list[tuple[int, str, str]]:
+def link_candidates(conn: Connection, audit: AuditLog | None = None) -> list[tuple[int, str, str]]:
     """Link candidates not yet linked to the registry publication they are (by the same rules);
     returns (candidate id, publication key, what matched) per new link."""
     publications = _publication_index(conn)
     linked_to = {pid for (pid,) in conn.execute(select(CA.c.publication_id).where(CA.c.publication_id.is_not(None)))}
     links = []
-    for r in conn.execute(select(CA.c.id, CA.c.doi, CA.c.pmid, CA.c.title_key)
+    for r in conn.execute(select(CA.c.id, CA.c.doi, CA.c.pmid, CA.c.title_key, CA.c.publication_match, CA.c.first_author, CA.c.year)
                           .where(CA.c.publication_id.is_(None)).order_by(CA.c.id)).all():
         found = publications.match(r.doi, r.pmid, r.title_key)
         if found and found[0].id not in linked_to:
             publication, basis = found
             linked_to.add(publication.id)
-            links.append({"cid": r.id, "pid": publication.id, "basis": basis, "key": publication.key})
+            links.append({"cid": r.id, "pid": publication.id, "basis": basis, "key": publication.key,
+                          "rk": candidate_key(r._mapping), "old_basis": r.publication_match})
     for link in links:
         conn.execute(update(CA).where(CA.c.id == link["cid"]).values(publication_id=link["pid"], publication_match=link["basis"]))
+        if audit is not None:
+            for name, old, new in (("publication_id", None, link["pid"]), ("publication_match", link["old_basis"], link["basis"])):
+                audit.record("candidates", AuditAction.UPDATE, record_id=link["cid"], record_key=link["rk"],
+                             field=name, old=old, new=new)
     return [(link["cid"], link["key"], link["basis"]) for link in links]
 
 
-def intake_files(engine: Engine, paths: Iterable[Path], *, source: str | None = None, searched_on: date | None = None,
-                 curator: str | None = None) -> IntakeResult:
-    """Read every file, then write them all in one transaction (or nothing)."""
+def intake_files(engine: Engine, paths: Iterable[Path], *, curator: Curator, command: str = "intake",
+                 source: str | None = None, searched_on: date | None = None) -> IntakeResult:
+    """Read every file, then write them all in one audited transaction (or nothing)."""
     paths = list(paths)
     if not paths:
         raise RegistryError("no files to take in")
     files = [read_search_file(p) for p in paths]
     require_head(engine)
-    with writing(engine) as conn:
-        results = save_searches(conn, files, source=source, searched_on=searched_on, curator=curator)
-        linked = link_candidates(conn)
+    with audited(engine, curator, command) as log:
+        results = save_searches(log.conn, files, source=source, searched_on=searched_on, curator=curator.name, audit=log)
+        linked = link_candidates(log.conn, audit=log)
     return IntakeResult(results, linked)
 
 
-def link(engine: Engine) -> list[tuple[int, str, str]]:
+def link(engine: Engine, *, curator: Curator, command: str = "intake --link") -> list[tuple[int, str, str]]:
     require_head(engine)
-    with writing(engine) as conn:
-        return link_candidates(conn)
+    with audited(engine, curator, command) as log:
+        return link_candidates(log.conn, audit=log)

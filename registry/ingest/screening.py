@@ -17,7 +17,9 @@ Rules, checked for all decisions before any is written (all or nothing, every pr
 * a title/abstract include cannot be revised while the candidate has a full-text include or exclude
   (revise that one to pending first).
 
-`record_decisions(conn, decisions, revise=...)` is the one write, inside the caller's transaction.
+`record_decisions(conn, decisions, revise=..., audit=log)` is the one write, inside the caller's
+transaction; each decision it records is one audit-log entry (table screening_decisions, record_key
+'candidate N, STAGE', so `history --candidate N` finds it).
 """
 
 from __future__ import annotations
@@ -35,8 +37,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection, Engine
 
 from registry.cases.prisma import latest_decisions
-from registry.core.db import writing
 from registry.core.errors import RegistryError
+from registry.ingest.audit import AuditAction, AuditLog, Curator, audited
 from registry.schema.migrate import require_head
 from registry.schema.models.tables import CA, SD, P
 from registry.schema.vocabulary import VOCABULARIES, ExclusionReason, ScreeningDecisionCode, ScreeningStage
@@ -138,7 +140,13 @@ def _describe(c: Current) -> str:
     return f"{what} by {c.curator} on {c.decided_at:%Y-%m-%d}"
 
 
-def record_decisions(conn: Connection, decisions: Sequence[DecisionIn], *, revise: bool = False) -> ScreeningResult:
+def decision_key(candidate_id: int, stage: str) -> str:
+    """How the audit log names a decision (record_key)."""
+    return f"candidate {candidate_id}, {stage}"
+
+
+def record_decisions(conn: Connection, decisions: Sequence[DecisionIn], *, revise: bool = False,
+                     audit: AuditLog | None = None) -> ScreeningResult:
     """Check every decision against the rules, then write them (or nothing: ScreeningErrors lists every problem)."""
     problems: list[str] = []
     valid = []
@@ -192,15 +200,20 @@ def record_decisions(conn: Connection, decisions: Sequence[DecisionIn], *, revis
     if problems:
         raise ScreeningErrors(_nothing_written(problems))
     if rows:
-        conn.execute(insert(SD), rows)
+        ids = conn.execute(insert(SD).returning(SD.c.id, sort_by_parameter_order=True), rows).scalars().all()
+        if audit is not None:
+            for row, did in zip(rows, ids, strict=True):
+                audit.record("screening_decisions", AuditAction.INSERT, record_id=did,
+                             record_key=decision_key(row["candidate_id"], row["stage"]), new=row)
     result.recorded = len(rows)
     return result
 
 
-def screen(engine: Engine, decisions: Sequence[DecisionIn], *, revise: bool = False) -> ScreeningResult:
+def screen(engine: Engine, decisions: Sequence[DecisionIn], *, curator: Curator, command: str = "screen",
+           revise: bool = False) -> ScreeningResult:
     require_head(engine)
-    with writing(engine) as conn:
-        return record_decisions(conn, decisions, revise=revise)
+    with audited(engine, curator, command) as log:
+        return record_decisions(log.conn, decisions, revise=revise, audit=log)
 
 
 # -- the sheet ---------------------------------------------------------------------------------------

@@ -139,7 +139,7 @@ class _Loader:
 
     def run(self) -> SyncStats:
         self._publications()
-        load_extraction_reports(self.conn, self.docs, self.pub_ids, self.stats, prune=self.prune)
+        load_extraction_reports(self.conn, self.docs, self.pub_ids, self.stats, prune=self.prune, audit=self.audit)
         self._drugs()
         self._citations()
         built = self._cases()

@@ -15,6 +15,8 @@ the other.
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -24,8 +26,7 @@ from registry.cases.prisma import PrismaCounts, prisma_counts
 
 FONT_SIZE = 13
 LINE_HEIGHT = 18
-PAD = 10
-CHAR_WIDTH = 6.9  # average advance of the sans-serif font at FONT_SIZE, for wrapping
+CHAR_WIDTH = 6.9  # average advance of the sans-serif font at FONT_SIZE (the phase labels' height)
 MAIN_X, MAIN_W = 70, 330
 SIDE_X, SIDE_W = 450, 330
 WIDTH = SIDE_X + SIDE_W + 20
@@ -35,17 +36,66 @@ PHASE_W = 34
 TITLE = "PRISMA 2020 flow diagram"
 
 
-def _wrap(text: str, width: int) -> list[str]:
-    limit = max(10, int((width - 2 * PAD) / CHAR_WIDTH))
+# Advance widths (em), rounded up to the wider of Helvetica/Arial (Liberation Sans) and DejaVu Sans, the
+# fonts a browser falls back to for "Helvetica, Arial, sans-serif": a line measured with them is never
+# narrower than it renders, so it never runs out of its box.
+_EM = {
+    **dict.fromkeys("ijlI.,:;'|!`", 0.40),
+    **dict.fromkeys("ftr()[]{}-/\\ \"*", 0.46),
+    **dict.fromkeys("mwMW%@", 1.00),
+    **dict.fromkeys("=+<>~^#&", 0.86),
+    **dict.fromkeys("ABCDEFGHJKLNOPQRSTUVXYZ", 0.80),
+}
+_EM_DEFAULT = 0.66  # other lower-case letters, digits, the rest of ASCII
+_EM_OTHER = 1.00  # anything else (another script, a symbol)
+#: Pixels between the end of a line of text and its box's edge.
+PAD = 10
+
+
+def char_width(ch: str, size: float = FONT_SIZE) -> float:
+    if ch.isascii():
+        return _EM.get(ch, _EM_DEFAULT) * size
+    base = unicodedata.normalize("NFKD", ch)[:1]  # an accented Latin letter is as wide as its letter
+    if base and base.isascii():
+        return _EM.get(base, _EM_DEFAULT) * size
+    return (0.46 if ch == "\u00a0" else _EM_OTHER) * size
+
+
+def text_width(text: str, size: float = FONT_SIZE) -> float:
+    """A conservative width of `text` in pixels at `size` (see _EM)."""
+    return sum(char_width(ch, size) for ch in text)
+
+
+#: A count, "(n = 1,234)" or "1,234 case(s)", and "searched 2026-11-25" are units: never broken across lines.
+_TOKENS = re.compile(r"\(n = [\d,]+\)[,:.;]?|[\d,]+ \w+\(s\)[,:.;]?|searched \d{4}-\d\d-\d\d|\S+")
+
+
+def _split_long(word: str, room: float) -> list[str]:
+    """A word wider than a whole line, cut into pieces that fit."""
+    pieces, piece = [], ""
+    for ch in word:
+        if piece and text_width(piece + ch) > room:
+            pieces.append(piece)
+            piece = ch
+        else:
+            piece += ch
+    return [*pieces, piece] if piece else pieces
+
+
+def _wrap(text: str, width: float) -> list[str]:
+    """Lines of `text` that each fit in `width` pixels less the padding on both sides."""
+    room = width - 2 * PAD
     lines: list[str] = []
     for paragraph in text.split("\n"):
         line = ""
-        for word in paragraph.split(" "):
-            if line and len(line) + 1 + len(word) > limit:
-                lines.append(line)
-                line = word
-            else:
-                line = f"{line} {word}" if line else word
+        for token in _TOKENS.findall(paragraph):
+            for word in (_split_long(token, room) if text_width(token) > room else [token]):
+                candidate = f"{line} {word}" if line else word
+                if line and text_width(candidate) > room:
+                    lines.append(line)
+                    line = word
+                else:
+                    line = candidate
         lines.append(line)
     return lines
 
@@ -79,7 +129,7 @@ def _n(value: int) -> str:
 
 def _rows(c: PrismaCounts) -> list[tuple[str, list[str], list[str] | None]]:
     """(phase, main box items, side box items) per row of the diagram."""
-    identified = [f"Records identified from databases {_n(c.records_identified)}:"]
+    identified = [f"Records identified {_n(c.records_identified)}:"]
     for s in c.sources:
         dates = ""
         if s.searched_from:
@@ -99,9 +149,10 @@ def _rows(c: PrismaCounts) -> list[tuple[str, list[str], list[str] | None]]:
     included = [
         f"Reports included {_n(c.reports_included)}",
         f"  In the registry {_n(c.included_in_registry)}, with {c.cases_included:,} case(s)",
-        f"Registry total: {c.registry_publications:,} publication(s), {c.registry_cases:,} case(s)",
-        f"  Already in the registry before screening: {c.previous_publications:,} publication(s), "
-        f"{c.previous_cases:,} case(s)",
+        "Registry total:",
+        f"  {c.registry_publications:,} publication(s), {c.registry_cases:,} case(s)",
+        "Already in the registry before screening:",
+        f"  {c.previous_publications:,} publication(s), {c.previous_cases:,} case(s)",
     ]
     return [
         ("Identification", identified, removed),
@@ -166,6 +217,28 @@ def prisma_svg(counts: PrismaCounts) -> str:
         "</svg>",
         "",
     ])
+
+
+def prisma_text(d: PrismaCounts) -> str:
+    """The counts as the text `dress-registry prisma` and `seed --report` print."""
+    lines = ["Identification"]
+    lines += [f"  records identified: {d.records_identified}"]
+    lines += [f"    {s.source}: {s.records}" + (f" (searched {s.searched_from}" + (f" to {s.searched_to}" if s.searched_to != s.searched_from else "") + ")" if s.searched_from else "")
+              for s in d.sources]
+    lines += [f"  duplicate records removed: {d.duplicates_removed}", f"  already in the registry: {d.already_in_registry}",
+              "Screening",
+              f"  records screened: {d.records_screened}" + (f" ({d.awaiting_screening} awaiting screening)" if d.awaiting_screening else ""),
+              f"  records excluded: {d.records_excluded}",
+              f"  reports sought for retrieval: {d.reports_sought}",
+              f"  reports not retrieved: {d.reports_not_retrieved}",
+              f"  reports assessed for eligibility: {d.reports_assessed}" + (f" ({d.awaiting_assessment} awaiting assessment)" if d.awaiting_assessment else ""),
+              f"  reports excluded: {d.reports_excluded_total}"]
+    lines += [f"    {item['label']}: {item['reports']}" for item in d.as_dict()["reports_excluded"]]
+    lines += ["Included",
+              f"  reports included: {d.reports_included} ({d.included_in_registry} in the registry, with {d.cases_included} case(s))",
+              f"  registry: {d.registry_publications} publication(s), {d.registry_cases} case(s); "
+              f"already in before screening: {d.previous_publications} publication(s), {d.previous_cases} case(s)"]
+    return "\n".join(lines)
 
 
 def prisma_json(counts: PrismaCounts) -> str:

@@ -9,8 +9,10 @@ Append-only. One `audit_changes` row per write transaction of a command
   evidence, ...) are part of that case's insert and get no rows of their
   own; a record added to a case that was already there gets one;
 * delete: one row per deleted record, its values as one JSON object in
-  old_value (field NULL). Records that go with it (a case's exposures, ...)
-  go in the same row's shadow: they were part of the record.
+  old_value (field NULL). Records the database deletes with it (foreign
+  keys ON DELETE CASCADE: a case's exposures, their doses, its findings and
+  evidence, ...) get a delete row each, with their values; a column a SET
+  NULL key empties gets an update row.
 
 Values are JSON text (`null` for a NULL value; SQL NULL where there is no
 value: the old value of an insert, the new value of a delete).
