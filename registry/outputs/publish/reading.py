@@ -19,6 +19,7 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from datetime import datetime, timezone
+from enum import StrEnum
 
 import registry.schema.models  # noqa: F401  (registers every table on the MetaData)
 from registry import __version__
@@ -69,6 +70,13 @@ CASE_LIST = BakedTable(
              "age_years"),
 )
 
+class Followed(StrEnum):
+    """evidence_facts.followed: whether the stored value follows this evidence row's source."""
+
+    FOLLOWED = "followed"
+    NOT_FOLLOWED = "not followed"
+
+
 EVIDENCE_FACTS = BakedTable(
     name="evidence_facts",
     description=(
@@ -83,7 +91,8 @@ EVIDENCE_FACTS = BakedTable(
         Col("fact", str, "The fact the evidence covers, in words (e.g. 'Fever ≥38.5 °C', 'Hepatitis B serology', 'Eosinophils (absolute) 1,690/µL, day ~89')."),
         Col("source_states", str, "What the source says: the value as stated, or 'not reported' / 'source not read'."),
         Col("stored_value", str, "The value the registry stores for the fact, in words (NULL when the fact is a whole row or nothing is stored)."),
-        Col("followed", str, "'followed' when the stored value follows this source, 'not followed' when another source is followed."),
+        Col("followed", str, f"'{Followed.FOLLOWED}' when the stored value follows this source, '{Followed.NOT_FOLLOWED}' "
+                             "when another source is followed."),
         Col("statement", str, "The evidence as one sentence: fact, what is stated, publication and place."),
     ),
 )
@@ -273,7 +282,7 @@ def evidence_fact_rows(conn: sqlite3.Connection) -> Iterator[Row]:
             "fact": fact,
             "source_states": stated_words(row),
             "stored_value": None,
-            "followed": "followed" if row["is_curated"] else "not followed",
+            "followed": Followed.FOLLOWED if row["is_curated"] else Followed.NOT_FOLLOWED,
             "statement": statement(row, citations.get(row["publication_id"]), fact),
         }
 
