@@ -19,6 +19,7 @@ from datasette.app import Datasette
 from sqlalchemy import text
 
 from registry.cases.citations import bibtex_record, csl_item, ris_record
+from registry.cases.compare import compare
 from registry.cases.documents import Document, parse_document, read_documents, read_yaml
 from registry.cases.lookups import short_citation
 from registry.cases.scoring.facts import LabFact
@@ -83,8 +84,20 @@ def test_publication_without_authors_keeps_the_reason_and_the_new_codes_are_stor
     assert q(registry, f"SELECT analyte, value, unit FROM lab_results WHERE case_id = {case} ORDER BY seq", k=CASE) == [
         ("ck", 5200, "U/L"), ("urea", 12.5, "mmol/L"), ("neutrophils_abs", 8.1, "10*9/L"), ("haemoglobin", 10.2, "g/dL"),
         ("tarc", 24000, "pg/mL"), ("lactate", 2.4, "mmol/L")]
-    assert q(registry, f"SELECT category, dose_value, dose_unit FROM treatments WHERE case_id = {case}", k=CASE) == [
-        ("ivig", 2, "g/kg")]
+    assert q(registry, f"SELECT category, dose_value, dose_unit FROM treatments WHERE case_id = {case} ORDER BY seq", k=CASE) == [
+        ("ivig", 2, "g/kg"), ("systemic_corticosteroid", None, None)]
+
+
+@pytest.mark.read_only
+def test_a_treatment_named_only_by_its_kind_has_no_drug(registry):
+    """'Corticosteroids' with no agent: the category alone, and no pseudo-drug in the drugs table."""
+    case = "(SELECT id FROM cases WHERE case_key = :k)"
+    assert q(registry, f"SELECT t.category, t.drug_id, t.route FROM treatments t WHERE t.case_id = {case} AND t.seq = 2",
+             k=CASE) == [("systemic_corticosteroid", None, "intravenous")]
+    assert q(registry, "SELECT name FROM drugs WHERE name LIKE '%steroid%' OR name LIKE '%unspecified%'") == []
+    assert q(registry, """SELECT e.status, e.value_as_stated FROM evidence e JOIN treatments t ON t.id = e.subject_id
+                          WHERE e.subject_table = 'treatments' AND t.case_id = {case} AND t.seq = 2""".replace("{case}", case),
+             k=CASE) == [("stated", "intravenous corticosteroids")]
 
 
 def test_loading_again_changes_nothing(registry):
@@ -152,6 +165,25 @@ def test_every_new_code_reaches_the_skeleton_and_cell_counts_in_10e9_per_litre_s
     assert LabFact(None, Analyte.HAEMOGLOBIN, 10.2, LabUnit.G_PER_DL).per_ul() is None
 
 
+def _doc(change=None):
+    raw = yaml.safe_load(FIXTURE.read_text(encoding="utf-8"))
+    raw["extraction"] = {"extractor": "curator-a"}
+    if change:
+        change(raw)
+    return parse_document(str(FIXTURE), raw)
+
+
+def test_compare_matches_a_treatment_without_drug_by_its_category():
+    def other(raw):
+        raw["extraction"] = {"extractor": "curator-b"}
+        treatments = raw["cases"][0]["treatments"]
+        treatments[1]["route"] = "oral"
+        treatments.reverse()
+    c = compare(_doc(), _doc(other), "a.yaml", "b.yaml")
+    found = {(d.record, d.field) for d in c.differences}
+    assert found == {(f"cases[{CASE}].treatments[systemic_corticosteroid]", "route")}
+
+
 # -- the site ------------------------------------------------------------------------------------------
 
 
@@ -175,6 +207,7 @@ async def test_site_shows_the_publication_without_authors_and_counts_part_read(p
     assert "authors source not available (publisher preview)" in html
     assert "could read only part of the text (more than the abstract) of this report" in html
     assert "Lymphocyte transformation test" in html and "TARC (CCL17)" in html and "g/kg" in html
+    assert "Systemic corticosteroid" in html  # the treatment named only by its kind
     conn = sqlite3.connect(next(published.glob("*.db")))
     try:
         counts = dict(conn.execute("SELECT name, n FROM registry_counts WHERE name LIKE 'sources_%'").fetchall())
