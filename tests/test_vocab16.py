@@ -26,6 +26,7 @@ from registry.cases.scoring.facts import LabFact
 from registry.cases.template import codes_note
 from registry.core.db import make_engine, writing
 from registry.ingest.seed import load_documents
+from registry.outputs.export.jsonschema import case_model
 from registry.outputs.publish.build import publish
 from registry.outputs.publish.serve import datasette_kwargs
 from registry.schema.vocabulary import (
@@ -138,6 +139,7 @@ def test_csv_and_json_exports_say_why_the_authors_are_missing(registry, tmp_path
     js = tmp_path / "json"
     assert run_cli(url_of(registry), "export", "--format", "json", "--out", str(js), "--case", CASE).exit_code == 0
     (case,) = json.loads((js / "cases.json").read_text(encoding="utf-8"))
+    case_model().model_validate(case)
     (p,) = case["publications"]
     assert (p["authors"], p["missing"]) == (None, {"authors": "not_available"})
 
@@ -249,3 +251,22 @@ def test_intake_links_a_publication_without_authors_by_title_and_year_only(engin
     assert result.exit_code == 0, result.output
     assert q(engine, "SELECT c.year, p.key, c.publication_match FROM candidates c LEFT JOIN publications p "
                      "ON p.id = c.publication_id ORDER BY c.year") == [(2019, None, None), (2022, PUB, "title")]
+
+
+def test_release_notes_name_authors_that_became_known(published, tmp_path):
+    from registry.outputs.release.notes import compare as compare_releases
+    from registry.outputs.release.notes import read_registry
+
+    before = next(published.glob("*.db"))
+    after = tmp_path / "after.db"
+    after.write_bytes(before.read_bytes())
+    conn = sqlite3.connect(after)
+    try:
+        conn.execute("UPDATE publications SET authors = 'Tester A' WHERE key = ?", (PUB,))
+        conn.commit()
+    finally:
+        conn.close()
+    old, new = read_registry(before), read_registry(after)
+    assert old.publications[PUB]["publication"]["authors"] is None
+    changes = compare_releases(old.publications, new.publications)
+    assert changes.changed == {PUB: ["publication.authors: NULL → Tester A"]}
