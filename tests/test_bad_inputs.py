@@ -205,6 +205,9 @@ CATALOGUE: list[Bad] = [
     CSV("types-onset-fraction-csv", csv_with(onset_day="1.5"), "line 2: onset_day: Input should be a valid integer"),
     CSV("types-death-maybe-csv", csv_with(death="maybe"), "line 2: death: Input should be a valid boolean"),
     CSV("types-year-text-csv", csv_with(year="2021a"), "line 2: year: Input should be a valid integer"),
+    CSV("structure-publication-authors-empty-csv", csv_with(authors=""),
+        "line 2: authors: required (the publication is not in the registry yet); one that could not be read is entered "
+        "in seed-format YAML, with missing.authors saying why"),
     # -- bounds --------------------------------------------------------------------------------
     Y("bounds-dose-inf", mutated(lambda d: x0(d)["doses"][0].update(dose_value=float("inf"))),
       "cases[0].exposures[0].doses[0].dose_value: must be a finite number (got inf)"),
@@ -329,13 +332,24 @@ CATALOGUE: list[Bad] = [
       "publication: missing.year: year is given (2020); a known value has no missing reason"),
     Y("bounds-publication-missing-not-a-field", mutated(lambda d: d["publication"].update(
         missing={"volume": {"status": "not_reported"}})),
-      "publication.missing.volume: not a key fact of this record (journal, year)"),
+      "publication.missing.volume: not a key fact of this record (authors, journal, year)"),
+    Y("bounds-publication-authors-unknown-without-reason", mutated(lambda d: d["publication"].pop("authors")),
+      "publication: authors: give it, or say why it is unknown under missing.authors"),
+    Y("bounds-publication-reason-for-known-authors", mutated(lambda d: d["publication"].update(
+        missing={"authors": {"status": "not_reported"}})),
+      "publication: missing.authors: authors is given ("),
     CSV("bounds-interval-infinity-csv", csv_with(interval_value="-Infinity", interval_unit="d"),
         "line 2: interval_value: must be a finite number (got '-Infinity')"),
     # -- vocabulary codes ---------------------------------------------------------------------------
     Y("codes-genotype-result", mutated(lambda d: case0(d).update(genetic_tests=[
         {"gene": "HLA-B", "result": "positive", "src": [{"at": "Abs. 2"}]}])),
       "cases[0].genetic_tests[0].result: unknown genotype_result code 'positive'; allowed: carrier, non_carrier, indeterminate"),
+    Y("codes-lab-unit-ng-per-l", mutated(lambda d: case0(d).update(labs=[
+        {"analyte": "tarc", "value": 24000, "unit": "ng/L", "src": [{"at": "Abs. 2"}]}])),
+      "cases[0].labs[0].unit: unknown lab_unit code 'ng/L'"),
+    Y("codes-dose-unit-g-per-kg-spelling", mutated(lambda d: case0(d).update(treatments=[
+        {"drug": "immunoglobulin", "category": "ivig", "dose_value": 2, "dose_unit": "g/kg/d", "src": [{"at": "Abs. 3"}]}])),
+      "cases[0].treatments[0].dose_unit: unknown dose_unit code 'g/kg/d'"),
     Y("codes-procedure", mutated(lambda d: case0(d).update(procedures=[{"procedure": "dialysis", "src": [{"at": "Abs. 3"}]}])),
       "cases[0].procedures[0].procedure: unknown procedure code 'dialysis'"),
     Y("codes-gene-lower-case", mutated(lambda d: case0(d).update(genetic_tests=[

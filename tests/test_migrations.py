@@ -241,3 +241,67 @@ def test_0009_keeps_every_row_lets_year_and_journal_be_null_and_checks_hours(bac
     migrate.upgrade(engine)
     migrate.check(engine)
     engine.dispose()
+
+
+def test_0010_lets_authors_be_null_adds_the_report_codes_and_downgrades_only_when_nothing_uses_them(backend_url):
+    """0010 lets a publication lack authors (no table rebuilt, every row kept) and adds the vocabulary terms the
+    issue-16 reports need, partial_text second among the source accesses; downgrade refuses while a publication
+    lacks authors or a row uses a new code, then restores NOT NULL and the old vocabularies."""
+    engine = make_engine(backend_url)
+    migrate.upgrade(engine, "0009")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO publications (id, key, authors, title, journal, year, article_type, source_access, "
+                          "is_synthetic) VALUES (1, 'x2020', 'X A', 'T', 'J', 2020, 'case_report', 'full_text', false)"))
+        conn.execute(text("INSERT INTO cases (id, case_key, age_is_approximate, day1_anchor, onset_is_approximate, "
+                          "is_synthetic, row_version) VALUES (1, 'x2020-1', false, 'first dose', false, false, 1)"))
+        conn.execute(text("INSERT INTO case_publications (case_id, publication_id, role) VALUES (1, 1, 'primary_report')"))
+        conn.execute(text("INSERT INTO evidence (id, case_id, subject_table, subject_id, publication_id, status, is_curated) "
+                          "VALUES (1, 1, 'cases', 1, 1, 'stated', true)"))
+    counts = ("publications", "case_publications", "evidence")
+
+    def rows():
+        with engine.connect() as conn:
+            return {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in counts}
+
+    def codes(vocab):
+        with engine.connect() as conn:
+            return [c for (c,) in conn.execute(text(f"SELECT code FROM vocab_{vocab} ORDER BY sort_order, code"))]
+
+    old_access = codes("source_access")
+    migrate.upgrade(engine, "0010")
+    assert rows() == dict.fromkeys(counts, 1)
+    assert codes("source_access") == ["full_text", "partial_text", "abstract_only", "citation_only"]
+    assert {"hsv", "vzv", "ltt", "patch_test", "skin_prick_test", "intradermal_test"} <= set(codes("investigation"))
+    assert {"ck", "urea", "neutrophils_abs", "haemoglobin", "tarc", "lactate"} <= set(codes("analyte"))
+    assert {"mmol/L", "g/dL", "g/L", "pg/mL"} <= set(codes("lab_unit"))
+    assert "g/kg" in codes("dose_unit")
+    if migrate.head_revision() == "0010":
+        migrate.check(engine)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO publications (id, key, title, article_type, source_access, is_synthetic) "
+                          "VALUES (2, 'y2021', 'U', 'case_report', 'partial_text', false)"))
+        conn.execute(text("INSERT INTO lab_results (id, case_id, seq, analyte, value, comparator, unit) "
+                          "VALUES (1, 1, 1, 'ck', 5200, '=', 'U/L')"))
+    with pytest.raises(Exception, match="no authors"):
+        migrate.downgrade(engine, "0009")
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE publications SET authors = 'Y B' WHERE id = 2"))
+    with pytest.raises(Exception, match="added by revision 0010"):
+        migrate.downgrade(engine, "0009")  # the publication's partial_text
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE publications SET source_access = 'abstract_only' WHERE id = 2"))
+    with pytest.raises(Exception, match="lab_results row.*added by revision 0010"):
+        migrate.downgrade(engine, "0009")
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM lab_results"))
+        conn.execute(text("DELETE FROM publications WHERE id = 2"))
+    migrate.downgrade(engine, "0009")
+    assert rows() == dict.fromkeys(counts, 1)
+    assert codes("source_access") == old_access
+    assert "ck" not in codes("analyte") and "g/kg" not in codes("dose_unit")
+    with pytest.raises(Exception):
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE publications SET authors = NULL"))
+    migrate.upgrade(engine)
+    migrate.check(engine)
+    engine.dispose()

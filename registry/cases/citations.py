@@ -12,7 +12,9 @@ address. The registry key is the RIS ID and the BibTeX citation key. A year the
 curators could not read is left out of RIS (PY is optional there) and is
 "n.d." in BibTeX, whose styles want a year; a journal that could not be read is
 left out of both. CSL-JSON (the citation processors' own input) leaves an
-unknown year out of `issued`, which the styles then print as "n.d.".
+unknown year out of `issued`, which the styles then print as "n.d.". Authors that could
+not be read are left out of all three (no AU lines, no BibTeX author, no CSL author):
+reference managers and styles then cite the work by its title, as for an anonymous work.
 """
 
 from __future__ import annotations

@@ -32,10 +32,24 @@ def first_author_surname(authors: str | None) -> str | None:
 NO_DATE = "n.d."
 
 
+#: Words of the title a citation without authors starts with (reference styles put the title first).
+TITLE_WORDS = 4
+
+
+def title_opening(title: str | None) -> str | None:
+    """The title's first words in quotes, as a citation of a work without authors names it:
+    'Imatinib-induced DRESS in a patient with CML' -> '"Imatinib-induced DRESS in a…"'."""
+    words = (title or "").split()
+    if not words:
+        return None
+    return f'"{" ".join(words[:TITLE_WORDS])}{"…" if len(words) > TITLE_WORDS else ""}"'
+
+
 def short_citation(pub: Row) -> str:
     """'First author year, journal', e.g. 'Park 2021, Case Rep Oncol'; a year that could not be read is
-    'n.d.' and a journal that could not be read is left out ('Tester n.d.')."""
-    who = first_author_surname(pub.get("authors")) or pub.get("key") or "?"
+    'n.d.' and a journal that could not be read is left out ('Tester n.d.'). Authors that could not be read
+    give way to the title's opening words, as reference styles cite an anonymous work ('"A case of…" 2021, J')."""
+    who = first_author_surname(pub.get("authors")) or title_opening(pub.get("title")) or pub.get("key") or "?"
     year = pub.get("year") if pub.get("year") is not None else NO_DATE
     return f"{who} {year}" + (f", {pub['journal']}" if pub.get("journal") else "")
 

@@ -387,12 +387,13 @@ class CaseIn(_Record):
 
 
 #: Publication fields that may be unknown; the publication's `missing:` then says why.
-PUBLICATION_MISSING_FIELDS = ("journal", "year")
+PUBLICATION_MISSING_FIELDS = ("authors", "journal", "year")
 
 
 class PublicationIn(_Strict):
     key: Key
-    authors: Text
+    authors: Text | None = Field(
+        None, description="Authors, Vancouver style; leave them out only when they could not be read (missing.authors says why).")
     title: Text
     title_english: Text | None = None
     journal: ShortText | None = Field(None, description="Journal; leave it out only when it could not be read (missing.journal says why).")
@@ -414,7 +415,7 @@ class PublicationIn(_Strict):
     notes: Text | None = None
     src: list[Src] = Field(default_factory=list, description="Where the citation details were confirmed.")
     missing: dict[str, Missing] = Field(
-        default_factory=dict, description="Why the journal or the year is unknown (not_available: not read; not_reported).")
+        default_factory=dict, description="Why the authors, the journal or the year are unknown (not_available: not read; not_reported).")
 
     @model_validator(mode="after")
     def _unknown_has_reason(self):

@@ -38,7 +38,7 @@ from registry.cases.csvformat import (
     REQUIRED_HEADER,
 )
 from registry.cases.documents import SOURCED_CASE_FIELDS, DocumentErrors
-from registry.cases.seedschema import CaseIn, PublicationIn, describe_error, name_key
+from registry.cases.seedschema import PUBLICATION_MISSING_FIELDS, CaseIn, PublicationIn, describe_error, name_key
 from registry.core.errors import RegistryError
 from registry.core.inputs import csv_file, read_text
 from registry.schema.vocabulary import DoseChangeReason, EvidenceStatus, ExposureRole
@@ -281,6 +281,13 @@ def build_publications(f: CsvFile, existing: dict[str, dict[str, Any]], existing
         raw, origin = _publication_raw(rows, key, existing.get(key), problems, f.path)
         raw["key"] = key
         pub, errors = _validate(PublicationIn, raw)
+        # The flat CSV has no column for why a citation field is unknown: a new publication needs them all.
+        unknown = [n for n in PUBLICATION_MISSING_FIELDS if raw.get(n) in (None, "") and n not in raw.get("missing", {})]
+        for name in unknown:
+            problems.add(f"{f.path}: line {rows[0].line}: {BY_PART_FIELD[('publication', name)]}: required (the publication "
+                         f"is not in the registry yet); one that could not be read is entered in seed-format YAML, "
+                         f"with missing.{name} saying why")
+        errors = [e for e in errors if e["loc"] or not any(f"missing.{n}" in str(e.get("msg", "")) for n in unknown)]
         for err in errors:
             col = _column_for(err["loc"], "publication")
             line = origin.get(err["loc"][0] if err["loc"] else "", rows[0].line)

@@ -61,11 +61,21 @@ class _Work:
     changed: dict[str, Any] = field(default_factory=dict)  # identifiers learnt from a duplicate
 
 
+def _title_year(key: str) -> str | None:
+    """'imatinib induced dress|2021|park' -> 'imatinib induced dress|2021'; None without a title or a year."""
+    title, year, _ = key.rsplit("|", 2)
+    return f"{title}|{year}" if title and year else None
+
+
 class _Index:
-    def __init__(self) -> None:
+    def __init__(self, *, authorless_by_title_year: bool = False) -> None:
+        self.authorless_by_title_year = authorless_by_title_year
         self.by_doi: dict[str, _Work] = {}
         self.by_pmid: dict[int, _Work] = {}
         self.by_title: dict[str, list[_Work]] = {}
+        #: Publications without a first author (their authors could not be read), by title and year alone:
+        #: they match a record of any first author on title and year, never on title alone.
+        self.by_title_year: dict[str, list[_Work]] = {}
 
     def add(self, work: _Work) -> None:
         if work.doi:
@@ -74,13 +84,19 @@ class _Index:
             self.by_pmid.setdefault(work.pmid, work)
         for key in work.title_keys:
             self.by_title.setdefault(key, []).append(work)
+            if self.authorless_by_title_year and key.endswith("|") and (title_year := _title_year(key)):
+                self.by_title_year.setdefault(title_year, []).append(work)
 
     def match(self, doi: str | None, pmid: int | None, key: str) -> tuple[_Work, str] | None:
         if doi and doi in self.by_doi:
             return self.by_doi[doi], DOI
         if pmid and pmid in self.by_pmid:
             return self.by_pmid[pmid], PMID
-        for work in self.by_title.get(key, ()) if not key.startswith("|") else ():
+        if key.startswith("|"):
+            return None
+        title_year = _title_year(key)
+        authorless = self.by_title_year.get(title_year, []) if title_year else []
+        for work in [*self.by_title.get(key, ()), *(w for w in authorless if not key.endswith("|"))]:
             if doi and work.doi and work.doi != doi:
                 continue
             if pmid and work.pmid and work.pmid != pmid:
@@ -97,7 +113,7 @@ def _candidate_index(conn: Connection) -> _Index:
 
 
 def _publication_index(conn: Connection, *, unlinked_only: bool = False) -> _Index:
-    index = _Index()
+    index = _Index(authorless_by_title_year=True)
     for r in conn.execute(select(P.c.id, P.c.key, P.c.doi, P.c.pmid, P.c.title, P.c.title_english, P.c.year, P.c.authors)
                           .where(P.c.is_synthetic.is_(False)).order_by(P.c.id)):
         first = first_author_of_list(r.authors)

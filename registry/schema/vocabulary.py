@@ -111,6 +111,7 @@ class ArticleType(StrEnum):
 
 class SourceAccess(StrEnum):
     FULL_TEXT = "full_text"
+    PARTIAL_TEXT = "partial_text"
     ABSTRACT_ONLY = "abstract_only"
     CITATION_ONLY = "citation_only"
 
@@ -184,6 +185,7 @@ class DoseUnit(StrEnum):
     MG_PER_KG = "mg/kg"
     MG_PER_M2 = "mg/m2"
     IU = "[iU]"
+    G_PER_KG = "g/kg"
 
 
 class TimeUnit(StrEnum):
@@ -252,6 +254,12 @@ class InvestigationCode(StrEnum):
     HHV7 = "hhv7"
     EBV = "ebv"
     CMV = "cmv"
+    HSV = "hsv"
+    VZV = "vzv"
+    LTT = "ltt"
+    PATCH_TEST = "patch_test"
+    SKIN_PRICK_TEST = "skin_prick_test"
+    INTRADERMAL_TEST = "intradermal_test"
 
 
 class TestResult(StrEnum):
@@ -279,6 +287,12 @@ class Analyte(StrEnum):
     CREATININE = "creatinine"
     CRP = "crp"
     LDH = "ldh"
+    CK = "ck"
+    UREA = "urea"
+    NEUTROPHILS_ABS = "neutrophils_abs"
+    HAEMOGLOBIN = "haemoglobin"
+    TARC = "tarc"
+    LACTATE = "lactate"
 
 
 class LabUnit(StrEnum):
@@ -289,6 +303,10 @@ class LabUnit(StrEnum):
     MG_PER_DL = "mg/dL"
     UMOL_PER_L = "umol/L"
     MG_PER_L = "mg/L"
+    MMOL_PER_L = "mmol/L"
+    G_PER_DL = "g/dL"
+    G_PER_L = "g/L"
+    PG_PER_ML = "pg/mL"
 
 
 class Comparator(StrEnum):
@@ -466,6 +484,8 @@ VOCABULARIES: dict[str, Vocabulary] = {
         _v(
             SourceAccess, "source_access", "Source access", "How much of a publication the registry's curators could read.", REG,
             T(SourceAccess.FULL_TEXT, "Full text read", "The complete article was read."),
+            T(SourceAccess.PARTIAL_TEXT, "Part of the text read",
+              "More than the abstract was read (e.g. the opening of the case description), but not the whole article."),
             T(SourceAccess.ABSTRACT_ONLY, "Abstract only", "Only the abstract (or a publisher summary) was reachable."),
             T(SourceAccess.CITATION_ONLY, "Citation only", "Only the bibliographic record was found; facts come from citing works."),
         ),
@@ -545,6 +565,7 @@ VOCABULARIES: dict[str, Vocabulary] = {
             T(DoseUnit.MG_PER_KG, "mg/kg", "milligram per kilogram body weight", "mg/kg"),
             T(DoseUnit.MG_PER_M2, "mg/m²", "milligram per square metre body surface", "mg/m2"),
             T(DoseUnit.IU, "IU", "international unit", "[iU]"),
+            T(DoseUnit.G_PER_KG, "g/kg", "gram per kilogram body weight (e.g. immunoglobulin)", "g/kg"),
         ),
         _v(
             TimeUnit, "time_unit", "Time unit", "Unit of an interval (UCUM).", f"{E2B}, G.k.4.r.3; openFDA drugintervaldosagedefinition",
@@ -612,6 +633,14 @@ VOCABULARIES: dict[str, Vocabulary] = {
             T(InvestigationCode.HHV7, "HHV-7", "Reactivation by PCR or serology.", category="viral_reactivation"),
             T(InvestigationCode.EBV, "EBV", "Reactivation by PCR or serology.", category="viral_reactivation"),
             T(InvestigationCode.CMV, "CMV", "Reactivation by PCR or serology.", category="viral_reactivation"),
+            T(InvestigationCode.HSV, "Herpes simplex virus", "HSV serology or PCR (not a RegiSCAR item-8 test).", category="other_serology"),
+            T(InvestigationCode.VZV, "Varicella-zoster virus", "VZV serology or PCR (not a RegiSCAR item-8 test).", category="other_serology"),
+            T(InvestigationCode.LTT, "Lymphocyte transformation test",
+              "Lymphocyte transformation or stimulation test (LTT, DLST) with a drug; the drug in detail.", category="drug_test"),
+            T(InvestigationCode.PATCH_TEST, "Patch test", "Drug patch test; the drug (and concentration) in detail.", category="drug_test"),
+            T(InvestigationCode.SKIN_PRICK_TEST, "Skin prick test", "Drug skin prick test; the drug in detail.", category="drug_test"),
+            T(InvestigationCode.INTRADERMAL_TEST, "Intradermal test",
+              "Drug intradermal skin test, read early or late; the drug (and concentration) in detail.", category="drug_test"),
         ),
         _v(
             TestResult, "test_result", "Test result", "Qualitative result of an investigation.", f"{E2B}, F.r.3.1",
@@ -637,6 +666,16 @@ VOCABULARIES: dict[str, Vocabulary] = {
             T(Analyte.CREATININE, "Creatinine", "Serum creatinine.", category="kidney"),
             T(Analyte.CRP, "CRP", "C-reactive protein.", category="inflammation"),
             T(Analyte.LDH, "LDH", "Lactate dehydrogenase.", category="other"),
+            T(Analyte.CK, "CK", "Creatine kinase (CPK), usually in U/L.", category="muscle"),
+            T(Analyte.UREA, "Urea / BUN",
+              "Urea or blood urea nitrogen (BUN). In mmol/L the two are the same number; in mg/dL the value is BUN "
+              "(urea nitrogen), so a urea given in mg/dL is stored divided by 2.14 (derivation unit_converted).",
+              category="kidney"),
+            T(Analyte.NEUTROPHILS_ABS, "Neutrophils (absolute)", "Absolute neutrophil count in blood.", category="haematology"),
+            T(Analyte.HAEMOGLOBIN, "Haemoglobin", "Haemoglobin concentration in blood, usually in g/dL or g/L.", category="haematology"),
+            T(Analyte.TARC, "TARC (CCL17)", "Serum thymus and activation-regulated chemokine (CCL17), usually in pg/mL.",
+              category="inflammation"),
+            T(Analyte.LACTATE, "Lactate", "Blood lactate, usually in mmol/L.", category="other"),
         ),
         _v(
             LabUnit, "lab_unit", "Laboratory unit", "Unit of a lab value (ASCII UCUM; µ stored as u).", f"{E2B}, F.r.3.3 (UCUM)",
@@ -647,6 +686,10 @@ VOCABULARIES: dict[str, Vocabulary] = {
             T(LabUnit.MG_PER_DL, "mg/dL", "milligram per decilitre"),
             T(LabUnit.UMOL_PER_L, "µmol/L", "micromole per litre"),
             T(LabUnit.MG_PER_L, "mg/L", "milligram per litre"),
+            T(LabUnit.MMOL_PER_L, "mmol/L", "millimole per litre"),
+            T(LabUnit.G_PER_DL, "g/dL", "gram per decilitre"),
+            T(LabUnit.G_PER_L, "g/L", "gram per litre"),
+            T(LabUnit.PG_PER_ML, "pg/mL", "picogram per millilitre"),
         ),
         _v(
             Comparator, "comparator", "Comparator", "Qualifier of a numeric result.", f"{E2B}, F.r.3.2",

@@ -98,7 +98,7 @@ def _add_derived_columns(conn: sqlite3.Connection) -> None:
     """publications gains a short citation and links (computed here, once, for every reader)."""
     for col in DERIVED_COLUMNS["publications"]:
         conn.execute(f"ALTER TABLE publications ADD COLUMN {col.name} TEXT")
-    columns = ["id", "key", "authors", "year", "journal", "doi", "pmid"]
+    columns = ["id", "key", "authors", "title", "year", "journal", "doi", "pmid"]
     cursor = conn.execute(f"SELECT {', '.join(columns)} FROM publications ORDER BY id")
     while batch := cursor.fetchmany(BAKE_BATCH):
         pubs = [dict(zip(columns, values)) for values in batch]

@@ -24,7 +24,7 @@ from registry.outputs.publish.charts import histogram, horizontal_bars, line_cha
 from registry.outputs.publish.reading import NOT_REPORTED, SOURCE_NOT_READ
 from registry.outputs.publish.site import DATABASE, DOWNLOAD_MOUNT, PACKAGE_INDEX, PACKAGE_NAME
 from registry.outputs.publish.stats import REGISTRY_STATS
-from registry.schema.vocabulary import Analyte, Assessor, CaseLinkRole, EvidenceStatus, SourceAccess, TimeUnit
+from registry.schema.vocabulary import VOCABULARIES, Analyte, Assessor, CaseLinkRole, EvidenceStatus, SourceAccess, TimeUnit
 
 #: case_summary columns whose definitions the about page lists.
 DEFINED_COLUMNS = (
@@ -138,9 +138,11 @@ async def case_page(db: Any, case_key: str) -> dict[str, Any] | None:
         p["unknown"] = [f"{u['field']} {label('evidence_status', u['status']).lower()}"
                         + (f" ({u['locator']})" if u["locator"] else "")
                         for u in unknown if u["subject_id"] == p["id"]]
-    # The primary report read as abstract or citation only: a missing fact is "source not read", not "none reported".
+    # The primary report not read in full (part of the text, abstract or citation only): a missing fact is "source not read", not "none reported".
     not_read = any(p["role"] == CaseLinkRole.PRIMARY_REPORT and p["source_access"] != SourceAccess.FULL_TEXT
                    for p in publications)
+    read_part = next((READ_PART.get(p["source_access"], "part") for p in publications
+                      if p["role"] == CaseLinkRole.PRIMARY_REPORT and p["source_access"] != SourceAccess.FULL_TEXT), None)
     return {
         "case": case,
         "timeline": timeline,
@@ -162,6 +164,7 @@ async def case_page(db: Any, case_key: str) -> dict[str, Any] | None:
         "reading": reading,
         "source_read": reading.get("source_read"),
         "not_read": not_read,
+        "read_part": read_part,
         "missing_words": SOURCE_NOT_READ if not_read else NOT_REPORTED,
         "scores": await case_scores(db, cid, case),
         "publications": [_labelled(p, role="case_link_role") for p in publications],
@@ -378,12 +381,27 @@ async def build_and_release(db: Any) -> dict[str, Any]:
     return info
 
 
+#: What the curators could read of a report not read in full ("could read only the abstract of this report").
+READ_PART = {
+    SourceAccess.PARTIAL_TEXT: "part of the text (more than the abstract)", SourceAccess.ABSTRACT_ONLY: "the abstract",
+    SourceAccess.CITATION_ONLY: "the citation",
+}
+
+#: How the landing page words each source access after its count ("3 in full, 1 in part, ...").
+ACCESS_WORDS = {
+    SourceAccess.FULL_TEXT: "in full", SourceAccess.PARTIAL_TEXT: "in part (more than the abstract, not the whole text)",
+    SourceAccess.ABSTRACT_ONLY: "abstract only", SourceAccess.CITATION_ONLY: "citation only",
+}
+
+
 async def home(db: Any) -> dict[str, Any]:
     """The landing page: counts and release from the baked tables (nothing counted over the case tables here)."""
     counts = {r["name"]: r["n"] for r in await _rows(db, "select name, n from registry_counts")}
     release = await build_and_release(db)
     queries = [{"name": q.name, "title": q.title, "question": q.question} for q in canned_queries()]
-    return {"counts": counts, "release": release, "queries": queries, "package_url": PACKAGE_URL,
+    access = [{"n": counts.get(f"sources_{t.code}") or 0, "words": ACCESS_WORDS.get(t.code, t.label.lower())}
+              for t in VOCABULARIES["source_access"].terms]
+    return {"counts": counts, "access": access, "release": release, "queries": queries, "package_url": PACKAGE_URL,
             "package_zip_url": PACKAGE_ZIP_URL}
 
 
@@ -399,6 +417,7 @@ async def overview(db: Any) -> dict[str, Any]:
         "statistics": await statistics(db),
         "cutoffs": cutoffs(),
         "missing_codes": missing_code_definitions(),
+        "source_access": [(t.label, t.definition) for t in VOCABULARIES["source_access"].terms],
         "identity": identity_paragraphs(),
         "release": await build_and_release(db),
         "package_url": PACKAGE_URL,

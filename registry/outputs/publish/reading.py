@@ -9,7 +9,7 @@ registry.cases.evidence_wording (the one home of that wording) in a stream of ro
 Missing values in case_list are never blank: a NULL becomes *not reported* (the source was
 read and does not say, or evidence records "not reported") or *source not read* (evidence
 records that the part of the source holding it was not available, or the case's primary
-report was read as abstract or citation only). Which evidence explains which column is
+report was not read in full: part of the text, abstract or citation only). Which evidence explains which column is
 registry.cases.missing.SUMMARY_MISSING_SOURCES, as in the export.
 """
 
@@ -42,7 +42,7 @@ CASE_LIST = BakedTable(
     description=(
         "The cases for reading: one row per case, a dozen columns, labels instead of codes, and every missing "
         f"value in words: '{NOT_REPORTED}' (the source was read and does not say) or '{SOURCE_NOT_READ}' (the part "
-        "of the source that would say was not available, or the case's report was read as abstract or citation only). "
+        "of the source that would say was not available, or the case's report was not read in full). "
         "Baked from case_summary, which keeps every column (for SQL and download)."
     ),
     pk="case_key",

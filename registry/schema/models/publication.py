@@ -20,7 +20,7 @@ class Publication(Base):
 
     id: Mapped[intpk]
     key: Mapped[str] = mapped_column(String(60), unique=True, comment="Stable public key, e.g. park2021; names the seed file.")
-    authors: Mapped[str] = mapped_column(Text, comment="Authors as listed (Vancouver style, 'Surname AB, Surname CD').")
+    authors: Mapped[str | None] = mapped_column(Text, comment="Authors as listed (Vancouver style, 'Surname AB, Surname CD'). NULL when they could not be read (see evidence for why).")
     title: Mapped[str] = mapped_column(Text, comment="Title as published (original language).")
     title_english: Mapped[str | None] = mapped_column(Text, comment="English title where the original is in another language.")
     journal: Mapped[str | None] = mapped_column(Text, index=True, comment="Journal (abbreviated NLM title). NULL when it could not be read (see evidence for why).")
