@@ -312,6 +312,40 @@ def test_an_equivalent_wording_or_locator_leaves_no_discrepancy(tmp_path, sqlite
     assert not out.exists()
 
 
+def test_adjudicate_a_field_one_side_left_out_and_a_locator_after_a_value(tmp_path, sqlite_url):
+    """Two cases adjudicate once refused with a traceback or got wrong: keeping B's value of a field A left out
+    (no value, no status: not a key fact) keeps no evidence row for A's nothing; and a value and a locator of one
+    field both kept from B leave B's entry once, curated, with A's as the only overruled one."""
+    a_raw, b_raw = _extraction("Ana"), _extraction("Ben")
+    b_raw["publication"]["pages"] = "10-12"
+    b_raw["publication"]["src"] = [{"at": "journal page header", "field": "pages", "as": "pp. 10-12"}]
+    b_raw["cases"][0]["age_value"] = 45
+    b_raw["cases"][0]["src"][0].update({"as": "45-year-old", "at": "p.3"})
+    a, b = _write(tmp_path / "a.yaml", a_raw), _write(tmp_path / "b.yaml", b_raw)
+    c = f"cases[{CASE}]"
+    decisions = {"adjudicator": "Cleo", "decisions": [
+        {"record": "publication", "field": "pages", "keep": "b", "reason": "The header prints them."},
+        {"record": c, "field": "age_value", "aspect": "value", "keep": "b", "reason": "p.3 is the case text."},
+        {"record": c, "field": "age_value", "aspect": "locator", "keep": "b", "reason": "p.3 is the case text."},
+    ]}
+    out = tmp_path / "curated.yaml"
+    result = run_cli(sqlite_url, "adjudicate", str(a), str(b), "--decisions",
+                     str(_write(tmp_path / "d.yaml", decisions)), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    doc = yaml.safe_load(out.read_text())
+    assert doc["publication"]["pages"] == "10-12"
+    assert [s.get("curated", True) for s in doc["publication"]["src"] if s.get("field") == "pages"] == [True]
+    age = [(s["at"], s.get("as"), s.get("curated", True)) for s in doc["cases"][0]["src"] if s["field"] == "age_value"]
+    assert age == [("p.3", "45-year-old", True), ("p.2", "40", False)]
+
+    decisions["decisions"][2]["keep"] = "a"
+    out.unlink()
+    result = run_cli(sqlite_url, "adjudicate", str(a), str(b), "--decisions",
+                     str(_write(tmp_path / "d.yaml", decisions)), "--out", str(out))
+    assert result.exit_code == 2 and "a locator goes with its value" in result.output and not out.exists()
+
+
 @pytest.fixture
 def curated(tmp_path, sqlite_url) -> Path:
     return _adjudicated(tmp_path, sqlite_url)

@@ -151,6 +151,8 @@ class _Adjudication:
         self.other = flatten(b)
         self.names = {A: comparison.extractor_a, B: comparison.extractor_b}
         self.adjudicator = adjudicator
+        #: (record, field) whose src entries a value decision replaced by B's (with A's kept as overruled)
+        self.took_b: set[tuple[str, str]] = set()
 
     # -- evidence of the side not kept ----------------------------------------
 
@@ -161,6 +163,8 @@ class _Adjudication:
         """Non-curated src entries carrying the losing extraction's value (or status) of a field."""
         value = getattr(rec.model, name, None)
         status = field_status(rec, name)
+        if value is None and status is None:
+            return []  # the field was left out and is no key fact: nothing to keep as evidence; the decision keeps it
         shown = render(value) if value is not None else f"({status})"
         own = [s for s in rec.model.src if s.curated and s.field == name]
         base = own or [s for s in rec.model.src if s.curated and s.field is None][:1]
@@ -196,6 +200,12 @@ class _Adjudication:
         mine, theirs = self.cur[d.record], self.other[d.record]
         has_src = "src" in type(mine.model).model_fields
         is_fact = compared_fields(mine.spec, type(mine.model)).get(d.field, (None, False))[1] and has_src
+        if d.aspect == ExtractionAspect.LOCATOR and (d.record, d.field) in self.took_b:
+            # The value decision already put B's entries, with B's locators, in place and kept A's as overruled.
+            if ch.keep == A:
+                raise DocumentErrors(f"{d.record}.{d.field}: the value is kept from {self.names[B]} but the locator "
+                                     f"from {self.names[A]}; a locator goes with its value: keep both from one side")
+            return
         if d.aspect == ExtractionAspect.LOCATOR:
             ours = [s for s in mine.model.src if s.curated and s.field == d.field]
             other = [s.model_copy(deep=True) for s in theirs.model.src if s.curated and s.field == d.field]
@@ -225,6 +235,7 @@ class _Adjudication:
         if has_src:
             theirs_src = [s.model_copy(deep=True) for s in theirs.model.src if s.field == d.field]
             mine.model.src = [s for s in mine.model.src if s.field != d.field] + theirs_src + overruled
+            self.took_b.add((d.record, d.field))
         missing = getattr(mine.model, "missing", None)
         if missing is not None:
             missing.pop(d.field, None)
@@ -260,8 +271,12 @@ def adjudicate(a: SeedDocument, b: SeedDocument, comparison: Comparison, decisio
     """The curated document (plain data, seed format) with its extraction report."""
     chosen = _match(decisions_path, comparison, decisions)
     run = _Adjudication(a, b, comparison, decisions.adjudicator)
+    # values and statuses first: a locator decision on the same field follows what they kept
     for ch in chosen:
-        if ch.difference.aspect != ExtractionAspect.RECORD:
+        if ch.difference.aspect not in (ExtractionAspect.RECORD, ExtractionAspect.LOCATOR):
+            run.field(ch)
+    for ch in chosen:
+        if ch.difference.aspect == ExtractionAspect.LOCATOR:
             run.field(ch)
     for ch in chosen:
         if ch.difference.aspect == ExtractionAspect.RECORD:
