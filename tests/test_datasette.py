@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import sqlite3
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -98,6 +99,20 @@ async def test_case_page_is_readable_with_chart_timeline_and_evidence(ds):
                  "https://doi.org/10.1159/000519471", "https://pubmed.ncbi.nlm.nih.gov/34899250/"):
         assert text in html, text
     assert "not clinical advice" in html.lower()
+
+
+async def test_timeline_groups_undated_events_after_the_dated_ones(ds, out_dir):
+    """Events the source does not date come after every dated one, under one "Day not stated" heading."""
+    with sqlite3.connect(out_dir / "registry.db") as conn:
+        case_id = conn.execute("select id from cases where case_key = ?", [fx.PARK_KEY]).fetchone()[0]
+        undated = conn.execute("select count(*) from case_timeline where case_id = ? and day is null", [case_id]).fetchone()[0]
+    assert undated, "the fixture case should have an undated event"
+    html = (await _ok(ds, f"/registry/case_summary/{fx.PARK_KEY}")).text
+    table = html.split('class="registry-table registry-timeline"', 1)[1].split("</table>", 1)[0]
+    assert table.count("Day not stated by the source") == 1
+    after = table.split("Day not stated by the source", 1)[1]
+    assert after.count("<tr class=\"kind-") == undated
+    assert not re.search(r'<td class="num">\d', after)  # nothing dated after the heading
 
 
 async def test_sparse_case_page_escapes_the_title_and_shows_unknowns(ds):
