@@ -565,6 +565,34 @@ def test_output_folder_is_never_clobbered(seeded, tmp_path):
 # -- round trip -------------------------------------------------------------------
 
 
+def test_a_core_finding_listed_or_left_to_the_loader_gives_the_same_database(tmp_path):
+    """A core finding with the case's `unstated` status and nothing else is one fact whether the file lists it
+    (anywhere among its findings, as adjudicated files do) or leaves it out for the loader to add (as the YAML
+    export does): the same rows with the same ids, evidence included, so the round trip below is exact."""
+    import yaml
+
+    from registry.cases.completeness import CORE_FINDINGS
+    from registry.schema import migrate
+
+    data = read_yaml(FIXTURE)
+    for case in data["cases"]:
+        named = list(case.get("findings") or [])
+        listed = [{"finding": str(code), "status": case["unstated"]} for code in CORE_FINDINGS
+                  if code not in {f["finding"] for f in named}]
+        case["findings"] = [*reversed(listed[::2]), *reversed(named), *listed[1::2]]
+    assert any(len(c["findings"]) > len(CORE_FINDINGS) // 2 for c in data["cases"])
+    variant = tmp_path / FIXTURE.name
+    variant.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    dumps = []
+    for name, path in (("as_is", FIXTURE), ("listed", variant)):
+        engine = make_engine(f"sqlite:///{tmp_path / name}.db")
+        migrate.upgrade(engine)
+        load(engine, [Document(str(path), parse_document(str(path), read_yaml(path)))])
+        dumps.append(dump(engine))
+        engine.dispose()
+    assert dumps[0] == dumps[1]
+
+
 @pytest.mark.read_only
 def test_round_trip_yaml_export_import_export_is_identical(seeded, tmp_path):
     """The seed-format YAML is the lossless export: import it into an empty database, export again, same files.
