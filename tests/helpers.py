@@ -31,6 +31,28 @@ def run_cli(url: str, *args: str) -> Result:
     return CliRunner().invoke(cli, ["--database", url, *args], catch_exceptions=False)
 
 
+#: `edited_yaml`'s `new` meaning "take the key out".
+REMOVE = object()
+
+
+def edited_yaml(text: str, where: tuple, old: object, new: object) -> str:
+    """A seed document's YAML with one value changed structurally (loaded, changed, dumped again), so a
+    test's edit does not depend on the file's layout. The value at `where` (keys and list indexes from
+    the top) must be `old`; `new` replaces it, or REMOVE takes the key out."""
+    import yaml
+
+    doc = yaml.safe_load(text)
+    parent = doc
+    for step in where[:-1]:
+        parent = parent[step]
+    assert parent[where[-1]] == old, (where, parent[where[-1]], old)
+    if new is REMOVE:
+        del parent[where[-1]]
+    else:
+        parent[where[-1]] = new
+    return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
+
+
 def dump(engine: Engine, *, with_change_times: bool = False) -> dict[str, list[tuple]]:
     """Every row of every registry table, in primary-key order.
 

@@ -16,7 +16,7 @@ from registry.ingest.curation import current_version, edit_case
 from registry.ingest.seed import load_documents
 from registry.ingest.synth import synth_documents
 from registry.schema import migrate
-from tests.helpers import SEED_DIR, dump, run_cli, seed_counts
+from tests.helpers import SEED_DIR, dump, edited_yaml, record_ids, run_cli, seed_counts
 
 CASE = "park2021-1"
 SUMMARY = (SEED_DIR / "park2021.yaml").read_text(encoding="utf-8")
@@ -47,19 +47,29 @@ def test_history_after_seed_edit_import(engine, tmp_path):
     # The seed logs each new case, publication and drug once; their own records are part of them. Its trail:
     # each search file once (its records are part of it), each candidate once and its link (two fields), each
     # screening decision once.
+    # A work found by more than one search (the wave's leads list the seeded publications again) is one
+    # candidate: logged once, and again only for a field a later record fills in that the first left empty.
     seed = seed_counts()
+    works = set(_trail_record_ids())
     with engine.connect() as conn:
         counts = dict(conn.execute(text("SELECT table_name, count(*) FROM audit_log GROUP BY table_name")).all())
         drugs = conn.execute(text("SELECT count(*) FROM drugs")).scalar()
+    candidates = _entries(engine, "WHERE l.table_name = 'candidates'")
+    inserted = [e for e in candidates if e[4] == "insert"]
+    linked = [e for e in candidates if e[4] == "update" and e[5] in ("publication_id", "publication_match")]
+    filled = [e for e in candidates if e not in inserted and e not in linked]
+    assert len(inserted) == len(works) and len(linked) == 2 * seed.linked
+    assert len(filled) <= seed.records - len(works)
+    assert all(e[4] == "update" and json.loads(e[6]) is None and json.loads(e[7]) is not None for e in filled), filled
     assert counts == {"cases": seed.cases, "publications": seed.publications, "drugs": drugs,
-                      "searches": seed.search_files, "candidates": seed.records + 2 * seed.linked,
+                      "searches": seed.search_files, "candidates": len(candidates),
                       "screening_decisions": seed.decisions}
 
     v = current_version(engine, CASE)
     edit_case(engine, CASE, v, curator=Curator("ben", CuratorSource.OPTION), summary="Edited summary.", sex="male")
 
     edited = tmp_path / "park2021.yaml"
-    edited.write_text(SUMMARY.replace("    onset_day: 15\n", "    onset_day: 14\n"), encoding="utf-8")
+    edited.write_text(edited_yaml(SUMMARY, ("cases", 0, "onset_day"), 15, 14), encoding="utf-8")
     imported = run_cli(url, "import", "--curator", "cara", str(edited))
     assert imported.exit_code == 0, imported.output
 
@@ -79,6 +89,15 @@ def test_history_after_seed_edit_import(engine, tmp_path):
     unknown = run_cli(url, "history", "nope-1")
     assert unknown.exit_code == 2 and unknown.output.strip() == \
         "dress-registry: error: no history for case 'nope-1' (no such case, or no logged change)"
+
+
+def _trail_record_ids() -> list[str]:
+    """The record identifiers of every search file of the seed's trail, in order (one per record)."""
+    import yaml
+
+    searches = SEED_DIR.parent / "searches"
+    manifest = yaml.safe_load((searches / "searches.yaml").read_text(encoding="utf-8"))["searches"]
+    return [i for s in manifest for i in record_ids(searches / s["file"])]
 
 
 def _summary() -> str:
@@ -162,7 +181,7 @@ def test_a_failed_import_logs_nothing(engine, tmp_path):
     assert run_cli(url, "seed", "--dir", str(SEED_DIR)).exit_code == 0
     before = _entries(engine)
     bad = tmp_path / "park2021.yaml"
-    bad.write_text(SUMMARY.replace("    sex: female\n", "    sex: woman\n"), encoding="utf-8")
+    bad.write_text(edited_yaml(SUMMARY, ("cases", 0, "sex"), "female", "woman"), encoding="utf-8")
     assert run_cli(url, "import", str(bad)).exit_code == 2
     assert _entries(engine) == before
 

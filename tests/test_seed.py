@@ -9,7 +9,7 @@ from sqlalchemy import select, text
 
 from registry.core.db import make_engine
 from registry.schema.models import Case
-from tests.helpers import BACKENDS, PARK_TEXT, SEED_DIR, dump, run_cli
+from tests.helpers import BACKENDS, PARK_TEXT, REMOVE, SEED_DIR, dump, edited_yaml, run_cli
 
 CITED_KEYS = ["lenouail2006", "goldman2008", "kumar2014", "saidi2017", "vatel2017", "benami2018", "zgolli2019"]
 
@@ -168,18 +168,17 @@ def _change_times(engine) -> dict[str, object]:
         return dict(conn.execute(select(Case.case_key, Case.facts_changed_at)).all())
 
 
-@pytest.mark.parametrize("old, new", [
-    ("    age_value: 62\n", "    age_value: 63\n"),  # a field of the case row
-    ("          - dose_value: 400\n", "          - dose_value: 300\n"),  # a dose row of an exposure (two levels down)
+@pytest.mark.parametrize("where, old, new", [
+    (("cases", 0, "age_value"), 62, 63),  # a field of the case row
+    (("cases", 0, "exposures", 0, "doses", 0, "dose_value"), 400, 300),  # a dose row of an exposure (two levels down)
 ])
-def test_a_change_marks_only_the_changed_case(seeded, tmp_path, old, new):
+def test_a_change_marks_only_the_changed_case(seeded, tmp_path, where, old, new):
     """The seed loader sets cases.facts_changed_at of exactly the cases whose record it changed."""
     url = seeded.url.render_as_string(hide_password=False)
     work = tmp_path / "seed"
     shutil.copytree(SEED_DIR, work)
     park = work / "park2021.yaml"
-    assert old in park.read_text()
-    park.write_text(park.read_text().replace(old, new, 1))
+    park.write_text(edited_yaml(park.read_text(encoding="utf-8"), where, old, new), encoding="utf-8")
     before = _change_times(seeded)
     assert run_cli(url, "seed", "--dir", str(work)).exit_code == 0
     after = _change_times(seeded)
@@ -192,7 +191,7 @@ def test_edited_value_updates_in_place(seeded, tmp_path):
     work = tmp_path / "seed"
     shutil.copytree(SEED_DIR, work)
     park = work / "park2021.yaml"
-    park.write_text(park.read_text().replace("    age_value: 62\n", "    age_value: 63\n"))
+    park.write_text(edited_yaml(park.read_text(encoding="utf-8"), ("cases", 0, "age_value"), 62, 63), encoding="utf-8")
     with seeded.connect() as conn:
         before = conn.execute(select(Case.id, Case.row_version).where(Case.case_key == "park2021-1")).one()
     result = run_cli(url, "seed", "--dir", str(work))
@@ -204,20 +203,20 @@ def test_edited_value_updates_in_place(seeded, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "old, new, message",
+    "where, old, new, message",
     [
-        ("    sex: female\n", "    sex: woman\n", "cases[0].sex: unknown sex code 'woman'"),
-        ("        start_day: 1\n", "        start_day: -40000\n", "cases[0].exposures[0].start_day"),
-        ("  journal: Case Rep Oncol\n", "", "publication: journal: give it, or say why it is unknown under missing.journal"),
+        (("cases", 0, "sex"), "female", "woman", "cases[0].sex: unknown sex code 'woman'"),
+        (("cases", 0, "exposures", 0, "start_day"), 1, -40000, "cases[0].exposures[0].start_day"),
+        (("publication", "journal"), "Case Rep Oncol", REMOVE,
+         "publication: journal: give it, or say why it is unknown under missing.journal"),
     ],
 )
-def test_broken_file_leaves_database_unchanged(seeded, tmp_path, old, new, message):
+def test_broken_file_leaves_database_unchanged(seeded, tmp_path, where, old, new, message):
     url = seeded.url.render_as_string(hide_password=False)
     work = tmp_path / "seed"
     shutil.copytree(SEED_DIR, work)
     park = work / "park2021.yaml"
-    assert old in park.read_text()
-    park.write_text(park.read_text().replace(old, new, 1))
+    park.write_text(edited_yaml(park.read_text(encoding="utf-8"), where, old, new), encoding="utf-8")
     before = dump(seeded)
     result = run_cli(url, "seed", "--dir", str(work))
     assert result.exit_code == 2

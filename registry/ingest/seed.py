@@ -49,7 +49,7 @@ from registry.core.sync import (
 from registry.ingest.extraction import load_extraction_reports
 from registry.schema.fields import fact_names
 from registry.schema.models.tables import BY_NAME as T
-from registry.schema.vocabulary import ArticleType, Assessor, CaseLinkRole, EvidenceStatus, FindingStatus
+from registry.schema.vocabulary import VOCABULARIES, ArticleType, Assessor, CaseLinkRole, EvidenceStatus, FindingStatus
 
 # --------------------------------------------------------------------------
 # Loading
@@ -90,6 +90,10 @@ _DOSE_FIELDS = fact_names(T["dose_regimens"])
 _CHALLENGE_FIELDS = fact_names(T["challenge_events"])
 _STEP_FIELDS = fact_names(T["challenge_steps"])
 _FINDING_FIELDS = fact_names(T["findings"])
+#: Findings are keyed by their code, not by a place in the file: rows (and so their evidence ids) are
+#: written in the vocabulary's order, the order every export shows them in, so a file listing a core
+#: finding explicitly and one leaving it to the loader give the same database.
+_FINDING_ORDER = {t.code: i for i, t in enumerate(VOCABULARIES["finding"].terms)}
 _INVESTIGATION_FIELDS = fact_names(T["investigations"])
 _LAB_FIELDS = fact_names(T["lab_results"])
 _TREATMENT_FIELDS = fact_names(T["treatments"])
@@ -300,7 +304,8 @@ class _Loader:
             exposures += b.exposures
             named = {f.finding for f in c.findings}
             b.findings = [(f, {"case_id": cid, **{n: getattr(f, n) for n in _FINDING_FIELDS}})
-                          for f in [*c.findings, *(_Absent(f, c.unstated) for f in CORE_FINDINGS if f not in named)]]
+                          for f in sorted([*c.findings, *(_Absent(f, c.unstated) for f in CORE_FINDINGS if f not in named)],
+                                          key=lambda f: _FINDING_ORDER[f.finding])]
             findings += [r for _, r in b.findings]
             b.investigations = [{"case_id": cid, "seq": seq, **{f: getattr(inv, f) for f in _INVESTIGATION_FIELDS}}
                                 for seq, inv in enumerate(c.investigations, start=1)]
