@@ -37,13 +37,14 @@ def _seed(engine, directory: Path = SEED_DIR, *extra: str):
 def _records(path: Path) -> list[tuple[str, str | None]]:
     """(identifier, DOI in lower case or None) per record of a search export, by hand."""
     body = path.read_text(encoding="utf-8-sig")
-    chunks = re.split(r"^ER  -.*$", body, flags=re.M) if path.suffix == ".ris" else re.split(r"^(?=@\w+\{)", body, flags=re.M)
+    ends = r"^ER  -.*$" if path.suffix == ".ris" else r"^(?=@\w+\{)" if path.suffix == ".bib" else r"^(?=PMID- )"
+    chunks = re.split(ends, body, flags=re.MULTILINE)
     out = []
     for chunk in chunks:
         ids = _record_ids_in(path.suffix, chunk)
         if not ids:
             continue
-        dois = re.findall(r"^(?:DO  - |\s*doi\s*=\s*\{)([^}\s]+)", chunk, re.M)
+        dois = re.findall(r"^(?:DO  - |\s*doi\s*=\s*\{)([^}\s]+)", chunk, re.MULTILINE)
         out.append((ids[0], dois[0].lower() if dois else None))
     assert [i for i, _ in out] == record_ids(path), path  # the split found every record, once
     return out
@@ -51,10 +52,10 @@ def _records(path: Path) -> list[tuple[str, str | None]]:
 
 def _record_ids_in(suffix: str, chunk: str) -> list[str]:
     if suffix == ".ris":
-        return re.findall(r"^ID  - (.+?)\s*$", chunk, re.M)
+        return re.findall(r"^ID  - (.+?)\s*$", chunk, re.MULTILINE)
     if suffix == ".bib":
-        return re.findall(r"^@\w+\{([^,\s]+),", chunk, re.M)
-    return re.findall(r"^PMID- (\d+)", chunk, re.M)
+        return re.findall(r"^@\w+\{([^,\s]+),", chunk, re.MULTILINE)
+    return re.findall(r"^PMID- (\d+)", chunk, re.MULTILINE)
 
 
 def _expected() -> dict:
