@@ -230,7 +230,8 @@ def test_latency_by_drug_gives_n_median_and_range_per_drug(published):
     conn = sqlite3.connect(next(published.glob("*.db")))
     try:
         got = conn.execute(query.sql).fetchall()
-        summary = conn.execute("SELECT main_suspect_drug, latency_days FROM case_summary").fetchall()
+        case_rows = conn.execute("SELECT case_key, main_suspect_drug, latency_days FROM case_summary").fetchall()
+        summary = [(d, v) for _, d, v in case_rows]
     finally:
         conn.close()
     expected = []
@@ -241,7 +242,11 @@ def test_latency_by_drug_gives_n_median_and_range_per_drug(published):
                          min(days, default=None), max(days, default=None)))
     expected.sort(key=lambda r: (-r[1], r[0] is None, r[0] or ""))
     assert got == expected
-    assert len(got) >= 2 and ("allopurinol", 1, 1, 0, 15.0, 15, 15) in got
+    # the fixture's case (allopurinol, onset on day 15) is among the allopurinol cases counted
+    assert (CASE, "allopurinol", 15) in [(k, d, v) for k, d, v in case_rows]
+    (allopurinol,) = [r for r in got if r[0] == "allopurinol"]
+    assert len(got) >= 2 and allopurinol[1] == sum(1 for d, _ in summary if d == "allopurinol") >= 1
+    assert allopurinol[5] <= 15 <= allopurinol[6]
 
 
 async def test_case_page_shows_typing_procedures_and_the_unknown_year(published):
@@ -259,7 +264,8 @@ async def test_case_page_shows_typing_procedures_and_the_unknown_year(published)
     assert item["id"] == "testpgx2020" and "issued" not in item and "container-title" not in item
     methods = await ds.client.get("/methods")
     assert methods.status_code == 200 and "Drugs and genetic typing" in methods.text and "ATC codes are empty" in methods.text
-    evidence = await ds.client.get(f"/registry/evidence_facts.json?_shape=array&fact__startswith=Genetic")
+    (case,) = (await ds.client.get(f"/registry/case_summary.json?_shape=array&case_key={CASE}")).json()
+    evidence = await ds.client.get(f"/registry/evidence_facts.json?_shape=array&fact__startswith=Genetic&case_id={case['case_id']}")
     assert evidence.status_code == 200
     assert {r["fact"] for r in evidence.json()} == {"Genetic typing HLA-B*58:01 (carrier)", "Genetic typing HLA-A*31:01 (non-carrier)"}
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+import yaml
 from datasette.app import Datasette
 from sqlite_utils import Database
 
@@ -16,8 +17,9 @@ from registry.outputs.publish.canned import canned_queries
 from registry.outputs.publish.serve import datasette_kwargs
 from tests.helpers import SEED_DIR, run_cli
 
-SEEDED_KEYS = {"park2021-1", "lenouail2006-1", "goldman2008-1", "kumar2014-1", "saidi2017-1",
-               "vatel2017-1", "benami2018-1", "zgolli2019-1"}
+#: Every case key of the seed files, read from the files themselves.
+SEEDED_KEYS = {case["key"] for f in sorted(SEED_DIR.glob("*.yaml"))
+               for case in yaml.safe_load(f.read_text(encoding="utf-8")).get("cases") or []}
 
 
 @pytest.fixture(scope="module")

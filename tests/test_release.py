@@ -15,12 +15,12 @@ from datasette.app import Datasette
 
 from registry.outputs.publish.serve import datasette_kwargs, serve_argv
 from registry.outputs.release.freeze import release_dir, releases, version_key
-from tests.helpers import SEED_DIR, run_cli
+from tests.helpers import SEED_DIR, run_cli, seed_counts
 
 NOTES_1_1_0 = """\
 # DRESS case registry 1.1.0
 
-Released {date}; 7 cases from 7 publications; changes since release 1.0.0.
+Released {date}; {cases} cases from {pubs} publications; changes since release 1.0.0.
 
 ## Cases: 1 added, 1 changed, 1 withdrawn
 
@@ -54,22 +54,37 @@ Released {date}; 7 cases from 7 publications; changes since release 1.0.0.
 - Included: Reports included (n = 0)
   - In the registry (n = 0), with 0 case(s)
 - Included: Registry total:
-  - 7 publication(s), 7 case(s)
+  - {pubs} publication(s), {cases} case(s)
 - Included: Already in the registry before screening:
-  - 7 publication(s), 7 case(s)
+  - {pubs} publication(s), {cases} case(s)
 """
 
 
-def _seed_dir(folder: Path, leave_out: str, edit=lambda text: text) -> Path:
-    """The shipped seed without one publication (and park2021's citation of it), park2021 edited."""
+def _counts_without(leave_out: str) -> tuple[int, int]:
+    """(publications, cases) of the shipped seed without one publication, counted from the files."""
+    counts = seed_counts()
+    gone = yaml.safe_load((SEED_DIR / f"{leave_out}.yaml").read_text(encoding="utf-8")).get("cases") or []
+    return counts.publications - 1, counts.cases - len(gone)
+
+
+def _seed_dir(folder: Path, leave_out: str, edit=lambda doc: None) -> Path:
+    """The shipped seed without one publication (and every citation of it), park2021 edited (in place, on the
+    loaded YAML)."""
     folder.mkdir()
     for f in SEED_DIR.glob("*.yaml"):
         if f.stem == leave_out:
             continue
-        text = f.read_text(encoding="utf-8")
+        doc = yaml.safe_load(f.read_text(encoding="utf-8"))
+        cites = doc.get("cites") or []
+        kept = [c for c in cites if c.get("pub") != leave_out]
         if f.stem == "park2021":
-            text = edit("".join(ln for ln in text.splitlines(True) if f"{{pub: {leave_out}, reference_number" not in ln))
-        (folder / f.name).write_text(text, encoding="utf-8")
+            edit(doc)
+        elif kept == cites:
+            (folder / f.name).write_text(f.read_text(encoding="utf-8"), encoding="utf-8")
+            continue
+        if cites:
+            doc["cites"] = kept
+        (folder / f.name).write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return folder
 
 
@@ -86,12 +101,15 @@ def _release(tmp: Path, *args: str):
                    "--releases-dir", str(tmp / "releases"))
 
 
-def _edit_park(text: str) -> str:
-    text = text.replace("    onset_day: 15\n", "    onset_day: 14\n")
-    old = "{analyte: ggt, value: 22, unit: U/L"
-    assert old in text
-    text = text.replace(old, "{analyte: ggt, value: 23, unit: U/L")
-    return text.replace('as: "22 U/L"', 'as: "23 U/L"')
+def _edit_park(doc: dict) -> None:
+    """park2021-1 starts on day 14 (not 15), and its last GGT reads 23 U/L (not 22)."""
+    case = next(c for c in doc["cases"] if c["key"] == "park2021-1")
+    assert case["onset_day"] == 15
+    case["onset_day"] = 14
+    [lab] = [lab for lab in case["labs"] if lab["analyte"] == "ggt" and lab["value"] == 22]
+    lab["value"] = 23
+    [src] = [src for src in lab["src"] if src["as"] == "22 U/L"]
+    src["as"] = "23 U/L"
 
 
 @pytest.fixture(scope="module")
@@ -112,10 +130,12 @@ def two_releases(tmp_path_factory) -> Path:
 def test_release_notes_between_two_releases(two_releases):
     folder = two_releases / "releases" / "1.1.0"
     notes = (folder / "RELEASE-NOTES.md").read_text(encoding="utf-8")
-    assert notes == NOTES_1_1_0.format(date=_release_row(folder)["released"])
+    pubs, cases = _counts_without("benami2018")
+    assert notes == NOTES_1_1_0.format(date=_release_row(folder)["released"], pubs=pubs, cases=cases)
     assert (two_releases / "notes.md").read_text(encoding="utf-8") == notes
     first = (two_releases / "releases" / "1.0.0" / "RELEASE-NOTES.md").read_text(encoding="utf-8")
-    assert "## Cases: 7 added, 0 changed, 0 withdrawn" in first and "- added: benami2018-1" in first
+    first_cases = _counts_without("zgolli2019")[1]
+    assert f"## Cases: {first_cases} added, 0 changed, 0 withdrawn" in first and "- added: benami2018-1" in first
 
 
 def _release_row(folder: Path) -> dict:
@@ -136,7 +156,8 @@ def test_release_files_checksums_and_citation(two_releases):
     for name, digest in sums.items():
         assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest, name
     row = _release_row(folder)
-    assert (row["version"], row["previous_version"], row["cases"], row["publications"]) == ("1.1.0", "1.0.0", 7, 7)
+    pubs, cases = _counts_without("benami2018")
+    assert (row["version"], row["previous_version"], row["cases"], row["publications"]) == ("1.1.0", "1.0.0", cases, pubs)
     assert row["notes"] == (folder / "RELEASE-NOTES.md").read_text(encoding="utf-8")
     cff = yaml.safe_load((folder / "CITATION.cff").read_text(encoding="utf-8"))
     assert (cff["cff-version"], cff["type"], cff["version"], cff["license"]) == ("1.2.0", "dataset", "1.1.0", "CC-BY-4.0")

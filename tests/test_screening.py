@@ -12,7 +12,8 @@ Decisions, and the counts they give, worked out by hand:
                T5 include
         -> not retrieved 1, assessed 3 (T1 T3 T5), excluded 1 (Not DRESS 1), included 2 (T1 T5)
     T1 and T5 are made-up works, not in the registry: 0 included reports in it, 0 of its cases;
-    the registry holds the 8 seeded publications and their 8 cases, all there before screening.
+    the registry holds the seeded publications and their cases (counted from seed/publications), all there
+    before screening.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+import yaml
 from datasette.app import Datasette
 from sqlalchemy import text
 
@@ -32,7 +34,7 @@ from registry.core.db import make_engine
 from registry.outputs import prisma as diagram
 from registry.outputs.publish.serve import datasette_kwargs
 from registry.schema import migrate
-from tests.helpers import BACKENDS, dump, run_cli
+from tests.helpers import BACKENDS, SEED_DIR, dump, run_cli, seed_counts
 from tests.test_intake import EMBASE, PUBMED, SCOPUS, seed, take_in, take_in_all, url_of
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
@@ -127,7 +129,9 @@ EXPECTED = {
     "reports_sought": 4, "reports_not_retrieved": 1, "reports_assessed": 3,
     "reports_excluded": [{"reason": "not_dress", "label": "Not DRESS", "reports": 1}], "reports_excluded_total": 1,
     "awaiting_assessment": 0, "reports_included": 2, "included_in_registry": 0, "cases_included": 0,
-    "registry_publications": 8, "registry_cases": 8, "previous_publications": 8, "previous_cases": 8,
+    # the seeded registry, all of it there before screening (counted from the seed files)
+    "registry_publications": seed_counts().publications, "registry_cases": seed_counts().cases,
+    "previous_publications": seed_counts().publications, "previous_cases": seed_counts().cases,
 }
 
 
@@ -170,14 +174,15 @@ def test_the_diagram_places_the_counts_in_the_prisma_boxes(registry, tmp_path):
     boxes = _boxes((tmp_path / "prisma.svg").read_text(encoding="utf-8"))
     main = [b[4] for b in boxes if b[0] == diagram.MAIN_X]
     side = [b[4] for b in boxes if b[0] == diagram.SIDE_X]
+    in_registry = f"{seed_counts().publications} publication(s), {seed_counts().cases} case(s)"
     assert main == [
         ["Records identified (n = 12):", "Embase (n = 4), searched 2026-11-21",
          "PubMed (n = 5), searched 2026-11-20", "Scopus (n = 3)"],
         ["Records screened (n = 6)"],
         ["Reports sought for retrieval (n = 4)"],
         ["Reports assessed for eligibility (n = 3)"],
-        ["Reports included (n = 2)", "In the registry (n = 0), with 0 case(s)", "Registry total:", "8 publication(s), 8 case(s)",
-         "Already in the registry before screening:", "8 publication(s), 8 case(s)"],
+        ["Reports included (n = 2)", "In the registry (n = 0), with 0 case(s)", "Registry total:", in_registry,
+         "Already in the registry before screening:", in_registry],
     ]
     assert side == [
         ["Records removed before screening:", "Duplicate records removed (n = 3)", "Already in the registry (n = 3)"],
@@ -204,9 +209,9 @@ def test_prisma_of_an_empty_registry(engine, tmp_path):
 def test_cases_included_come_from_included_reports_linked_to_publications(engine, tmp_path):
     """park2021 is found before it is in the registry, screened in, then seeded and linked: its cases count.
 
-    By hand: park2021 reports one patient (park2021-1) and summarises the seven others of the seed
-    (case_publications role review_summary), so 8 cases are reached through it; the other 7 publications
-    were in the registry without screening."""
+    park2021 reports one patient (park2021-1) and summarises seven cases reported elsewhere (case_publications
+    role review_summary): the cases reached through it, counted from the seed files; the other seeded
+    publications and their cases were in the registry without screening."""
     take_in(engine, str(EMBASE))
     park = cid(engine, "Park")
     for stage in ("title_abstract", "full_text"):
@@ -215,9 +220,21 @@ def test_cases_included_come_from_included_reports_linked_to_publications(engine
     ok(engine, "intake", "--link")
     ok(engine, "prisma", "--json", str(tmp_path / "p.json"))
     counts = json.loads((tmp_path / "p.json").read_text(encoding="utf-8"))
-    assert (counts["reports_included"], counts["included_in_registry"], counts["cases_included"]) == (1, 1, 8)
-    assert (counts["previous_publications"], counts["previous_cases"]) == (7, 0)
+    reached = _cases_reached_through("park2021")
+    assert (counts["reports_included"], counts["included_in_registry"], counts["cases_included"]) == (1, 1, len(reached))
+    files = seed_counts()
+    assert (counts["previous_publications"], counts["previous_cases"]) == (files.publications - 1, files.cases - len(reached))
     assert (counts["records_screened"], counts["awaiting_screening"], counts["awaiting_assessment"]) == (1, 3, 0)
+
+
+def _cases_reached_through(key: str) -> set[str]:
+    """The seeded cases a publication reports or links to (`links: - pub: KEY`), read from the seed files by hand."""
+    reached = set()
+    for f in sorted(SEED_DIR.glob("*.yaml")):
+        for case in yaml.safe_load(f.read_text(encoding="utf-8")).get("cases") or []:
+            if f.stem == key or any(link.get("pub") == key for link in case.get("links") or []):
+                reached.add(case["key"])
+    return reached
 
 
 # -- the rules ----------------------------------------------------------------------------------------------
