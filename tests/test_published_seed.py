@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -57,6 +58,20 @@ async def test_every_canned_query_runs_on_the_seeded_site(site):
         response = await ds.client.get(f"/registry/{query.name}.json?" + urlencode({**params, "_shape": "array"}))
         assert response.status_code == 200, (query.name, response.text[:300])
         assert isinstance(response.json(), list)
+
+
+async def test_disagreements_between_a_value_and_a_status_are_listed(site):
+    """An adjudicated difference where one curator read a value and the other could not (or read that the source
+    says nothing) is a disagreement too: every evidence row not followed is listed, a status in words."""
+    ds = Datasette(**datasette_kwargs(site))
+    rows = (await ds.client.get("/registry/discrepancies.json?_shape=array&_size=max")).json()
+    with sqlite3.connect(site / "registry.db") as conn:
+        not_followed = {i for (i,) in conn.execute("select id from evidence where not is_curated")}
+        statuses = conn.execute("select count(*) from evidence where not is_curated and status != 'stated'").fetchone()[0]
+    assert statuses and {r["other_evidence_id"] for r in rows} == not_followed
+    worded = [r for r in rows if r["other_status"] != "stated"]
+    assert len({r["other_evidence_id"] for r in worded}) == statuses
+    assert all(r["other_value"] in ("not reported", "source not read (not available to the curators)") for r in worded)
 
 
 async def test_goldman_rechallenge_disagreement_is_listed(site):

@@ -30,7 +30,7 @@ from sqlalchemy.engine import Connection
 
 import registry.schema.models  # noqa: F401  (registers every table on the MetaData)
 from registry.core.db import metadata
-from registry.schema.vocabulary import Analyte, EvidenceStatus, FindingStatus
+from registry.schema.vocabulary import Analyte, FindingStatus
 
 Row = dict[str, Any]
 
@@ -51,8 +51,7 @@ PARTIAL = {
     "lab_results": f"analyte = '{PEAK_ANALYTE}'",
     "evidence": (
         "(subject_table, subject_id, coalesce(field, '')) IN ("
-        "SELECT subject_table, subject_id, coalesce(field, '') FROM evidence "
-        f"WHERE status = '{EvidenceStatus.STATED}' AND NOT is_curated)"
+        "SELECT subject_table, subject_id, coalesce(field, '') FROM evidence WHERE NOT is_curated)"
     ),
 }
 
@@ -128,8 +127,8 @@ def read_case_batches(conn: sqlite3.Connection, size: int) -> Iterator[Snapshot]
 
 
 def read_discrepancy_snapshot(conn: sqlite3.Connection) -> Snapshot:
-    """What the discrepancies baker needs: the evidence of facts on which a source not followed states a value
-    (PARTIAL), the cases it belongs to and the publications it names."""
+    """What the discrepancies baker needs: the evidence of facts with a source not followed, whether it states a
+    value or says why it has none (PARTIAL), the cases it belongs to and the publications it names."""
     names = ("evidence", "cases", "publications")
     tables = {name: metadata.tables[name] for name in names}
     evidence = _read(conn, tables["evidence"])
