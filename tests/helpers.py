@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 
+from registry.cases.documents import Document, parse_document, read_documents, read_yaml
 from registry.cli import cli
-from registry.core.db import metadata
+from registry.core.db import metadata, writing
+from registry.ingest.seed import load_documents
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_DIR = ROOT / "seed" / "publications"
@@ -25,6 +27,19 @@ PARK_TEXT = SOURCES_DIR / "park2021-case-rep-oncol-14-1548.txt"
 #: The two backends: the parameters of the `backend_url` and `engine` fixtures, and of a module's
 #: template fixture (conftest.DatabaseTemplates.module_template).
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def load_files(engine: Engine, *paths: Path) -> None:
+    """Load seed-format files into the database as `seed` does (read together, so they may cite each other),
+    without removing what they do not name."""
+    docs = read_documents(paths) if len(paths) > 1 else [Document(str(paths[0]), parse_document(str(paths[0]), read_yaml(paths[0])))]
+    with writing(engine) as conn:
+        load_documents(conn, docs, prune=False)
+
+
+def query_rows(engine: Engine, sql: str, **params) -> list[tuple]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(text(sql), params)]
 
 
 def run_cli(url: str, *args: str) -> Result:

@@ -18,28 +18,22 @@ from sqlalchemy import text
 
 from registry.cases.citations import bibtex_record, csl_item, ris_record
 from registry.cases.compare import compare
-from registry.cases.documents import Document, parse_document, read_documents, read_yaml
+from registry.cases.documents import parse_document
 from registry.cases.lookups import short_citation
-from registry.core.db import make_engine, writing
-from registry.ingest.seed import load_documents
+from registry.core.db import make_engine
 from registry.outputs.publish.build import publish
 from registry.outputs.publish.canned import canned_queries
 from registry.outputs.publish.serve import datasette_kwargs
-from tests.helpers import BACKENDS, SEED_DIR, dump, run_cli
+from tests.helpers import BACKENDS, SEED_DIR, dump, load_files, run_cli
+from tests.helpers import query_rows as q
 
 DATA = Path(__file__).parent / "data"
 FIXTURE = DATA / "model16_fixture.yaml"
 CASE = "testpgx2020-1"
 
 
-def _load(engine, *paths: Path) -> None:
-    docs = read_documents(paths) if len(paths) > 1 else [Document(str(paths[0]), parse_document(str(paths[0]), read_yaml(paths[0])))]
-    with writing(engine) as conn:
-        load_documents(conn, docs, prune=False)
-
-
 def _seed_and_fixture(engine) -> None:
-    _load(engine, *sorted(SEED_DIR.glob("*.yaml")), FIXTURE)
+    load_files(engine, *sorted(SEED_DIR.glob("*.yaml")), FIXTURE)
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -50,11 +44,6 @@ def registry_template(request, db_templates):
 @pytest.fixture
 def registry(registry_template, clone_database):
     return clone_database(registry_template)
-
-
-def q(engine, sql: str, **params):
-    with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text(sql), params)]
 
 
 def _case_id(engine) -> int:

@@ -16,16 +16,14 @@ from pathlib import Path
 import pytest
 import yaml
 from datasette.app import Datasette
-from sqlalchemy import text
 
 from registry.cases.citations import bibtex_record, csl_item, ris_record
 from registry.cases.compare import compare
-from registry.cases.documents import Document, parse_document, read_documents, read_yaml
+from registry.cases.documents import parse_document
 from registry.cases.lookups import short_citation
 from registry.cases.scoring.facts import LabFact
 from registry.cases.template import codes_note
-from registry.core.db import make_engine, writing
-from registry.ingest.seed import load_documents
+from registry.core.db import make_engine
 from registry.outputs.export.jsonschema import case_model
 from registry.outputs.publish.build import publish
 from registry.outputs.publish.serve import datasette_kwargs
@@ -36,21 +34,16 @@ from registry.schema.vocabulary import (
     LabUnit,
     SourceAccess,
 )
-from tests.helpers import BACKENDS, SEED_DIR, dump, run_cli
+from tests.helpers import BACKENDS, SEED_DIR, dump, load_files, run_cli
+from tests.helpers import query_rows as q
 
 DATA = Path(__file__).parent / "data"
 FIXTURE = DATA / "vocab16_fixture.yaml"
 PUB, CASE = "testanon2022", "testanon2022-1"
 
 
-def _load(engine, *paths: Path) -> None:
-    docs = read_documents(paths) if len(paths) > 1 else [Document(str(paths[0]), parse_document(str(paths[0]), read_yaml(paths[0])))]
-    with writing(engine) as conn:
-        load_documents(conn, docs, prune=False)
-
-
 def _seed_and_fixture(engine) -> None:
-    _load(engine, *sorted(SEED_DIR.glob("*.yaml")), FIXTURE)
+    load_files(engine, *sorted(SEED_DIR.glob("*.yaml")), FIXTURE)
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -61,11 +54,6 @@ def registry_template(request, db_templates):
 @pytest.fixture
 def registry(registry_template, clone_database):
     return clone_database(registry_template)
-
-
-def q(engine, sql: str, **params):
-    with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text(sql), params)]
 
 
 def url_of(engine) -> str:
@@ -248,7 +236,7 @@ ER  -
 
 
 def test_intake_links_a_publication_without_authors_by_title_and_year_only(engine, tmp_path):
-    _load(engine, FIXTURE)
+    load_files(engine, FIXTURE)
     path = tmp_path / "search.ris"
     path.write_text(RIS, encoding="utf-8")
     result = run_cli(url_of(engine), "intake", str(path), "--source", "Embase")
