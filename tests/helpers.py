@@ -37,6 +37,11 @@ def load_files(engine: Engine, *paths: Path) -> None:
         load_documents(conn, docs, prune=False)
 
 
+def url_of(engine: Engine) -> str:
+    """The engine's URL as a command line takes it (with its password)."""
+    return engine.url.render_as_string(hide_password=False)
+
+
 def query_rows(engine: Engine, sql: str, **params) -> list[tuple]:
     with engine.connect() as conn:
         return [tuple(r) for r in conn.execute(text(sql), params)]

@@ -50,7 +50,7 @@ from registry.outputs.export.tables import (
 )
 from registry.outputs.publish.build import publish
 from registry.schema.models import Case
-from tests.helpers import BACKENDS, SEED_DIR, dump, run_cli
+from tests.helpers import BACKENDS, SEED_DIR, dump, run_cli, url_of
 from tests.publish_fixtures import write_synthetic_case
 
 DATA = Path(__file__).parent / "data"
@@ -148,10 +148,6 @@ def seeded_template(request, db_templates):
 def seeded(seeded_template, clone_database):
     """This test's own copy of the seeded database (PostgreSQL tests marked read_only share one that refuses writes)."""
     return clone_database(seeded_template)
-
-
-def url_of(engine) -> str:
-    return engine.url.render_as_string(hide_password=False)
 
 
 def export(engine, out: Path, *args: str) -> Path:

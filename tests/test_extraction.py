@@ -32,7 +32,7 @@ from registry.outputs.publish.build import publish
 from registry.schema.fields import record_fields
 from registry.schema.models.tables import DR, O, X, XA, XD, XR, E
 from registry.schema.vocabulary import AgreementKind, ExtractionAspect
-from tests.helpers import dump, run_cli
+from tests.helpers import dump, run_cli, url_of
 
 PUB = "testx2024"
 CASE = f"{PUB}-1"
@@ -90,10 +90,6 @@ def _doc(raw: dict[str, Any], path: str = "x.yaml"):
 def _write(path: Path, raw: dict[str, Any]) -> Path:
     path.write_text(yaml.safe_dump(raw, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return path
-
-
-def url_of(engine) -> str:
-    return engine.url.render_as_string(hide_password=False)
 
 
 # ---------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from registry.cases.csvformat import IMPORT_COLUMNS
 from registry.cases.documents import Document, parse_document, read_yaml
 from registry.core.db import writing
 from registry.ingest.seed import load_documents
-from tests.helpers import BACKENDS, dump, run_cli
+from tests.helpers import BACKENDS, dump, run_cli, url_of
 
 DATA = Path(__file__).parent / "data"
 FIXTURE = DATA / "export_fixture.yaml"
@@ -40,10 +40,6 @@ def registry_template(request, db_templates):
 def registry(registry_template, clone_database):
     """A database holding tests/data/export_fixture.yaml (publication testfix2020, cases -1 and -2): this test's own copy."""
     return clone_database(registry_template)
-
-
-def url_of(engine) -> str:
-    return engine.url.render_as_string(hide_password=False)
 
 
 def q(engine, sql: str, **params):

@@ -11,14 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from registry.cases.documents import read_documents
 from registry.core.db import writing
 from registry.ingest import searchfiles
 from registry.ingest.searchfiles import normalise_doi, read_search_file, surname_of, title_key
 from registry.ingest.seed import load_documents
-from tests.helpers import BACKENDS, SEED_DIR, dump, run_cli
+from tests.helpers import BACKENDS, SEED_DIR, dump, run_cli, url_of
+from tests.helpers import query_rows as q
 
 DATA = Path(__file__).parent / "data" / "intake"
 PUBMED, EMBASE, SCOPUS = DATA / "pubmed.nbib", DATA / "embase.ris", DATA / "scopus.bib"
@@ -38,15 +38,6 @@ def seeded_template(request, db_templates):
 def registry(seeded_template, clone_database):
     """This test's own copy of the seeded registry."""
     return clone_database(seeded_template)
-
-
-def url_of(engine) -> str:
-    return engine.url.render_as_string(hide_password=False)
-
-
-def q(engine, sql: str, **params):
-    with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text(sql), params)]
 
 
 def take_in(engine, *args: str):

@@ -28,14 +28,14 @@ from pathlib import Path
 import pytest
 import yaml
 from datasette.app import Datasette
-from sqlalchemy import text
 
 from registry.core.db import make_engine
 from registry.outputs import prisma as diagram
 from registry.outputs.publish.serve import datasette_kwargs
 from registry.schema import migrate
-from tests.helpers import BACKENDS, SEED_DIR, dump, run_cli, seed_counts
-from tests.test_intake import EMBASE, PUBMED, SCOPUS, seed, take_in, take_in_all, url_of
+from tests.helpers import BACKENDS, SEED_DIR, dump, run_cli, seed_counts, url_of
+from tests.helpers import query_rows as q
+from tests.test_intake import EMBASE, SCOPUS, seed, take_in, take_in_all
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
@@ -65,11 +65,6 @@ def sqlite_intake_template(request, db_templates):
 def sqlite_registry(sqlite_intake_template, clone_database):
     """The same on SQLite only, for checks made before the database is written (a sheet's cells, a decision's codes)."""
     return clone_database(sqlite_intake_template)
-
-
-def q(engine, sql: str, **params):
-    with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text(sql), params)]
 
 
 def cid(engine, author: str) -> str:

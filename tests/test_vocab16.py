@@ -34,7 +34,7 @@ from registry.schema.vocabulary import (
     LabUnit,
     SourceAccess,
 )
-from tests.helpers import BACKENDS, SEED_DIR, dump, load_files, run_cli
+from tests.helpers import BACKENDS, SEED_DIR, dump, load_files, run_cli, url_of
 from tests.helpers import query_rows as q
 
 DATA = Path(__file__).parent / "data"
@@ -54,10 +54,6 @@ def registry_template(request, db_templates):
 @pytest.fixture
 def registry(registry_template, clone_database):
     return clone_database(registry_template)
-
-
-def url_of(engine) -> str:
-    return engine.url.render_as_string(hide_password=False)
 
 
 @pytest.mark.read_only
