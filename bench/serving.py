@@ -4,7 +4,8 @@ Pages are timed in-process through datasette's own ASGI client (no network,
 the server's work only) and over HTTP against a real `datasette serve`
 subprocess started with the registry's own command line
 (registry.outputs.publish.serve.serve_argv): the published file in immutable mode,
-the registry's metadata, templates, plugins and settings.
+the registry's metadata, templates, plugins and settings, and the separate
+ad-hoc SQL process that `serve` starts beside it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import asyncio
 import csv
 import io
 import json
+import os
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -145,13 +148,16 @@ def free_port() -> int:
 @contextmanager
 def datasette_server(out_dir: Path, extra_settings: dict[str, Any] | None = None) -> Iterator[tuple[str, int]]:
     """`datasette serve` as the registry runs it, on a free loopback port; stopped afterwards."""
-    from registry.outputs.publish.serve import serve_argv, setting_value
+    from registry.outputs.publish.serve import serve_argv, setting_value, start_adhoc_server
+    from registry.outputs.publish.site import ADHOC_SOCKET_ENV
 
     port = free_port()
     argv = serve_argv(out_dir, "127.0.0.1", port)
     for name, value in (extra_settings or {}).items():
         argv += ["--setting", name, setting_value(value)]
-    proc = subprocess.Popen(argv, cwd=out_dir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    adhoc, socket_path = start_adhoc_server(out_dir, os.getpid())
+    proc = subprocess.Popen(argv, cwd=out_dir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, ADHOC_SOCKET_ENV: str(socket_path)})
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -167,12 +173,14 @@ def datasette_server(out_dir: Path, extra_settings: dict[str, Any] | None = None
             time.sleep(0.2)
         yield base, proc.pid
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        for process in (proc, adhoc):
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        shutil.rmtree(socket_path.parent, ignore_errors=True)
 
 
 def http_get(url: str, timeout: float = 120) -> tuple[int, bytes]:

@@ -11,9 +11,12 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,7 +36,8 @@ from registry.core.db import make_engine
 from registry.outputs.formulas import formula_like
 from registry.outputs.publish.build import publish
 from registry.outputs.publish.guard import MAX_COLUMNS, MAX_RESULT_BYTES, MAX_VALUE_BYTES, repeats_too_long
-from registry.outputs.publish.serve import datasette_kwargs
+from registry.outputs.publish.serve import ADHOC_NICE, datasette_kwargs
+from registry.outputs.publish.site import ADHOC_SOCKET_ENV
 from registry.outputs.publish import web
 from registry.outputs.publish.web import SECURITY_HEADERS, CsvGuard
 
@@ -406,3 +410,95 @@ def test_pages_run_under_the_csp_in_chromium(served, sync_api, browser):
 def test_hostile_fixture_is_really_hostile():
     # The rule the site applies would catch each hostile cell: the CSV tests above cannot pass vacuously.
     assert all(formula_like(c) for c in HOSTILE_CELLS)
+
+
+# -- ad-hoc SQL in its own process ---------------------------------------------------------------
+
+
+def _children(pid: int) -> list[int]:
+    return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def _environ(pid: int) -> dict[str, str]:
+    entries = Path(f"/proc/{pid}/environ").read_text().split("\0")
+    return dict(entry.split("=", 1) for entry in entries if "=" in entry)
+
+
+def _gone(pid: int, within_s: float = 10.0) -> bool:
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            return True
+        if state == "Z":  # exited, waiting for its parent to collect it
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_ad_hoc_sql_is_answered_by_a_separate_lower_priority_process(out_dir, tmp_path):
+    """serve starts a second datasette for `?sql=`: it answers ad-hoc SQL (CSV still neutralised there)
+    at a lower priority; a dead one is replaced, and while none can be, only ad-hoc SQL is refused (503),
+    never the pages."""
+    port = _free_port()
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "registry.cli", "serve", "--out", str(out_dir), "--host",
+                                 "127.0.0.1", "--port", str(port)], cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_answering(f"{base}/-/versions.json", proc, log)
+        [adhoc] = _children(proc.pid)
+        assert os.getpriority(os.PRIO_PROCESS, adhoc) == os.getpriority(os.PRIO_PROCESS, proc.pid) + ADHOC_NICE
+        assert Path(os.readlink(f"/proc/{adhoc}/cwd")) == out_dir.resolve()  # it serves the same build
+        answer = httpx.get(base + _sql("/registry.json", "select 6 * 7 as n", _shape="array"), timeout=30)
+        assert answer.status_code == 200 and answer.json() == [{"n": 42}]
+        assert answer.headers["x-frame-options"] == "DENY"
+        csv_answer = httpx.get(base + _sql("/registry.csv", "select summary from cases where case_key = :k",
+                                           k=fx.SPARSE_KEY), timeout=30)
+        assert csv_answer.status_code == 200 and _cells(csv_answer.text)[1] == ["'" + HOSTILE_SUMMARY]
+        refused = httpx.get(base + _sql("/registry.csv", "select zeroblob(1000000000)"), timeout=30)
+        assert refused.status_code == 400 and "too big" in refused.text
+
+        # killed (as the system would for its memory): the next ad-hoc query starts a new one
+        os.kill(adhoc, signal.SIGKILL)
+        assert _gone(adhoc)
+        again = httpx.get(base + _sql("/registry.json", "select 6 * 7 as n", _shape="array"), timeout=30)
+        assert again.status_code == 200 and again.json() == [{"n": 42}]
+        [second] = _children(proc.pid)
+        assert second != adhoc
+        # killed again at once: no third process so soon; ad-hoc SQL is refused for now, the pages are not
+        left_behind = _environ(second)[ADHOC_SOCKET_ENV]
+        os.kill(second, signal.SIGKILL)
+        assert _gone(second)
+        shutil.rmtree(Path(left_behind).parent)  # a killed process removes nothing
+        down = httpx.get(base + _sql("/registry.json", "select 1"), timeout=30)
+        assert down.status_code == 503 and down.headers["retry-after"].isdigit()
+        assert "pages" in down.json()["error"]
+        for path in ("/", "/registry/case_summary.json", "/registry/case_summary.csv"):
+            assert httpx.get(base + path, timeout=30).status_code == 200, path
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_the_ad_hoc_process_ends_with_the_server(out_dir, tmp_path):
+    port = _free_port()
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "registry.cli", "serve", "--out", str(out_dir), "--host",
+                                 "127.0.0.1", "--port", str(port)], cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        _wait_until_answering(f"http://127.0.0.1:{port}/-/versions.json", proc, log)
+        [adhoc] = _children(proc.pid)
+        socket_path = Path(_environ(adhoc)[ADHOC_SOCKET_ENV])
+        deadline = time.monotonic() + 60
+        while not socket_path.is_socket() and time.monotonic() < deadline:  # it may still be starting
+            time.sleep(0.1)
+        assert socket_path.is_socket()
+    finally:
+        proc.kill()  # no chance to stop its child itself
+        proc.wait(timeout=10)
+    assert _gone(adhoc), "the ad-hoc SQL process outlived the server"
+    assert not socket_path.exists() and not socket_path.parent.exists()

@@ -18,3 +18,10 @@ DOWNLOAD_MOUNT = "download"
 PACKAGE_NAME = "dress-registry-review-package"
 #: The package's index page (a static mount lists no folder).
 PACKAGE_INDEX = f"/{DOWNLOAD_MOUNT}/index.html"
+#: Ad-hoc SQL (`?sql=`) is answered by a second datasette process on a Unix socket (serve starts it):
+#: the public server forwards such requests to the socket named in this environment variable.
+ADHOC_SOCKET_ENV = "REGISTRY_ADHOC_SOCKET"
+#: Set in the ad-hoc process: the id of the process whose end also ends it.
+ADHOC_PARENT_ENV = "REGISTRY_ADHOC_PARENT"
+#: Set in the public server: the ad-hoc process's id, so that it can start a new one if that one has died.
+ADHOC_PID_ENV = "REGISTRY_ADHOC_PID"

@@ -29,6 +29,13 @@ installs it with `asgi_wrapper`):
   each, the next waits as long again (`ADHOC_SHARE`): ad-hoc SQL, sent back
   to back by any number of clients, has at most half of one core, and the
   pages the rest. Pages, tables and saved questions never wait here.
+* When serve has started the ad-hoc SQL process (its socket is in
+  ADHOC_SOCKET_ENV), the gate forwards each such request there
+  (`AdhocForward`) and streams its answer back; that process applies the
+  same rules to it. If it has died, a new one is started; if it still
+  cannot be reached, the answer is 503 with Retry-After; the pages are
+  never affected. Without the variable (the tests'
+  in-process datasette), ad-hoc SQL runs here.
 
 `error_response` renders errors in place of datasette's default handler
 (which the plugin blocks: it prints every error's traceback with all local
@@ -41,23 +48,28 @@ column, a query over the time limit or over the result size
 from __future__ import annotations
 
 import asyncio
+import atexit
 import base64
 import codecs
+import contextlib
 import csv
 import hashlib
 import io
 import json
+import os
 import re
 import sqlite3
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
 import datasette
+import httpx
 from datasette import Response
 from datasette.database import QueryInterrupted
 from datasette.utils.asgi import Base400
@@ -66,6 +78,8 @@ from markupsafe import Markup
 
 from registry.outputs.formulas import formula_like, neutralise
 from registry.outputs.publish.guard import ResultTooLarge
+from registry.outputs.publish.serve import start_adhoc_server
+from registry.outputs.publish.site import ADHOC_PARENT_ENV, ADHOC_PID_ENV, ADHOC_SOCKET_ENV
 
 ASGIApp = Callable[[dict, Callable[[], Awaitable[dict]], Callable[[dict], Awaitable[None]]], Awaitable[None]]
 
@@ -177,6 +191,124 @@ class AdhocGate:
             asyncio.get_running_loop().call_later((time.monotonic() - started) * self._rest, self._slots.release)
 
 
+#: How long the public server waits for the ad-hoc process to accept a connection (it may be starting).
+ADHOC_CONNECT_WAIT_S = 10.0
+#: How long it waits for an answer: above the SQL time limit, and the time to encode 2,000 rows.
+ADHOC_ANSWER_TIMEOUT_S = 60.0
+#: Headers that belong to one connection, not to the answer (RFC 9110 section 7.6.1).
+_HOP_HEADERS = {b"connection", b"keep-alive", b"proxy-connection", b"te", b"trailer", b"transfer-encoding",
+                b"upgrade", b"content-length"}
+
+
+#: A dead ad-hoc process is replaced at most this often (a query that kills it cannot make the server fork
+#: back to back).
+ADHOC_RESTART_INTERVAL_S = 30.0
+
+
+class AdhocForward:
+    """Sends a request to the ad-hoc SQL process on its Unix socket and streams the answer back
+    (made in the loop that serves, on the first ad-hoc request). If that process has died (killed by
+    the system for its memory, say), a new one is started, at most once per ADHOC_RESTART_INTERVAL_S."""
+
+    def __init__(self, socket_path: str, pid: int | None) -> None:
+        self.pid = pid
+        self.restarted_at = float("-inf")
+        self._connect(socket_path)
+
+    def _connect(self, socket_path: str) -> None:
+        self.client = httpx.AsyncClient(transport=httpx.AsyncHTTPTransport(uds=socket_path),
+                                        timeout=httpx.Timeout(ADHOC_ANSWER_TIMEOUT_S, connect=2.0))
+
+    def _has_died(self) -> bool:
+        if self.pid is None:
+            return False
+        try:
+            return os.waitpid(self.pid, os.WNOHANG)[0] == self.pid
+        except ChildProcessError:  # not ours to wait for (or already collected)
+            return True
+
+    async def _restart(self) -> bool:
+        if time.monotonic() - self.restarted_at < ADHOC_RESTART_INTERVAL_S or not self._has_died():
+            return False
+        self.restarted_at = time.monotonic()
+        from_socket = Path(os.environ[ADHOC_SOCKET_ENV])
+        from_socket.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            from_socket.parent.rmdir()
+        process, socket_path = start_adhoc_server(Path.cwd(), os.getpid())
+        self.pid = process.pid
+        os.environ[ADHOC_SOCKET_ENV] = str(socket_path)
+        await self.client.aclose()
+        self._connect(str(socket_path))
+        return True
+
+    async def __call__(self, scope: dict, send: Callable) -> None:
+        target = scope.get("raw_path") or quote(scope["path"]).encode("ascii")
+        if scope.get("query_string"):
+            target += b"?" + scope["query_string"]
+        headers = [(k, v) for k, v in scope["headers"] if k.lower() not in _HOP_HEADERS]
+        request = self.client.build_request(scope["method"], "http://adhoc" + target.decode("latin-1"),
+                                            headers=headers)
+        deadline = time.monotonic() + ADHOC_CONNECT_WAIT_S
+        while True:
+            try:
+                response = await self.client.send(request, stream=True)
+                break
+            except httpx.ConnectError:
+                if await self._restart():
+                    deadline = time.monotonic() + ADHOC_CONNECT_WAIT_S
+                    request = self.client.build_request(request.method, request.url, headers=request.headers)
+                elif time.monotonic() >= deadline:
+                    await unavailable(scope, send)
+                    return
+                await asyncio.sleep(0.2)
+            except httpx.HTTPError:
+                await unavailable(scope, send)
+                return
+        try:
+            await send({"type": "http.response.start", "status": response.status_code,
+                        "headers": [(k, v) for k, v in response.headers.raw if k.lower() not in _HOP_HEADERS]})
+            try:
+                async for chunk in response.aiter_raw():
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            except httpx.HTTPError:
+                pass  # the answer was cut off: end it where it stopped
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            await response.aclose()
+
+
+def _remove_socket() -> None:
+    socket_path = Path(os.environ.get(ADHOC_SOCKET_ENV, ""))
+    if socket_path.name:
+        socket_path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            socket_path.parent.rmdir()  # the private folder serve made for it
+
+
+def end_with_parent() -> None:
+    """In the ad-hoc process: exit once the process that started it has ended (it gets another parent);
+    its socket and folder are removed on either way out."""
+    parent = os.environ.get(ADHOC_PARENT_ENV)
+    if not parent:
+        return
+    atexit.register(_remove_socket)
+
+    def watch() -> None:
+        while os.getppid() == int(parent):
+            time.sleep(0.5)
+        _remove_socket()
+        os._exit(0)
+
+    threading.Thread(target=watch, name="registry-adhoc-parent", daemon=True).start()
+
+
+async def unavailable(scope: dict, send: Callable) -> None:
+    await plain_error(scope, 503, "SQL queries cannot be answered at the moment; try again in a few seconds "
+                      "(the pages, tables and saved questions are not affected)",
+                      {"Retry-After": str(ADHOC_RETRY_AFTER_S)}).asgi_send(send)
+
+
 def plain_error(scope: dict, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
     if scope["path"].endswith(".json"):
         return Response.json({"ok": False, "error": message, "status": status, "title": None}, status=status,
@@ -271,6 +403,10 @@ async def _query_error(app: ASGIApp, scope: dict) -> str:
 
 def harden(app: ASGIApp) -> ASGIApp:
     gate: list[AdhocGate] = []  # made on the first request, in the loop that serves
+    forward: list[AdhocForward] = []
+    # The ad-hoc process itself (ADHOC_PARENT_ENV) answers what the public server's gate let through.
+    socket_path = os.environ.get(ADHOC_SOCKET_ENV)
+    adhoc_process = ADHOC_PARENT_ENV in os.environ
 
     async def hardened(scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] != "http":
@@ -290,34 +426,46 @@ def harden(app: ASGIApp) -> ASGIApp:
         if (problem := bad_parameter(scope)) is not None:
             await plain_error(scope, 400, problem).asgi_send(send_secured)
             return
-        respond = _CsvResponse(app, scope, send_secured).send if is_csv_request(scope) else send_secured
-        if not is_adhoc_sql(scope):
+        csv_response = _CsvResponse(scope, send_secured) if is_csv_request(scope) else None
+        respond = csv_response.send if csv_response is not None else send_secured
+
+        async def answer() -> None:
             await app(scope, receive, respond)
+            if csv_response is not None and csv_response.failed:
+                # asked once datasette has finished its CSV response, not from inside its send()
+                await plain_error(scope, 400, await _query_error(app, scope)).asgi_send(send_secured)
+
+        if not is_adhoc_sql(scope) or adhoc_process:
+            await answer()
             return
         if not gate:
             gate.append(AdhocGate())
+            if socket_path:
+                pid = os.environ.get(ADHOC_PID_ENV)
+                forward.append(AdhocForward(socket_path, int(pid) if pid else None))
         if gate[0].full():
             await plain_error(scope, 429, "the server is answering other SQL queries; try again in a few seconds",
                               {"Retry-After": str(ADHOC_RETRY_AFTER_S)}).asgi_send(send_secured)
             return
-        await gate[0].run(lambda: app(scope, receive, respond))
+        await gate[0].run(lambda: forward[0](scope, send_secured) if forward else answer())
 
     return hardened
 
 
 class _CsvResponse:
     """The send() of a CSV request: holds the response start until the first record is known, then
-    rewrites the body through a CsvGuard."""
+    rewrites the body through a CsvGuard. A query that failed (datasette's 200 with an empty header
+    line) is not answered here: `failed` is set and the rest of datasette's response dropped."""
 
-    def __init__(self, app: ASGIApp, scope: dict, send: Callable) -> None:
-        self.app, self.scope, self._send = app, scope, send
+    def __init__(self, scope: dict, send: Callable) -> None:
+        self.scope, self._send = scope, send
         self.start: dict | None = None
         self.guard: CsvGuard | None = None
         self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
-        self.dropped = False
+        self.failed = False
 
     async def send(self, message: dict) -> None:
-        if self.dropped:
+        if self.failed:
             return
         if message["type"] == "http.response.start":
             content_type = _header(message.get("headers", []), b"content-type")
@@ -337,9 +485,7 @@ class _CsvResponse:
             if self.guard.first_record is None and more:
                 return  # nothing complete yet: keep holding the start
             if self.guard.first_record in ("\r\n", "\n") and text.strip() == "":
-                self.dropped = True
-                error = await _query_error(self.app, self.scope)
-                await plain_error(self.scope, 400, error).asgi_send(self._send)
+                self.failed = True
                 return
             # The length changes with the neutralisation; the body is streamed either way.
             headers = [(k, v) for k, v in self.start["headers"] if k.lower() != b"content-length"]

@@ -14,6 +14,11 @@ pm.set_blocked(DEFAULT_ERROR_HANDLER)
 
 
 @hookimpl
+def startup(datasette):
+    web.end_with_parent()  # only in the ad-hoc SQL process
+
+
+@hookimpl
 def asgi_wrapper(datasette):
     return web.harden
 
