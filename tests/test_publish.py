@@ -10,6 +10,7 @@ import publish_fixtures as fx
 import pytest
 from click.testing import CliRunner
 from sqlite_utils import Database
+from sqlalchemy import text
 
 from registry.cases.summary import dose_at_onset, latency_days, regiscar_disagreement, worst_result
 from registry.cli import cli as dress_registry
@@ -438,6 +439,69 @@ def _scores_by_content(path: Path) -> list[tuple]:
         conn.close()
 
 
+def _rows_in_order(path: Path, table: str) -> list[tuple]:
+    """Every row of a table with its rowid, in rowid order (datasette pages a table in that order)."""
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(f'select rowid, * from "{table}" order by rowid').fetchall()
+    finally:
+        conn.close()
+
+
+def test_republish_takes_the_baked_rows_of_unchanged_cases_from_the_previous_build(engine, tmp_path):
+    """case_summary and case_timeline rows of unchanged cases come from the last build; a case whose record,
+    publication or publication links changed is baked afresh, and a change to the drugs (or vocabularies,
+    or code) bakes every case: in every case the tables equal a build from scratch, rowid by rowid."""
+    from registry.core.db import writing
+    from registry.ingest.audit import Curator, CuratorSource
+    from registry.ingest.curation import current_version, edit_case
+    from registry.ingest.seed import load_documents
+    from registry.ingest.synth import synth_documents
+
+    docs = synth_documents(40, seed=11)
+    with writing(engine) as conn:
+        load_documents(conn, docs, prune=False)
+    dist = tmp_path / "dist"
+
+    def republish_equals_a_fresh_build(label: str) -> int:
+        again = publish(engine, dist, allow_synthetic=True)
+        fresh = publish(engine, tmp_path / label, allow_synthetic=True)
+        assert fresh.reused_rows == 0
+        for table in ("case_summary", "case_timeline", "case_list", "lab_series", "registry_stats"):
+            assert _rows_in_order(again.path, table) == _rows_in_order(fresh.path, table), (label, table)
+        return again.reused_rows
+
+    assert publish(engine, dist, allow_synthetic=True).reused_rows == 0
+    assert republish_equals_a_fresh_build("nothing-changed") == 40
+
+    # one case's record: it alone is baked afresh (its timeline rows shift the numbering of those after it)
+    case = next(c for d in docs for c in d.doc.cases if c.onset_day is not None and c.onset_day > 3)
+    edit_case(engine, case.key, current_version(engine, case.key), curator=Curator("ana", CuratorSource.OPTION),
+              onset_day=case.onset_day - 2)
+    assert republish_equals_a_fresh_build("one-case") == 39
+
+    # a publication's title: the cases linked to it are baked afresh
+    with engine.begin() as conn:
+        pub_id, title = conn.execute(text(
+            "select p.id, p.title from publications p join case_publications cp on cp.publication_id = p.id "
+            "order by p.id limit 1")).one()
+        linked = conn.execute(text("select count(distinct case_id) from case_publications where publication_id = :p"),
+                              {"p": pub_id}).scalar_one()
+        conn.execute(text("update publications set title = :t where id = :p"), {"t": title + " (corrected)", "p": pub_id})
+    assert republish_equals_a_fresh_build("one-publication") == 40 - linked
+
+    # a drug's name: every case is baked afresh
+    with engine.begin() as conn:
+        conn.execute(text("update drugs set name = name || ' (renamed)' where id = (select min(id) from drugs)"))
+    assert republish_equals_a_fresh_build("drugs") == 0
+    assert republish_equals_a_fresh_build("after-the-drugs") == 40
+
+    # a build by other code is not reused
+    with sqlite3.connect(dist / "registry.db") as conn:
+        conn.execute("update build_info set value = 'other' where key = 'bake_digest'")
+    assert publish(engine, dist, allow_synthetic=True).reused_rows == 0
+
+
 def test_republish_scores_only_the_cases_whose_facts_changed(engine, tmp_path):
     from registry.core.db import writing
     from registry.ingest.audit import Curator, CuratorSource
@@ -467,6 +531,11 @@ def test_republish_scores_only_the_cases_whose_facts_changed(engine, tmp_path):
     after, scratch = _dump(edited.path), _dump(fresh.path)
     assert after["case_summary"] == scratch["case_summary"]
     assert after["case_summary"] != before["case_summary"]  # the edited case is published anew
+
+    # The baked rows of unchanged cases came from the previous build, in the order and numbering of a full bake.
+    assert edited.reused_rows == 29 and fresh.reused_rows == 0
+    for table in ("case_summary", "case_timeline"):
+        assert _rows_in_order(edited.path, table) == _rows_in_order(fresh.path, table), table
 
     # A previous build made by other scoring code (or another schema) is not trusted: everything is scored.
     with sqlite3.connect(dist / "registry.db") as conn:

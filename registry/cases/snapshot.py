@@ -98,10 +98,12 @@ _IN_BATCH: dict[str, tuple[str, str]] = {
 }
 
 
-def read_case_batches(conn: sqlite3.Connection, size: int) -> Iterator[Snapshot]:
+def read_case_batches(conn: sqlite3.Connection, size: int, skip: str | None = None) -> Iterator[Snapshot]:
     """What the per-case bakers need, `size` cases at a time in case_key order, so memory does not grow
     with the registry: each Snapshot holds the batch's cases with their rows (see BAKED_FROM and PARTIAL),
-    the publications they are linked to, and every drug. Evidence is not read (see read_discrepancy_snapshot)."""
+    the publications they are linked to, and every drug. Evidence is not read (see read_discrepancy_snapshot).
+    `skip`: a table whose `id` column lists cases to leave out."""
+    unskipped = f"id NOT IN (SELECT id FROM {skip})" if skip else "1"
     tables = {name: metadata.tables[name] for name in BAKED_FROM if name != "evidence"}
     drugs = _read(conn, tables["drugs"])
     conn.execute(f"CREATE TABLE {BATCH_TABLE} (id INTEGER PRIMARY KEY)")
@@ -109,7 +111,7 @@ def read_case_batches(conn: sqlite3.Connection, size: int) -> Iterator[Snapshot]
         last = None
         while True:
             keys = conn.execute(
-                "SELECT id, case_key FROM cases" + (" WHERE case_key > ?" if last is not None else "")
+                f"SELECT id, case_key FROM cases WHERE {unskipped}" + (" AND case_key > ?" if last is not None else "")
                 + " ORDER BY case_key LIMIT ?", (() if last is None else (last,)) + (size,)).fetchall()
             if not keys:
                 return

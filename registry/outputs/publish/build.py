@@ -66,6 +66,7 @@ from registry.outputs.publish.reading import (
     fill_stored_values,
     statistics_sql,
 )
+from registry.outputs.publish.reuse import PREVIOUS, REUSED, attach_previous, detach_previous
 from registry.outputs.publish.scores import BUILD_INFO, Scored, build_info_rows, score_file
 from registry.outputs.publish.site import DATABASE, DB_NAME, FILES_DIR, INSPECT_NAME, METADATA_NAME
 from registry.outputs.publish.stats import REGISTRY_STATS, registry_stats_sql
@@ -92,6 +93,8 @@ class PublishResult:
     #: Cases whose registry scores were computed, and cases whose scores were taken from the previous build.
     scored_cases: int = 0
     reused_scores: int = 0
+    #: Cases whose case_summary and case_timeline rows were taken from the previous build.
+    reused_rows: int = 0
 
 
 def _add_derived_columns(conn: sqlite3.Connection) -> None:
@@ -112,15 +115,17 @@ def _create(db: Database, spec: BakedTable) -> None:
     db[spec.name].create(spec.column_types, pk=spec.pk, foreign_keys=spec.foreign_keys)
 
 
-def _insert(conn: sqlite3.Connection, spec: BakedTable, rows: Iterable[Row] | str) -> None:
-    """Add dict rows to a baked table, or the rows of a SELECT (str) run inside the file."""
+def _insert(conn: sqlite3.Connection, spec: BakedTable, rows: Iterable[Row] | str, into: str | None = None) -> None:
+    """Add dict rows to a baked table (or to `into`, a table of the same columns), or the rows of a SELECT
+    (str) run inside the file."""
     names = [c.name for c in spec.columns]
+    table = into or spec.name
     if isinstance(rows, str):
-        conn.execute(f"INSERT INTO {spec.name} ({', '.join(names)}) {rows}")
+        conn.execute(f"INSERT INTO {table} ({', '.join(names)}) {rows}")
         return
     values = itemgetter(*names)  # every baked row has every column: a missing one is a bug, not a NULL
     conn.executemany(
-        f"INSERT INTO {spec.name} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
+        f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
         map(values, rows),
     )
 
@@ -159,9 +164,11 @@ def _sort_indexes(conn: sqlite3.Connection) -> None:
 _COMPLETENESS = "temp.bake_completeness"
 
 
-def _count_completeness(conn: sqlite3.Connection) -> None:
-    """Key-fact counts of every case, into a temporary table in case_key order (one statement)."""
-    conn.execute(f"CREATE TABLE {_COMPLETENESS} AS {completeness_sql()}")
+def _count_completeness(conn: sqlite3.Connection, reused: int) -> None:
+    """Key-fact counts of every case to bake (not those reused), into a temporary table in case_key order
+    (one statement)."""
+    where = f"WHERE c.id NOT IN (SELECT id FROM {REUSED})" if reused else ""
+    conn.execute(f"CREATE TABLE {_COMPLETENESS} AS {completeness_sql(where)}")
 
 
 def _completeness(conn: sqlite3.Connection) -> Iterator[tuple[str, Completeness]]:
@@ -170,16 +177,28 @@ def _completeness(conn: sqlite3.Connection) -> Iterator[tuple[str, Completeness]
         yield key, Completeness(key, int(known), int(nr), int(na), int(unrecorded))
 
 
-def _bake_cases(db: Database, score_flags: dict[str, list[str]], progress: Progress) -> None:
+#: Where the freshly baked rows wait when some cases' rows come from the previous build.
+_FRESH = {CASE_SUMMARY.name: "temp.fresh_case_summary", CASE_TIMELINE.name: "temp.fresh_case_timeline"}
+
+
+def _bake_cases(db: Database, score_flags: dict[str, list[str]], progress: Progress, reused: int) -> None:
     """case_summary and case_timeline, BAKE_BATCH cases at a time (registry.cases.snapshot.read_case_batches):
-    memory holds one batch's rows, whatever the size of the registry."""
+    memory holds one batch's rows, whatever the size of the registry. The `reused` cases (REUSED) are not
+    baked: their rows come from the previous build (registry.outputs.publish.reuse), merged with the others
+    in the order a full bake writes them."""
     conn = db.conn
     completeness = _completeness(conn)
     pending: dict[str, Completeness] = {}
     next_event = 1
+    into: dict[str, str | None] = dict.fromkeys(_FRESH)
+    if reused:
+        for name, table in _FRESH.items():
+            conn.execute(f"CREATE TABLE {table} AS SELECT * FROM main.{name} WHERE 0")
+        into = dict(_FRESH)
     # One step of the progress bar; its seconds are then split into reading and each table's share.
     spent = {"read": 0.0, CASE_TIMELINE.name: 0.0}
-    with progress.step(CASE_SUMMARY.name), closing(read_case_batches(conn, BAKE_BATCH)) as batches:
+    skip = REUSED if reused else None
+    with progress.step(CASE_SUMMARY.name), closing(read_case_batches(conn, BAKE_BATCH, skip)) as batches:
         while True:
             started = time.perf_counter()
             snap = next(batches, None)
@@ -191,12 +210,15 @@ def _bake_cases(db: Database, score_flags: dict[str, list[str]], progress: Progr
             while not keys <= pending.keys():
                 key, counts = next(completeness)
                 pending[key] = counts
-            _insert(conn, CASE_SUMMARY, case_summary_rows(lk, {k: pending.pop(k) for k in keys}, score_flags))
+            _insert(conn, CASE_SUMMARY, case_summary_rows(lk, {k: pending.pop(k) for k in keys}, score_flags),
+                    into[CASE_SUMMARY.name])
             started = time.perf_counter()
             events = timeline_rows(lk, first_id=next_event)
             next_event += len(events)
-            _insert(conn, CASE_TIMELINE, events)
+            _insert(conn, CASE_TIMELINE, events, into[CASE_TIMELINE.name])
             spent[CASE_TIMELINE.name] += time.perf_counter() - started
+        if reused:
+            _merge_reused(conn)
         for spec in (CASE_SUMMARY, CASE_TIMELINE):
             _index(db, spec)
     progress.timings[CASE_SUMMARY.name] -= sum(spent.values())
@@ -204,13 +226,48 @@ def _bake_cases(db: Database, score_flags: dict[str, list[str]], progress: Progr
         progress.timings[name] = progress.timings.get(name, 0.0) + seconds
 
 
-def bake(db: Database, score_flags: dict[str, list[str]] | None = None, progress: Progress | None = None) -> None:
-    """Derive the baked tables, indexes and full-text indexes from the registry tables in `db`.
+def _merge_reused(conn: sqlite3.Connection) -> None:
+    """The fresh rows and the reused cases' rows of the previous build, in case_key order (case_summary's rowids)
+    and with case_timeline numbered in (case_key, event) order, as a full bake numbers them."""
+    names = [c.name for c in CASE_SUMMARY.columns]
+    cols = ", ".join(names)
+    reused = f"case_id IN (SELECT id FROM {REUSED})"
+    conn.execute(
+        f"INSERT INTO main.{CASE_SUMMARY.name} ({cols}) SELECT {cols} FROM (SELECT {cols} FROM {_FRESH[CASE_SUMMARY.name]} "
+        f"UNION ALL SELECT {cols} FROM {PREVIOUS}.{CASE_SUMMARY.name} WHERE {reused}) ORDER BY case_key")
+    names = [c.name for c in CASE_TIMELINE.columns if c.name != "id"]
+    cols = ", ".join(names)
+    conn.execute(
+        f"INSERT INTO main.{CASE_TIMELINE.name} (id, {cols}) SELECT row_number() OVER (ORDER BY case_key, id), {cols} "
+        f"FROM (SELECT id, {cols} FROM {_FRESH[CASE_TIMELINE.name]} "
+        f"UNION ALL SELECT id, {cols} FROM {PREVIOUS}.{CASE_TIMELINE.name} WHERE {reused})")
+    for table in _FRESH.values():
+        conn.execute(f"DROP TABLE {table}")
+
+
+def bake(db: Database, score_flags: dict[str, list[str]] | None = None, progress: Progress | None = None,
+         previous: Path | None = None) -> int:
+    """Derive the baked tables, indexes and full-text indexes from the registry tables in `db`; returns how many
+    cases' case_summary and case_timeline rows were taken from `previous` (the last build, if any).
 
     `db`'s connection must be in autocommit mode (isolation_level None): the bake runs in transactions
     of its own.
     """
     progress = progress or quiet()
+    conn = db.conn
+    with progress.step("reuse"):
+        reused = attach_previous(conn, previous)
+    try:
+        _bake(db, score_flags or {}, progress, reused)
+    finally:
+        if conn.in_transaction:  # the bake failed: the file is thrown away
+            conn.execute("ROLLBACK")
+        detach_previous(conn)
+        conn.execute(f"DROP TABLE IF EXISTS {REUSED}")
+    return reused
+
+
+def _bake(db: Database, score_flags: dict[str, list[str]], progress: Progress, reused: int) -> None:
     conn = db.conn
     conn.execute("BEGIN")
     with progress.step("citations"):
@@ -234,13 +291,13 @@ def bake(db: Database, score_flags: dict[str, list[str]] | None = None, progress
     # What reads evidence by subject comes first (the completeness counts, discrepancies, evidence_facts and
     # its stored values); then that index goes, and the new tables take its pages.
     with progress.step("completeness"):
-        _count_completeness(conn)
+        _count_completeness(conn, reused)
     first = (DISCREPANCIES, EVIDENCE_FACTS)
     order = [*first, *(s for s in BAKED_TABLES if s not in first)]
     for spec in order:
         if spec is CASE_SUMMARY:
             _drop_indexes(conn, BAKE_ONLY_INDEXES)
-            _bake_cases(db, score_flags or {}, progress)
+            _bake_cases(db, score_flags, progress, reused)
         elif spec.name in others:
             with progress.step(spec.name):
                 _insert(conn, spec, others[spec.name]())
@@ -253,7 +310,7 @@ def bake(db: Database, score_flags: dict[str, list[str]] | None = None, progress
         build_fts(db)
     with progress.step("analyze"):
         db.execute(f"PRAGMA analysis_limit = {ANALYSIS_LIMIT}")
-        db.analyze()
+        conn.execute("ANALYZE main")  # not the previous build, which may still be attached
     conn.execute("COMMIT")
 
 
@@ -267,9 +324,9 @@ def _check_case_list(conn: sqlite3.Connection) -> None:
 
 
 #: Steps of a publish, for the progress bar.
-#: copy, synthetic, scores, citations, completeness, full-text, analyze, vacuum, metadata, PRISMA flow, and
+#: copy, synthetic, scores, reuse, citations, completeness, full-text, analyze, vacuum, metadata, PRISMA flow, and
 #: one per baked table but case_timeline (case_summary's step bakes it too).
-PUBLISH_STEPS = 10 + len(BAKED_TABLES) - 1
+PUBLISH_STEPS = 11 + len(BAKED_TABLES) - 1
 
 
 def build_database(engine: Engine, path: Path, *, allow_synthetic: bool = False, previous: Path | None = None,
@@ -301,7 +358,7 @@ def build_database(engine: Engine, path: Path, *, allow_synthetic: bool = False,
             _drop_indexes(conn, UNUSED_INDEXES)
         with progress.step("scores"):
             scored = score_file(path, previous)
-        bake(db, scored.flags, progress)
+        scored.reused_rows = bake(db, scored.flags, progress, previous)
         with progress.step("vacuum"):
             if free_pages_before:
                 # Pages the working database had freed may still hold deleted rows: rewrite the file without them.
@@ -433,4 +490,4 @@ def publish(engine: Engine, out_dir: Path, *, allow_synthetic: bool = False,
     with progress.step("PRISMA flow"):
         write_build_files(final, out_dir / FILES_DIR)
     return PublishResult(final, metadata_path, counts, excluded, allow_synthetic, dict(progress.timings),
-                         scored.scored, scored.reused)
+                         scored.scored, scored.reused, scored.reused_rows)

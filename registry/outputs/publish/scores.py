@@ -40,11 +40,12 @@ BUILD_INFO = BakedTable(
     name="build_info",
     description=(
         "What this file was built with, so the next publish knows whether it may take the registry's scores "
-        "of unchanged cases from it: the schema revision and a digest of the scoring code and instruments."
+        "of unchanged cases from it: the schema revision, a digest of the scoring code and instruments, and one of "
+        "the code that bakes the tables (case_summary and case_timeline rows of unchanged cases are taken over too)."
     ),
     pk="key",
     columns=(
-        Col("key", str, "What is recorded (schema_revision, scoring_digest)."),
+        Col("key", str, "What is recorded (schema_revision, scoring_digest, bake_digest)."),
         Col("value", str, "Its value."),
     ),
 )
@@ -64,10 +65,35 @@ def scoring_digest() -> str:
     return digest.hexdigest()
 
 
+def bake_digest() -> str:
+    """SHA-256 of the registry's code besides the command line: what shapes a baked row (readers, lookups,
+    wording, the bakers). A previous build made by other code is not reused for any row."""
+    digest = hashlib.sha256()
+    root = resources.files("registry")
+    pending = [e for e in root.iterdir() if e.is_dir() and e.name not in ("cli", "__pycache__")]
+    files = [e for e in root.iterdir() if e.name.endswith(".py")]
+    while pending:
+        folder = pending.pop()
+        for entry in folder.iterdir():
+            if entry.is_dir() and entry.name != "__pycache__":
+                pending.append(entry)
+            elif entry.name.endswith((".py", ".yaml")):
+                files.append(entry)
+    for entry in sorted(files, key=lambda e: str(e)):
+        digest.update(str(entry).removeprefix(str(root)).encode())
+        digest.update(entry.read_bytes())
+    return digest.hexdigest()
+
+
+#: The build_info keys the scores of a previous build are taken over on (its baked rows need all of them).
+SCORING_KEYS = ("schema_revision", "scoring_digest")
+
+
 def build_info_rows() -> list[dict[str, str]]:
     return [
         {"key": "schema_revision", "value": migrate.head_revision()},
         {"key": "scoring_digest", "value": scoring_digest()},
+        {"key": "bake_digest", "value": bake_digest()},
     ]
 
 
@@ -78,6 +104,8 @@ class Scored:
     flags: dict[str, list[str]] = field(default_factory=dict)
     scored: int = 0
     reused: int = 0
+    #: Set by the bake: cases whose baked rows were taken from the previous build.
+    reused_rows: int = 0
 
 
 def score_file(path: Path, previous: Path | None = None) -> Scored:
@@ -122,7 +150,8 @@ def _compatible(conn: sqlite3.Connection, previous: Path) -> bool:
             prev.close()
     except sqlite3.DatabaseError:  # not there, not a database, or built before build_info existed
         return False
-    return info == {r["key"]: r["value"] for r in build_info_rows()}
+    current = {r["key"]: r["value"] for r in build_info_rows()}
+    return all(info.get(key) == current[key] for key in SCORING_KEYS)
 
 
 def _take_over(conn: sqlite3.Connection, previous: Path, result: Scored) -> None:
