@@ -449,7 +449,7 @@ def _rows_in_order(path: Path, table: str) -> list[tuple]:
 
 
 def test_republish_takes_the_baked_rows_of_unchanged_cases_from_the_previous_build(engine, tmp_path):
-    """case_summary and case_timeline rows of unchanged cases come from the last build; a case whose record,
+    """case_summary, case_timeline and evidence_facts rows of unchanged cases come from the last build; a case whose record,
     publication or publication links changed is baked afresh, and a change to the drugs (or vocabularies,
     or code) bakes every case: in every case the tables equal a build from scratch, rowid by rowid."""
     from registry.core.db import writing
@@ -467,7 +467,8 @@ def test_republish_takes_the_baked_rows_of_unchanged_cases_from_the_previous_bui
         again = publish(engine, dist, allow_synthetic=True)
         fresh = publish(engine, tmp_path / label, allow_synthetic=True)
         assert fresh.reused_rows == 0
-        for table in ("case_summary", "case_timeline", "case_list", "lab_series", "registry_stats"):
+        for table in ("case_summary", "case_timeline", "evidence_facts", "case_list", "lab_series", "registry_stats",
+                      "discrepancies"):
             assert _rows_in_order(again.path, table) == _rows_in_order(fresh.path, table), (label, table)
         return again.reused_rows
 

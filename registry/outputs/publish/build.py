@@ -267,8 +267,16 @@ def bake(db: Database, score_flags: dict[str, list[str]] | None = None, progress
     return reused
 
 
+def _take_reused(conn: sqlite3.Connection, spec: BakedTable) -> None:
+    """The reused cases' rows of a table keyed by a registry row id (which every build keeps), from the previous build."""
+    cols = ", ".join(c.name for c in spec.columns)
+    conn.execute(f"INSERT INTO main.{spec.name} ({cols}) SELECT {cols} FROM {PREVIOUS}.{spec.name} "
+                 f"WHERE case_id IN (SELECT id FROM {REUSED})")
+
+
 def _bake(db: Database, score_flags: dict[str, list[str]], progress: Progress, reused: int) -> None:
     conn = db.conn
+    skip = REUSED if reused else None
     conn.execute("BEGIN")
     with progress.step("citations"):
         _add_derived_columns(conn)
@@ -278,7 +286,7 @@ def _bake(db: Database, score_flags: dict[str, list[str]], progress: Progress, r
         CASE_SUSPECT_DRUGS.name: case_suspect_drugs_sql,
         REGISTRY_STATS.name: registry_stats_sql,
         BUILD_INFO.name: build_info_rows,
-        EVIDENCE_FACTS.name: lambda: evidence_fact_rows(conn),
+        EVIDENCE_FACTS.name: lambda: evidence_fact_rows(conn, skip),
         # Read case_summary, so baked after it (their place in BAKED_TABLES):
         CASE_LIST.name: case_list_sql,
         REGISTRY_COUNTS.name: counts_sql,
@@ -302,7 +310,9 @@ def _bake(db: Database, score_flags: dict[str, list[str]], progress: Progress, r
             with progress.step(spec.name):
                 _insert(conn, spec, others[spec.name]())
                 if spec is EVIDENCE_FACTS:
-                    fill_stored_values(conn)
+                    fill_stored_values(conn, skip)
+                    if reused:
+                        _take_reused(conn, EVIDENCE_FACTS)
                 _index(db, spec)
     _check_case_list(conn)
     _sort_indexes(conn)

@@ -268,10 +268,15 @@ def _fact_columns() -> dict[tuple[str, str], tuple[str, str, str | None, bool]]:
     return out
 
 
-def evidence_fact_rows(conn: sqlite3.Connection) -> Iterator[Row]:
-    """Every evidence row of the file in words, read in a stream (flat memory)."""
+def _not_skipped(column: str, skip: str | None) -> str:
+    return f"({column} IS NULL OR {column} NOT IN (SELECT id FROM {skip}))" if skip else "1"
+
+
+def evidence_fact_rows(conn: sqlite3.Connection, skip: str | None = None) -> Iterator[Row]:
+    """Every evidence row of the file in words, read in a stream (flat memory); `skip`: a table whose `id`
+    column lists cases whose evidence is left out."""
     citations = dict(conn.execute("SELECT id, citation FROM publications"))
-    cursor = conn.execute(EVIDENCE_SUBJECT_SQL + " ORDER BY e.id")
+    cursor = conn.execute(EVIDENCE_SUBJECT_SQL + f" WHERE {_not_skipped('e.case_id', skip)} ORDER BY e.id")
     names = [d[0] for d in cursor.description]
     for values in cursor:
         row = dict(zip(names, values))
@@ -287,8 +292,9 @@ def evidence_fact_rows(conn: sqlite3.Connection) -> Iterator[Row]:
         }
 
 
-def fill_stored_values(conn: sqlite3.Connection) -> None:
-    """evidence_facts.stored_value: one UPDATE per (table, field) the evidence covers, the value read by primary key."""
+def fill_stored_values(conn: sqlite3.Connection, skip: str | None = None) -> None:
+    """evidence_facts.stored_value: one UPDATE per (table, field) the evidence covers, the value read by primary key;
+    not for the cases listed in `skip` (as for evidence_fact_rows)."""
     conn.create_function("registry_stored_words", 3,
                          lambda vocab, boolean, v: ("yes" if v else "no") if boolean and v is not None
                          else stored_words(vocab or None, v), deterministic=True)
@@ -302,7 +308,8 @@ def fill_stored_values(conn: sqlite3.Connection) -> None:
             f'UPDATE evidence_facts SET stored_value = registry_stored_words(?, ?, '
             f'(SELECT t."{field}" FROM "{table}" t JOIN evidence e ON t."{pk}" = e.subject_id '
             f'WHERE e.id = evidence_facts.evidence_id)) '
-            f'WHERE evidence_id IN (SELECT id FROM evidence WHERE subject_table = ? AND field = ?)',
+            f'WHERE evidence_id IN (SELECT id FROM evidence WHERE subject_table = ? AND field = ?) '
+            f'AND {_not_skipped("case_id", skip)}',
             (vocab or "", int(boolean), subject_table, field),
         )
 

@@ -1,15 +1,16 @@
-"""Which cases' case_summary and case_timeline rows a publish may take from the previous build.
+"""Which cases' case_summary, case_timeline and evidence_facts rows a publish may take from the previous build.
 
-Baking those two tables is a pass of Python over every case. Between two
-publishes few cases change, and a case's rows depend only on:
+Baking those tables is a pass of Python over every case and every evidence
+row. Between two publishes few cases change, and a case's rows depend only on:
 
 * its own record and child rows, evidence included: every write path sets
   `cases.facts_changed_at` when it changes them (registry.ingest), and the
   published file keeps that time;
 * its registry scores, taken over on the same condition
   (registry.outputs.publish.scores);
-* the publications it is linked to, the links themselves, the drug names
-  and the vocabularies: compared here, row by row, between the two files;
+* the publications it is linked to or its evidence names, the links
+  themselves, the drug names and the vocabularies: compared here, row by
+  row, between the two files;
 * the code that reads and bakes them: `bake_digest` in build_info.
 
 So a case is reused when its id, key and change time are those of the
@@ -77,7 +78,10 @@ def _find(conn: sqlite3.Connection) -> int:
         f"JOIN {PREVIOUS}.cases p ON p.id = c.id AND p.case_key = c.case_key AND p.facts_changed_at = c.facts_changed_at "
         f"WHERE EXISTS (SELECT 1 FROM {PREVIOUS}.case_summary s WHERE s.case_id = c.id) "
         f"AND c.id NOT IN (SELECT case_id FROM main.case_publications WHERE publication_id IN ({changed_publications})) "
-        f"AND c.id NOT IN ({changed_links})"
+        f"AND c.id NOT IN ({changed_links}) "
+        # a fact's sentence names its source, which may be a publication the case is not linked to
+        f"AND c.id NOT IN (SELECT case_id FROM main.evidence WHERE case_id IS NOT NULL "
+        f"AND publication_id IN ({changed_publications}))"
     )
     return conn.execute(f"SELECT count(*) FROM {REUSED}").fetchone()[0]
 
