@@ -542,3 +542,30 @@ def test_republish_scores_only_the_cases_whose_facts_changed(engine, tmp_path):
     with sqlite3.connect(dist / "registry.db") as conn:
         conn.execute("update build_info set value = 'other' where key = 'scoring_digest'")
     assert publish(engine, dist, allow_synthetic=True).scored_cases == 30
+
+
+def test_the_case_page_reads_a_publications_unknowns_through_their_index(tmp_path, db_templates):
+    """Among the evidence of many cases, the few rows about a publication itself are found by their own index
+    (a scan of every row without a case took 56 ms at 100,000 cases), and the page's query finds them all."""
+    from registry.core.db import writing
+    from registry.ingest.seed import load_documents
+    from registry.ingest.synth import synth_documents
+    from registry.outputs.publish.pages import PUBLICATION_UNKNOWNS_SQL
+
+    engine = make_engine(db_templates.copy(db_templates.migrated("sqlite"), tmp_path / "work.db"))
+    with writing(engine) as conn:
+        load_documents(conn, synth_documents(300, seed=2), prune=False)
+        # synthetic publications state all their own facts: let a few leave one unreported
+        conn.execute(text(
+            "update evidence set status = 'not_reported', value_as_stated = null where id in (select id from evidence "
+            "where case_id is null and subject_table = 'publications' order by id limit 5)"))
+    path = publish(engine, tmp_path / "dist", allow_synthetic=True).path
+    engine.dispose()
+    with sqlite3.connect(path) as conn:
+        plan = " ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + PUBLICATION_UNKNOWNS_SQL, {"c": 1}))
+        assert "USING INDEX evidence_about_publications" in plan, plan
+        case_id, expected = conn.execute(
+            "select cp.case_id, count(*) from case_publications cp join evidence ev on ev.subject_id = cp.publication_id "
+            "where ev.case_id is null and ev.subject_table = 'publications' and ev.status != 'stated' "
+            "group by cp.case_id order by count(*) desc limit 1").fetchone()
+        assert len(conn.execute(PUBLICATION_UNKNOWNS_SQL, {"c": case_id}).fetchall()) == expected > 0

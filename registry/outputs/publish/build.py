@@ -49,7 +49,7 @@ from registry.outputs.prisma import write_prisma
 from registry.outputs.publish.copy import copy_working_database, drop_unpublished
 from registry.outputs.publish.discrepancies import DISCREPANCIES, discrepancy_rows
 from registry.outputs.publish.fts import build_fts
-from registry.outputs.publish.layout import BAKE_ONLY_INDEXES, BAKED_TABLES, DERIVED_COLUMNS, UNUSED_INDEXES
+from registry.outputs.publish.layout import BAKE_ONLY_INDEXES, BAKED_TABLES, DERIVED_COLUMNS, SITE_INDEXES, UNUSED_INDEXES
 from registry.outputs.publish.metadata import TABLE_OPTIONS, build_metadata
 from registry.outputs.publish.reading import (
     CASE_DISTRIBUTION,
@@ -316,6 +316,8 @@ def _bake(db: Database, score_flags: dict[str, list[str]], progress: Progress, r
                 _index(db, spec)
     _check_case_list(conn)
     _sort_indexes(conn)
+    for create in SITE_INDEXES.values():
+        conn.execute(create)
     with progress.step("full-text"):
         build_fts(db)
     with progress.step("analyze"):

@@ -36,6 +36,14 @@ MARKER_KINDS = {"onset": "onset", "recurrence": "recurrence", "challenge": None,
 CSV_ALL_CASES = f"/{DATABASE}/case_summary.csv?_stream=on&_labels=on&_dl=on&_size=max"
 
 
+#: What each of a case's publications leaves unknown about itself (read through SITE_INDEXES in layout.py).
+PUBLICATION_UNKNOWNS_SQL = f"""
+    select ev.subject_id, ev.field, ev.status, ev.locator from evidence ev
+    where ev.case_id is null and ev.subject_table = 'publications' and ev.status != '{EvidenceStatus.STATED}'
+      and ev.subject_id in (select publication_id from case_publications where case_id = :c)
+    order by ev.subject_id, ev.field"""
+
+
 async def _rows(db: Any, sql: str, params: dict | None = None) -> list[dict[str, Any]]:
     result = await db.execute(sql, params or {})
     return [dict(r) for r in result.rows]
@@ -129,11 +137,7 @@ async def case_page(db: Any, case_key: str) -> dict[str, Any] | None:
     publications = await _rows(db, f"""
         select p.*, cp.role from case_publications cp join publications p on p.id = cp.publication_id
         where cp.case_id = :c order by cp.role != '{CaseLinkRole.PRIMARY_REPORT}', p.year""", {"c": cid})
-    unknown = await _rows(db, f"""
-        select ev.subject_id, ev.field, ev.status, ev.locator from evidence ev
-        where ev.case_id is null and ev.subject_table = 'publications' and ev.status != '{EvidenceStatus.STATED}'
-          and ev.subject_id in (select publication_id from case_publications where case_id = :c)
-        order by ev.subject_id, ev.field""", {"c": cid})
+    unknown = await _rows(db, PUBLICATION_UNKNOWNS_SQL, {"c": cid})
     for p in publications:
         p["unknown"] = [f"{u['field']} {label('evidence_status', u['status']).lower()}"
                         + (f" ({u['locator']})" if u["locator"] else "")
