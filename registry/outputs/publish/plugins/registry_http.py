@@ -15,6 +15,7 @@ pm.set_blocked(DEFAULT_ERROR_HANDLER)
 
 @hookimpl
 def startup(datasette):
+    web.remember_table_rules(datasette)
     web.end_with_parent()  # only in the ad-hoc SQL process
 
 
