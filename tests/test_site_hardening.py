@@ -259,6 +259,20 @@ CSV_PATHS = [
 ]
 
 
+async def test_table_permission_rules_are_kept_once_and_still_apply(out_dir):
+    """The site reads each table's `allow` rules once (datasette re-reads the whole metadata per check): a
+    denial in the metadata still holds on every request, and other tables stay open."""
+    kwargs = datasette_kwargs(out_dir)
+    kwargs["metadata"]["databases"]["registry"]["tables"]["publications"]["allow"] = {"id": "nobody"}
+    ds = Datasette(**kwargs)
+    for _ in range(2):
+        assert (await ds.client.get("/registry/publications")).status_code == 403
+        assert (await ds.client.get("/registry/case_summary")).status_code == 200
+    assert ds._table_permission_allows("registry", "publications") == [{"id": "nobody"}]
+    assert ds._table_permission_allows("registry", "case_summary") == []
+    assert ds._table_permission_allows.__name__ == "<lambda>"  # the remembered rules, not datasette's own
+
+
 async def test_every_csv_neutralises_formula_text(ds):
     for path in CSV_PATHS:
         response = await ds.client.get(path)
@@ -503,16 +517,3 @@ def test_the_ad_hoc_process_ends_with_the_server(out_dir, tmp_path):
     assert _gone(adhoc), "the ad-hoc SQL process outlived the server"
     assert not socket_path.exists() and not socket_path.parent.exists()
 
-
-async def test_table_permission_rules_are_kept_once_and_still_apply(out_dir):
-    """The site reads each table's `allow` rules once (datasette re-reads the whole metadata per check): a
-    denial in the metadata still holds on every request, and other tables stay open."""
-    kwargs = datasette_kwargs(out_dir)
-    kwargs["metadata"]["databases"]["registry"]["tables"]["publications"]["allow"] = {"id": "nobody"}
-    ds = Datasette(**kwargs)
-    for _ in range(2):
-        assert (await ds.client.get("/registry/publications")).status_code == 403
-        assert (await ds.client.get("/registry/case_summary")).status_code == 200
-    assert ds._table_permission_allows("registry", "publications") == [{"id": "nobody"}]
-    assert ds._table_permission_allows("registry", "case_summary") == []
-    assert ds._table_permission_allows.__name__ == "<lambda>"  # the remembered rules, not datasette's own

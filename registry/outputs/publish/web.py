@@ -165,6 +165,9 @@ ADHOC_RETRY_AFTER_S = 5
 #: The share of the time ad-hoc SQL may run: after a request that took t seconds, the next starts
 #: t * (1 / ADHOC_SHARE - 1) seconds later.
 ADHOC_SHARE = 0.5
+#: The longest rest: a query runs at most the SQL time limit (3 s) plus the time to send its answer; a request
+#: that took longer was waiting (for the ad-hoc process to start), not running.
+ADHOC_MAX_REST_S = 5.0
 
 
 class AdhocGate:
@@ -189,11 +192,13 @@ class AdhocGate:
         try:
             await call()
         finally:
-            asyncio.get_running_loop().call_later((time.monotonic() - started) * self._rest, self._slots.release)
+            rest = min((time.monotonic() - started) * self._rest, ADHOC_MAX_REST_S)
+            asyncio.get_running_loop().call_later(rest, self._slots.release)
 
 
-#: How long the public server waits for the ad-hoc process to accept a connection (it may be starting).
-ADHOC_CONNECT_WAIT_S = 10.0
+#: How long the public server waits for a live ad-hoc process to accept a connection: it may be starting, which
+#: takes datasette seconds, more at its lower priority on a busy machine. A dead one is not waited for.
+ADHOC_START_WAIT_S = 60.0
 #: How long it waits for an answer: above the SQL time limit, and the time to encode 2,000 rows.
 ADHOC_ANSWER_TIMEOUT_S = 60.0
 #: Headers that belong to one connection, not to the answer (RFC 9110 section 7.6.1).
@@ -209,11 +214,13 @@ ADHOC_RESTART_INTERVAL_S = 30.0
 class AdhocForward:
     """Sends a request to the ad-hoc SQL process on its Unix socket and streams the answer back
     (made in the loop that serves, on the first ad-hoc request). If that process has died (killed by
-    the system for its memory, say), a new one is started, at most once per ADHOC_RESTART_INTERVAL_S."""
+    the system for its memory, say), a new one is started, unless the last one started answered less than
+    ADHOC_RESTART_INTERVAL_S ago."""
 
     def __init__(self, socket_path: str, pid: int | None) -> None:
         self.pid = pid
         self.restarted_at = float("-inf")
+        self.starting = False
         self._connect(socket_path)
 
     def _connect(self, socket_path: str) -> None:
@@ -231,7 +238,7 @@ class AdhocForward:
     async def _restart(self) -> bool:
         if time.monotonic() - self.restarted_at < ADHOC_RESTART_INTERVAL_S or not self._has_died():
             return False
-        self.restarted_at = time.monotonic()
+        self.restarted_at, self.starting = time.monotonic(), True
         from_socket = Path(os.environ[ADHOC_SOCKET_ENV])
         from_socket.unlink(missing_ok=True)
         with contextlib.suppress(OSError):
@@ -250,18 +257,27 @@ class AdhocForward:
         headers = [(k, v) for k, v in scope["headers"] if k.lower() not in _HOP_HEADERS]
         request = self.client.build_request(scope["method"], "http://adhoc" + target.decode("latin-1"),
                                             headers=headers)
-        deadline = time.monotonic() + ADHOC_CONNECT_WAIT_S
+        deadline = time.monotonic() + ADHOC_START_WAIT_S
+        retried = False  # a connection that broke (not one refused) is tried once more
         while True:
             try:
                 response = await self.client.send(request, stream=True)
+                if self.starting:  # the interval between restarts counts from when a new process answers
+                    self.restarted_at, self.starting = time.monotonic(), False
                 break
-            except httpx.ConnectError:
+            except httpx.TransportError as exc:
                 if await self._restart():
-                    deadline = time.monotonic() + ADHOC_CONNECT_WAIT_S
+                    deadline = time.monotonic() + ADHOC_START_WAIT_S
                     request = self.client.build_request(request.method, request.url, headers=request.headers)
-                elif time.monotonic() >= deadline:
+                elif isinstance(exc, httpx.ConnectError):
+                    if self._has_died() or time.monotonic() >= deadline:
+                        await unavailable(scope, send)
+                        return
+                elif retried:
                     await unavailable(scope, send)
                     return
+                else:
+                    retried = True
                 await asyncio.sleep(0.2)
             except httpx.HTTPError:
                 await unavailable(scope, send)
