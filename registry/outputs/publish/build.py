@@ -93,7 +93,7 @@ class PublishResult:
     #: Cases whose registry scores were computed, and cases whose scores were taken from the previous build.
     scored_cases: int = 0
     reused_scores: int = 0
-    #: Cases whose case_summary and case_timeline rows were taken from the previous build.
+    #: Cases whose case_summary, case_timeline and evidence_facts rows were taken from the previous build.
     reused_rows: int = 0
 
 
@@ -248,7 +248,7 @@ def _merge_reused(conn: sqlite3.Connection) -> None:
 def bake(db: Database, score_flags: dict[str, list[str]] | None = None, progress: Progress | None = None,
          previous: Path | None = None) -> int:
     """Derive the baked tables, indexes and full-text indexes from the registry tables in `db`; returns how many
-    cases' case_summary and case_timeline rows were taken from `previous` (the last build, if any).
+    cases' case_summary, case_timeline and evidence_facts rows were taken from `previous` (the last build, if any).
 
     `db`'s connection must be in autocommit mode (isolation_level None): the bake runs in transactions
     of its own.
