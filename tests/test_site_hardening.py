@@ -311,16 +311,25 @@ def test_csv_guard_gives_the_same_records_however_the_stream_is_cut(rows, rnd):
 # -- a served site: the path, LibreOffice ------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def served(out_dir) -> Iterator[str]:
+def _serve(out_dir: Path, log: Path) -> tuple[subprocess.Popen, str]:
+    """`dress-registry serve` of the build on a free port, answering; returns the process and its address."""
     port = _free_port()
-    log = out_dir.parent / "serve.log"
     with log.open("w") as out:
         proc = subprocess.Popen([sys.executable, "-m", "registry.cli", "serve", "--out", str(out_dir), "--host",
                                  "127.0.0.1", "--port", str(port)], cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_answering(f"{base}/-/versions.json", proc, log)
+    except BaseException:
+        proc.kill()
+        raise
+    return proc, base
+
+
+@pytest.fixture(scope="module")
+def served(out_dir) -> Iterator[str]:
+    proc, base = _serve(out_dir, out_dir.parent / "serve.log")
+    try:
         yield base
     finally:
         proc.terminate()
@@ -455,14 +464,8 @@ def test_ad_hoc_sql_is_answered_by_a_separate_lower_priority_process(out_dir, tm
     """serve starts a second datasette for `?sql=`: it answers ad-hoc SQL (CSV still neutralised there)
     at a lower priority; a dead one is replaced, and while none can be, only ad-hoc SQL is refused (503),
     never the pages."""
-    port = _free_port()
-    log = tmp_path / "serve.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "registry.cli", "serve", "--out", str(out_dir), "--host",
-                                 "127.0.0.1", "--port", str(port)], cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    proc, base = _serve(out_dir, tmp_path / "serve.log")
     try:
-        _wait_until_answering(f"{base}/-/versions.json", proc, log)
         [adhoc] = _children(proc.pid)
         assert os.getpriority(os.PRIO_PROCESS, adhoc) == os.getpriority(os.PRIO_PROCESS, proc.pid) + ADHOC_NICE
         assert Path(os.readlink(f"/proc/{adhoc}/cwd")) == out_dir.resolve()  # it serves the same build
@@ -498,13 +501,8 @@ def test_ad_hoc_sql_is_answered_by_a_separate_lower_priority_process(out_dir, tm
 
 
 def test_the_ad_hoc_process_ends_with_the_server(out_dir, tmp_path):
-    port = _free_port()
-    log = tmp_path / "serve.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "registry.cli", "serve", "--out", str(out_dir), "--host",
-                                 "127.0.0.1", "--port", str(port)], cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
+    proc, _ = _serve(out_dir, tmp_path / "serve.log")
     try:
-        _wait_until_answering(f"http://127.0.0.1:{port}/-/versions.json", proc, log)
         [adhoc] = _children(proc.pid)
         socket_path = Path(_environ(adhoc)[ADHOC_SOCKET_ENV])
         deadline = time.monotonic() + 60
