@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner, Result
 from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
@@ -121,3 +122,12 @@ def record_ids(path: Path) -> list[str]:
     if path.suffix == ".bib":
         return re.findall(r"^@\w+\{([^,\s]+),", text, re.M)
     return re.findall(r"^PMID- (\d+)", text, re.M)
+
+
+def extraction_of(fixture: Path, change=None):
+    """The seed file `fixture` read as curator-a's extraction, after `change(raw)` edits its parsed YAML."""
+    raw = yaml.safe_load(fixture.read_text(encoding="utf-8"))
+    raw["extraction"] = {"extractor": "curator-a"}
+    if change:
+        change(raw)
+    return parse_document(str(fixture), raw)

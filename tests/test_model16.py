@@ -18,13 +18,12 @@ from sqlalchemy import text
 
 from registry.cases.citations import bibtex_record, csl_item, ris_record
 from registry.cases.compare import compare
-from registry.cases.documents import parse_document
 from registry.cases.lookups import short_citation
 from registry.core.db import make_engine
 from registry.outputs.publish.build import publish
 from registry.outputs.publish.canned import canned_queries
 from registry.outputs.publish.serve import datasette_kwargs
-from tests.helpers import BACKENDS, SEED_DIR, dump, load_files, run_cli
+from tests.helpers import BACKENDS, SEED_DIR, dump, extraction_of, load_files, run_cli
 from tests.helpers import query_rows as q
 
 DATA = Path(__file__).parent / "data"
@@ -180,14 +179,6 @@ def test_citations_of_a_publication_without_year_or_journal():
     assert csl_item({**p, "year": 2020, "journal": "J"})["issued"] == {"date-parts": [[2020]]}
 
 
-def _doc(change=None):
-    raw = yaml.safe_load(FIXTURE.read_text(encoding="utf-8"))
-    raw["extraction"] = {"extractor": "curator-a"}
-    if change:
-        change(raw)
-    return parse_document(str(FIXTURE), raw)
-
-
 def test_compare_matches_genetic_tests_by_gene_and_allele_and_procedures_by_code():
     def other(raw):
         raw["extraction"] = {"extractor": "curator-b"}
@@ -196,7 +187,7 @@ def test_compare_matches_genetic_tests_by_gene_and_allele_and_procedures_by_code
         case["genetic_tests"].reverse()  # order does not matter: matched by gene and allele
         case["procedures"][1]["duration_days"] = 10
         case["procedures"].reverse()
-    c = compare(_doc(), _doc(other), "a.yaml", "b.yaml")
+    c = compare(extraction_of(FIXTURE), extraction_of(FIXTURE, other), "a.yaml", "b.yaml")
     found = {(d.record, d.field) for d in c.differences}
     assert (f"cases[{CASE}].genetic_tests[HLA-B HLA-B*58:01]", "result") in found
     assert (f"cases[{CASE}].procedures[icu_admission]", "duration_days") in found

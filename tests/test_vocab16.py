@@ -19,7 +19,6 @@ from datasette.app import Datasette
 
 from registry.cases.citations import bibtex_record, csl_item, ris_record
 from registry.cases.compare import compare
-from registry.cases.documents import parse_document
 from registry.cases.lookups import short_citation
 from registry.cases.scoring.facts import LabFact
 from registry.cases.template import codes_note
@@ -34,7 +33,7 @@ from registry.schema.vocabulary import (
     LabUnit,
     SourceAccess,
 )
-from tests.helpers import BACKENDS, SEED_DIR, dump, load_files, run_cli, url_of
+from tests.helpers import BACKENDS, SEED_DIR, dump, extraction_of, load_files, run_cli, url_of
 from tests.helpers import query_rows as q
 
 DATA = Path(__file__).parent / "data"
@@ -151,21 +150,13 @@ def test_every_new_code_reaches_the_skeleton_and_cell_counts_in_10e9_per_litre_s
     assert LabFact(None, Analyte.HAEMOGLOBIN, 10.2, LabUnit.G_PER_DL).per_ul() is None
 
 
-def _doc(change=None):
-    raw = yaml.safe_load(FIXTURE.read_text(encoding="utf-8"))
-    raw["extraction"] = {"extractor": "curator-a"}
-    if change:
-        change(raw)
-    return parse_document(str(FIXTURE), raw)
-
-
 def test_compare_matches_a_treatment_without_drug_by_its_category():
     def other(raw):
         raw["extraction"] = {"extractor": "curator-b"}
         treatments = raw["cases"][0]["treatments"]
         treatments[1]["route"] = "oral"
         treatments.reverse()
-    c = compare(_doc(), _doc(other), "a.yaml", "b.yaml")
+    c = compare(extraction_of(FIXTURE), extraction_of(FIXTURE, other), "a.yaml", "b.yaml")
     found = {(d.record, d.field) for d in c.differences}
     assert found == {(f"cases[{CASE}].treatments[systemic_corticosteroid]", "route")}
 

@@ -239,10 +239,7 @@ class AdhocForward:
         if time.monotonic() - self.restarted_at < ADHOC_RESTART_INTERVAL_S or not self._has_died():
             return False
         self.restarted_at, self.starting = time.monotonic(), True
-        from_socket = Path(os.environ[ADHOC_SOCKET_ENV])
-        from_socket.unlink(missing_ok=True)
-        with contextlib.suppress(OSError):
-            from_socket.parent.rmdir()
+        _remove_socket()  # the dead one's, named in ADHOC_SOCKET_ENV until the new one replaces it
         process, socket_path = start_adhoc_server(Path.cwd(), os.getpid())
         self.pid = process.pid
         os.environ[ADHOC_SOCKET_ENV] = str(socket_path)
