@@ -16,6 +16,7 @@ from registry.core.db import make_engine, writing
 from registry.ingest.seed import load_documents
 from registry.ingest.synth import CULPRITS, synth_documents, synth_raw, write_documents
 from registry.schema.models import Case, Publication
+from registry.schema.vocabulary import ExposureRole
 from tests.helpers import SEED_DIR, dump, run_cli
 
 
@@ -36,6 +37,17 @@ def test_every_document_validates_and_is_synthetic():
     assert {d.doc.publication.article_type for d in docs} == {"synthetic"}
     keys = [c.key for d in docs for c in d.doc.cases]
     assert len(set(keys)) == len(keys)
+
+
+def test_a_co_suspect_starts_by_the_onset_at_any_size():
+    """Publication 109,826 of seed 0 (reached from about 110,000 cases) drew a co-suspect started after the onset
+    of a case whose suspect has no start day, which the schema refuses; the generator now keeps it by the onset."""
+    from registry.ingest.synth import _cases_in, _publication
+
+    raw = _publication(0, 109_826, _cases_in(0, 109_826))
+    doc = SeedDocument.model_validate(raw)
+    starts = [x.start_day for c in doc.cases for x in c.exposures if x.role == ExposureRole.CO_SUSPECT and x.start_day is not None]
+    assert starts and all(s <= c.onset_day for c in doc.cases for s in starts if c.onset_day is not None)
 
 
 def test_realistic_shape():

@@ -315,8 +315,11 @@ def _case(rng: random.Random, key: str, unstated: str, year: int) -> dict[str, A
         co = CULPRITS[cj]
         if co[0] not in used:
             used.add(co[0])
+            # started by the onset at the latest (days count from the first dose of every suspect); the one draw
+            # keeps every other case of the publication as it was
+            start = rng.randint(-30, 10)
             x = {"drug": co[0], "role": ExposureRole.CO_SUSPECT, "route": co[2], "indication": _pick(rng, co[4]),
-                 "start_day": rng.randint(-30, 10), "src": _srcs(rng, None, co[0])}
+                 "start_day": start if onset is None else min(start, onset), "src": _srcs(rng, None, co[0])}
             x["doses"] = [_dose(rng, co[3], x["start_day"], None, DoseChangeReason.INITIAL)]
             if rng.random() < 0.8:
                 x["action_taken"] = ActionTaken.WITHDRAWN
