@@ -332,7 +332,7 @@ async def test_every_evidence_row_is_worded_with_its_fact(ds):
     raw = (await _ok(ds, "/registry/evidence.json?_shape=array&_size=max")).json()
     assert len(rows) == len(raw) > 0
     tables = {r["subject_table"] for r in raw}
-    assert all(r["fact"] and r["fact"] not in tables and r["statement"].startswith(r["fact"] + ": ") for r in rows)
+    assert all(r["fact"] and r["fact"] not in tables and r["source_states"] for r in rows)
     facts = {r["fact"] for r in rows}
     assert "Age" in facts and any(f.startswith("Eosinophils (absolute) 1,690/µL, day ~") for f in facts)
     html = (await _ok(ds, f"/registry/case_list/{fx.PARK_KEY}")).text
@@ -340,6 +340,9 @@ async def test_every_evidence_row_is_worded_with_its_fact(ds):
     cells = re.findall(r'<td class="registry-fact">([^<]*)</td>', html)
     assert len(cells) == len([r for r in raw if r["case_id"] == park_id]) and all(c.strip() for c in cells)
     assert not {c.strip() for c in cells} & tables
+    # each fact's sources, as sentences: the fact, what the source states, the publication and the place in it
+    sentences = re.findall(r'<details class="registry-src">.*?<ul><li>([^<]*)</li>', html, re.S)
+    assert sentences and all(": " in t and " — Park " in t for t in sentences), sentences[:3]
 
 
 async def test_each_publication_cites_as_ris_and_bibtex(ds):

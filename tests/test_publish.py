@@ -439,6 +439,34 @@ def _scores_by_content(path: Path) -> list[tuple]:
         conn.close()
 
 
+def test_evidence_facts_baked_in_sql_word_every_row_as_the_wording_functions_do(sqlite_engine, tmp_path):
+    """The bake calls registry.cases.evidence_wording inside SQLite; its rows equal that module's functions applied
+    row by row in Python (as the bake did before), for the test cases and 40 synthetic ones."""
+    from registry.cases.evidence_wording import EVIDENCE_SUBJECT_SQL, fact_name, stated_words
+    from registry.core.db import writing
+    from registry.ingest.seed import load_documents
+    from registry.ingest.synth import synth_documents
+    from registry.outputs.publish.reading import Followed
+
+    fx.write_cases(sqlite_engine)
+    with writing(sqlite_engine) as conn:
+        load_documents(conn, synth_documents(40, seed=3), prune=False)
+    path = publish(sqlite_engine, tmp_path / "dist", allow_synthetic=True).path
+    conn = sqlite3.connect(path)
+    conn.row_factory = sqlite3.Row
+    try:
+        expected = [(r["evidence_id"], r["case_id"], fact_name(dict(r)), stated_words(dict(r)),
+                     Followed.FOLLOWED if r["is_curated"] else Followed.NOT_FOLLOWED)
+                    for r in conn.execute(EVIDENCE_SUBJECT_SQL + " ORDER BY e.id")]
+        baked = [tuple(r) for r in conn.execute(
+            "select evidence_id, case_id, fact, source_states, followed from evidence_facts order by rowid")]
+        tables = {r[0] for r in conn.execute("select distinct subject_table from evidence")}
+    finally:
+        conn.close()
+    assert len(expected) > 1000 and len(tables) >= 10
+    assert baked == expected
+
+
 def _rows_in_order(path: Path, table: str) -> list[tuple]:
     """Every row of a table with its rowid, in rowid order (datasette pages a table in that order)."""
     conn = sqlite3.connect(path)

@@ -9,8 +9,10 @@ other reader (an export) calls the same functions.
 
 `EVIDENCE_SUBJECT_SQL` is plain, portable SQL (no dialect functions): one row per evidence row
 with the details of the row it points at (the finding, the test, the lab value, the drug ...).
-`fact_name(row)` and `statement(row)` turn such a row into words; `stored_value` words the
-value the registry stores.
+`fact_name(row)` and `stated_words(row)` turn such a row into words, `statement(...)` joins
+them with the publication and place into one sentence; `stored_words` words the value the
+registry stores. `fact_words(*key)` and `stated_words_of(...)` take the same columns as plain
+arguments, so that SQLite can call them as functions over a whole table (the publish step does).
 """
 
 from __future__ import annotations
@@ -121,6 +123,11 @@ def fact_name(row: dict[str, Any]) -> str:
     return _fact_name(tuple(row.get(k) for k in FACT_KEYS))
 
 
+def fact_words(*key: Any) -> str:
+    """fact_name of a row given as its FACT_KEYS values, in that order."""
+    return _fact_name(key)
+
+
 @lru_cache(maxsize=1 << 16)
 def _fact_name(key: tuple) -> str:
     row = dict(zip(FACT_KEYS, key))
@@ -161,22 +168,34 @@ def _fact_name(key: tuple) -> str:
     return _with_field(table.replace("_", " ").capitalize(), field)
 
 
+#: The columns of an EVIDENCE_SUBJECT_SQL row that stated_words reads, in the order stated_words_of takes them.
+STATED_KEYS = ("status", "value_as_stated", "subject_table", "test_result")
+
+
 def stated_words(row: dict[str, Any]) -> str:
     """What the source says: the value as stated, or why there is none."""
-    status = row.get("status")
+    return stated_words_of(*(row.get(k) for k in STATED_KEYS))
+
+
+def stated_words_of(status: str | None, value_as_stated: str | None, subject_table: str | None,
+                    test_result: str | None) -> str:
+    """stated_words of a row given as its STATED_KEYS values."""
     if status in STATUS_WORDS:
         return STATUS_WORDS[status]
-    if row.get("value_as_stated"):
-        return row["value_as_stated"]
-    if row["subject_table"] == "investigations" and row.get("test_result"):
-        return (label("test_result", row["test_result"]) or row["test_result"]).lower()
+    if value_as_stated:
+        return value_as_stated
+    if subject_table == "investigations" and test_result:
+        return (label("test_result", test_result) or test_result).lower()
     return (label("evidence_status", EvidenceStatus.STATED) or "").lower()
 
 
-def statement(row: dict[str, Any], citation: str | None, fact: str | None = None) -> str:
-    """'Fever ≥38.5 °C: not reported — Park 2021, Case Rep Oncol, Discussion, para 1' (`fact`: fact_name(row), if known)."""
-    where = ", ".join(p for p in (citation, row.get("locator")) if p)
-    return f"{fact or fact_name(row)}: {stated_words(row)}" + (f" — {where}" if where else "")
+def statement(fact: str | None, states: str | None, citation: str | None, locator: str | None) -> str | None:
+    """'Fever ≥38.5 °C: not reported — Park 2021, Case Rep Oncol, Discussion, para 1', from the fact and what the
+    source states in words (fact_name, stated_words), the publication's short citation and the place in it."""
+    if not fact:
+        return None
+    where = ", ".join(p for p in (citation, locator) if p)
+    return f"{fact}: {states}" + (f" — {where}" if where else "")
 
 
 def stored_words(vocabulary: str | None, value: Any) -> str | None:

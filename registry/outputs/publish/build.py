@@ -62,8 +62,7 @@ from registry.outputs.publish.reading import (
     case_list_sql,
     counts_sql,
     distribution_sql,
-    evidence_fact_rows,
-    fill_stored_values,
+    evidence_facts_sql,
     statistics_sql,
 )
 from registry.outputs.publish.reuse import PREVIOUS, REUSED, attach_previous, detach_previous
@@ -286,7 +285,7 @@ def _bake(db: Database, score_flags: dict[str, list[str]], progress: Progress, r
         CASE_SUSPECT_DRUGS.name: case_suspect_drugs_sql,
         REGISTRY_STATS.name: registry_stats_sql,
         BUILD_INFO.name: build_info_rows,
-        EVIDENCE_FACTS.name: lambda: evidence_fact_rows(conn, skip),
+        EVIDENCE_FACTS.name: lambda: evidence_facts_sql(conn, skip),
         # Read case_summary, so baked after it (their place in BAKED_TABLES):
         CASE_LIST.name: case_list_sql,
         REGISTRY_COUNTS.name: counts_sql,
@@ -296,8 +295,8 @@ def _bake(db: Database, score_flags: dict[str, list[str]], progress: Progress, r
     }
     for spec in BAKED_TABLES:  # in declared order: case_summary first, the others point at it
         _create(db, spec)
-    # What reads evidence by subject comes first (the completeness counts, discrepancies, evidence_facts and
-    # its stored values); then that index goes, and the new tables take its pages.
+    # What reads evidence by subject comes first (the completeness counts, discrepancies, evidence_facts);
+    # then that index goes, and the new tables take its pages.
     with progress.step("completeness"):
         _count_completeness(conn, reused)
     first = (DISCREPANCIES, EVIDENCE_FACTS)
@@ -309,10 +308,8 @@ def _bake(db: Database, score_flags: dict[str, list[str]], progress: Progress, r
         elif spec.name in others:
             with progress.step(spec.name):
                 _insert(conn, spec, others[spec.name]())
-                if spec is EVIDENCE_FACTS:
-                    fill_stored_values(conn, skip)
-                    if reused:
-                        _take_reused(conn, EVIDENCE_FACTS)
+                if spec is EVIDENCE_FACTS and reused:
+                    _take_reused(conn, EVIDENCE_FACTS)
                 _index(db, spec)
     _check_case_list(conn)
     _sort_indexes(conn)

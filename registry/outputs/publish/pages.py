@@ -13,6 +13,7 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
+from registry.cases.evidence_wording import statement
 from registry.cases.identity import identity_paragraphs
 from registry.cases.lookups import fmt_number, label
 from registry.cases.missing import missing_code_definitions
@@ -126,13 +127,15 @@ async def case_page(db: Any, case_key: str) -> dict[str, Any] | None:
     genetic_tests = await _rows(db, "select * from genetic_tests where case_id = :c order by seq", {"c": cid})
     procedures = await _rows(db, "select * from procedures where case_id = :c order by seq", {"c": cid})
     evidence = await _rows(db, """
-        select ev.*, ef.fact, ef.source_states, ef.stored_value, ef.followed, ef.statement,
+        select ev.*, ef.fact, ef.source_states, ef.stored_value, ef.followed,
                p.citation, p.title, p.doi, p.doi_url, p.pmid, p.pubmed_url, l.analyte
         from evidence ev join publications p on p.id = ev.publication_id
         left join evidence_facts ef on ef.evidence_id = ev.id
         left join lab_results l on ev.subject_table = 'lab_results' and l.id = ev.subject_id
         where ev.case_id = :c order by ev.subject_table, ev.subject_id, ev.field, ev.is_curated desc, ev.id""",
         {"c": cid})
+    for e in evidence:
+        e["statement"] = statement(e["fact"], e["source_states"], e["citation"], e["locator"])
     reading = (await _rows(db, "select * from case_list where case_key = :k", {"k": case_key}) or [{}])[0]
     publications = await _rows(db, f"""
         select p.*, cp.role from case_publications cp join publications p on p.id = cp.publication_id

@@ -1,10 +1,10 @@
 """Baked tables for reading the site: the cases in a dozen columns, the evidence in words,
 counts, summary statistics and the release.
 
-All but evidence_facts are one INSERT ... SELECT inside the published file, from tables the
-build has already baked (case_summary) or copied (publications, evidence), so they grow
-with the registry without Python in the loop; evidence_facts words each evidence row with
-registry.cases.evidence_wording (the one home of that wording) in a stream of rows.
+Each is one INSERT ... SELECT inside the published file, from tables the build has already
+baked (case_summary) or copied (publications, evidence), so they grow with the registry
+without a Python loop; evidence_facts words each evidence row with registry.cases.evidence_wording
+(the one home of that wording), whose functions SQLite calls row by row.
 
 Missing values in case_list are never blank: a NULL becomes *not reported* (the source was
 read and does not say, or evidence records "not reported") or *source not read* (evidence
@@ -17,14 +17,20 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from enum import StrEnum
 
 import registry.schema.models  # noqa: F401  (registers every table on the MetaData)
 from registry import __version__
 from registry.cases.baked import BakedTable, Col
-from registry.cases.evidence_wording import EVIDENCE_SUBJECT_SQL, fact_name, stated_words, statement, stored_words
+from registry.cases.evidence_wording import (
+    EVIDENCE_SUBJECT_SQL,
+    FACT_KEYS,
+    STATED_KEYS,
+    fact_words,
+    stated_words_of,
+    stored_words,
+)
 from registry.cases.missing import SUBJECT_TABLES, SUMMARY_MISSING_SOURCES
 from registry.cases.scoring import load_instrument
 from registry.cases.snapshot import Row
@@ -81,8 +87,9 @@ EVIDENCE_FACTS = BakedTable(
     name="evidence_facts",
     description=(
         "Each evidence row in words: which fact it covers, what the source says (or why it says nothing), the value "
-        "the registry stores, and a sentence naming the publication and the place in it. Worded by "
-        "registry/cases/evidence_wording.py, shared with every other reader."
+        "the registry stores, and whether the registry follows this source. The publication and the place in it "
+        "are the evidence row's (evidence_id). Worded by registry/cases/evidence_wording.py, shared with every "
+        "other reader."
     ),
     pk="evidence_id",
     columns=(
@@ -93,7 +100,6 @@ EVIDENCE_FACTS = BakedTable(
         Col("stored_value", str, "The value the registry stores for the fact, in words (NULL when the fact is a whole row or nothing is stored)."),
         Col("followed", str, f"'{Followed.FOLLOWED}' when the stored value follows this source, '{Followed.NOT_FOLLOWED}' "
                              "when another source is followed."),
-        Col("statement", str, "The evidence as one sentence: fact, what is stated, publication and place."),
     ),
 )
 
@@ -256,15 +262,16 @@ ORDER BY cs._rowid
 
 
 def _fact_columns() -> dict[tuple[str, str], tuple[str, str, str | None, bool]]:
-    """(table, field) -> (table, primary key column, vocabulary, is boolean) for every fact column of a model table."""
+    """(table, field) -> (table, primary key column, vocabulary, is boolean) for every fact column of a model table
+    that evidence can point at (a row id: an integer key of its own)."""
     out = {}
     for table in metadata.sorted_tables:
-        pk = [c.name for c in table.primary_key.columns]
-        if len(pk) != 1:
+        pk = list(table.primary_key.columns)
+        if len(pk) != 1 or pk[0].type.python_type is not int:
             continue
         for f in record_fields(table):
             if not f.is_reference:
-                out[(str(table.name), f.name)] = (str(table.name), pk[0], f.vocabulary, f.kind == "boolean")
+                out[(str(table.name), f.name)] = (str(table.name), pk[0].name, f.vocabulary, f.kind == "boolean")
     return out
 
 
@@ -272,46 +279,38 @@ def _not_skipped(column: str, skip: str | None) -> str:
     return f"({column} IS NULL OR {column} NOT IN (SELECT id FROM {skip}))" if skip else "1"
 
 
-def evidence_fact_rows(conn: sqlite3.Connection, skip: str | None = None) -> Iterator[Row]:
-    """Every evidence row of the file in words, read in a stream (flat memory); `skip`: a table whose `id`
+def _stored_value_sql(conn: sqlite3.Connection) -> str:
+    """The value the registry stores for an evidence row's fact, in words (registry_stored): a CASE over the
+    subject table, then the field, reading that one column of the subject row by primary key. NULL for a
+    whole-row fact or a field without a column of its own (e.g. an exposure's dose)."""
+    published = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    by_table: dict[str, list[str]] = {}
+    for (subject_table, field), (table, pk, vocab, boolean) in _fact_columns().items():
+        if table not in published:
+            continue
+        by_table.setdefault(subject_table, []).append(
+            f"WHEN {_literal(field)} THEN registry_stored({_literal(vocab or '')}, {int(boolean)}, "
+            f'(SELECT t."{field}" FROM "{table}" t WHERE t."{pk}" = s.subject_id))')
+    tables = " ".join(f"WHEN {_literal(t)} THEN CASE s.field {' '.join(whens)} END" for t, whens in by_table.items())
+    return f"CASE s.subject_table {tables} END"
+
+
+def _stored(vocabulary: str, boolean: int, value: object) -> str | None:
+    return ("yes" if value else "no") if boolean and value is not None else stored_words(vocabulary or None, value)
+
+
+def evidence_facts_sql(conn: sqlite3.Connection, skip: str | None = None) -> str:
+    """SELECT of every evidence row of the file in words, run inside the file (one statement, no Python loop): the
+    wording functions of registry.cases.evidence_wording are called by SQLite (registry_fact, registry_stated,
+    registry_stored), so no row passes through Python but the columns that word it; `skip`: a table whose `id`
     column lists cases whose evidence is left out."""
-    citations = dict(conn.execute("SELECT id, citation FROM publications"))
-    cursor = conn.execute(EVIDENCE_SUBJECT_SQL + f" WHERE {_not_skipped('e.case_id', skip)} ORDER BY e.id")
-    names = [d[0] for d in cursor.description]
-    for values in cursor:
-        row = dict(zip(names, values))
-        fact = fact_name(row)
-        yield {
-            "evidence_id": row["evidence_id"],
-            "case_id": row["case_id"],
-            "fact": fact,
-            "source_states": stated_words(row),
-            "stored_value": None,
-            "followed": Followed.FOLLOWED if row["is_curated"] else Followed.NOT_FOLLOWED,
-            "statement": statement(row, citations.get(row["publication_id"]), fact),
-        }
-
-
-def fill_stored_values(conn: sqlite3.Connection, skip: str | None = None) -> None:
-    """evidence_facts.stored_value: one UPDATE per (table, field) the evidence covers, the value read by primary key;
-    not for the cases listed in `skip` (as for evidence_fact_rows)."""
-    conn.create_function("registry_stored_words", 3,
-                         lambda vocab, boolean, v: ("yes" if v else "no") if boolean and v is not None
-                         else stored_words(vocab or None, v), deterministic=True)
-    columns = _fact_columns()
-    pairs = conn.execute("SELECT DISTINCT subject_table, field FROM evidence WHERE field IS NOT NULL").fetchall()
-    for subject_table, field in pairs:
-        if (subject_table, field) not in columns:
-            continue  # a fact without a column of its own (e.g. an exposure's dose): nothing stored to show
-        table, pk, vocab, boolean = columns[(subject_table, field)]
-        conn.execute(
-            f'UPDATE evidence_facts SET stored_value = registry_stored_words(?, ?, '
-            f'(SELECT t."{field}" FROM "{table}" t JOIN evidence e ON t."{pk}" = e.subject_id '
-            f'WHERE e.id = evidence_facts.evidence_id)) '
-            f'WHERE evidence_id IN (SELECT id FROM evidence WHERE subject_table = ? AND field = ?) '
-            f'AND {_not_skipped("case_id", skip)}',
-            (vocab or "", int(boolean), subject_table, field),
-        )
+    conn.create_function("registry_fact", len(FACT_KEYS), fact_words, deterministic=True)
+    conn.create_function("registry_stated", len(STATED_KEYS), stated_words_of, deterministic=True)
+    conn.create_function("registry_stored", 3, _stored, deterministic=True)
+    return (f"SELECT evidence_id, case_id, registry_fact({', '.join(FACT_KEYS)}), "
+            f"registry_stated({', '.join(STATED_KEYS)}), {_stored_value_sql(conn)}, "
+            f"CASE WHEN is_curated THEN {_literal(Followed.FOLLOWED)} ELSE {_literal(Followed.NOT_FOLLOWED)} END "
+            f"FROM ({EVIDENCE_SUBJECT_SQL} WHERE {_not_skipped('e.case_id', skip)}) AS s ORDER BY evidence_id")
 
 
 # ---------------------------------------------------------------------------
