@@ -135,6 +135,16 @@ def test_foreign_keys_and_facet_indexes_are_in_the_file(db):
     assert db.execute("select count(*) from sqlite_stat1").fetchone()[0] > 0  # ANALYZE ran
 
 
+def test_indexes_left_out_of_the_file_are_covered_by_others(db):
+    """The unused or redundant indexes are gone, and lookups of an assessment's items still use an index."""
+    from registry.outputs.publish.layout import UNUSED_INDEXES
+
+    names = {r[0] for r in db.execute("select name from sqlite_master where type = 'index'")}
+    assert not names & set(UNUSED_INDEXES)
+    plan = " ".join(r[-1] for r in db.execute("explain query plan select * from assessment_items where assessment_id = 1"))
+    assert "USING INDEX sqlite_autoindex_assessment_items_1" in plan, plan
+
+
 def test_full_text_search_finds_words_with_stemming(db):
     hits = [r["case_key"] for r in db["case_summary"].search(fx.SEARCH_WORD)]
     assert hits == [fx.PARK_KEY]
