@@ -19,6 +19,7 @@ import sys
 import time
 import zipfile
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlencode
 from xml.etree import ElementTree
@@ -337,12 +338,15 @@ def served(out_dir) -> Iterator[str]:
 
 
 def test_the_served_site_shows_no_server_path(served, out_dir):
-    databases = httpx.get(f"{served}/-/databases.json").json()
+    # ?sql= goes to the ad-hoc process, which the gate waits for while it starts (ADHOC_START_WAIT_S): on a loaded
+    # machine that is longer than httpx's default 5 s
+    get = partial(httpx.get, timeout=30)
+    databases = get(f"{served}/-/databases.json").json()
     assert [d["path"] for d in databases if d["name"] == "registry"] == ["registry.db"]
     for path in ("/-/databases.json", "/registry.json?" + urlencode({"sql": "select * from pragma_database_list"}),
                  "/registry.json?" + urlencode({"sql": "select * from nosuch"}), "/registry/nosuch"):
-        assert str(out_dir.parent) not in httpx.get(served + path).text, path
-    assert httpx.get(f"{served}/registry.db").content.startswith(b"SQLite format 3")
+        assert str(out_dir.parent) not in get(served + path).text, path
+    assert get(f"{served}/registry.db").content.startswith(b"SQLite format 3")
 
 
 def _xlsx_cells(path: Path) -> list[tuple[str, str, bool]]:
