@@ -210,6 +210,13 @@ def test_latency_by_drug_gives_n_median_and_range_per_drug(published):
     conn = sqlite3.connect(next(published.glob("*.db")))
     try:
         got = conn.execute(query.sql).fetchall()
+        # It reads case_summary through the (main_suspect_drug, latency_days) index alone, drug by drug in
+        # latency order: no sort of the table, and no read of its wide rows (at a million cases those took
+        # longer than the site's time limit).
+        plan = [r[3] for r in conn.execute(f"EXPLAIN QUERY PLAN {query.sql}")]
+        reads = [step for step in plan if "case_summary" in step]
+        assert len(reads) == 2 and all("COVERING INDEX idx_case_summary_main_suspect_drug_latency_days" in r for r in reads), plan
+        assert sum("TEMP B-TREE FOR ORDER BY" in step for step in plan) == 1, plan  # the result's own order only
         case_rows = conn.execute("SELECT case_key, main_suspect_drug, latency_days FROM case_summary").fetchall()
         summary = [(d, v) for _, d, v in case_rows]
     finally:

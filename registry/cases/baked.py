@@ -29,8 +29,9 @@ class BakedTable:
     description: str
     pk: str | tuple[str, ...]
     columns: tuple[Col, ...]
-    #: Columns to index (facets and filters); foreign keys are indexed anyway.
-    indexes: tuple[str, ...] = ()
+    #: Columns to index (facets and filters), each a column or a tuple of columns (one index on them, in that
+    #: order); foreign keys are indexed anyway.
+    indexes: tuple[str | tuple[str, ...], ...] = ()
     label_column: str | None = None
     extra: dict = field(default_factory=dict)
 

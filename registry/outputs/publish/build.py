@@ -134,9 +134,9 @@ def _index(db: Database, spec: BakedTable) -> None:
     links from other tables on its page); not those naming a vocabulary code (labels are looked up by code)."""
     key = spec.pk if isinstance(spec.pk, str) else spec.pk[0]  # a key's first column has its own index
     links = [c.name for c in spec.columns if c.references and not c.references.startswith("vocab_") and c.name != key]
-    for column in dict.fromkeys([*spec.indexes, *links]):
-        if column != TABLE_OPTIONS.get(spec.name, {}).get("sort_desc"):  # see _sort_indexes
-            db[spec.name].create_index([column], if_not_exists=True)
+    for columns in dict.fromkeys([*spec.indexes, *links]):
+        if columns != TABLE_OPTIONS.get(spec.name, {}).get("sort_desc"):  # see _sort_indexes
+            db[spec.name].create_index([columns] if isinstance(columns, str) else list(columns), if_not_exists=True)
 
 
 def _sort_indexes(conn: sqlite3.Connection) -> None:
