@@ -29,6 +29,7 @@ from registry.outputs.publish.metadata import (
 from registry.outputs.publish.serve import SETTINGS, serve_argv
 from registry.schema import migrate
 from registry.schema.models import published_model_tables
+from registry.schema.vocabulary import Assessor
 
 BAKED = {t.name for t in BAKED_TABLES}
 
@@ -580,6 +581,40 @@ def test_republish_scores_only_the_cases_whose_facts_changed(engine, tmp_path):
     with sqlite3.connect(dist / "registry.db") as conn:
         conn.execute("update build_info set value = 'other' where key = 'scoring_digest'")
     assert publish(engine, dist, allow_synthetic=True).scored_cases == 30
+
+
+def test_republish_takes_over_scores_whose_ids_the_working_database_has_since_used(sqlite_engine, tmp_path):
+    """The registry's score rows of unchanged cases come from the previous build under their old ids, unless the
+    working database has since given one of those ids to an authors' score: then the taken-over rows are numbered
+    after the file's own, and hold the same scores as a build from scratch."""
+    from registry.core.db import writing
+    from registry.ingest.seed import load_documents
+    from registry.ingest.synth import synth_documents
+
+    with writing(sqlite_engine) as conn:
+        load_documents(conn, synth_documents(12, seed=3), prune=False)
+    dist = tmp_path / "dist"
+    first = publish(sqlite_engine, dist, allow_synthetic=True)
+    with sqlite3.connect(first.path) as conn:
+        assessment_id, item_id = conn.execute(
+            "select min(a.id), min(i.id) from assessments a join assessment_items i on i.assessment_id = a.id "
+            "where a.assessor = 'registry'").fetchone()
+    with sqlite_engine.begin() as conn:  # an authors' score with those very ids (unchanged facts otherwise)
+        conn.execute(text(
+            "insert into assessments (id, case_id, instrument, assessor, total) "
+            f"select :a, min(id), 'naranjo', '{Assessor.AUTHORS}', 5 from cases"), {"a": assessment_id})
+        conn.execute(text("insert into assessment_items (id, assessment_id, item_code, answer, points) "
+                          "values (:i, :a, 'previous_reports', 'yes', 1)"), {"i": item_id, "a": assessment_id})
+    again = publish(sqlite_engine, dist, allow_synthetic=True)
+    assert (again.scored_cases, again.reused_scores) == (0, 12)
+    fresh = publish(sqlite_engine, tmp_path / "fresh", allow_synthetic=True)
+    assert _scores_by_content(again.path) == _scores_by_content(fresh.path)
+    with sqlite3.connect(again.path) as conn:
+        assert conn.execute("select assessor from assessments where id = ?", (assessment_id,)).fetchone() == (Assessor.AUTHORS,)
+        assert conn.execute("select assessment_id, item_code from assessment_items where id = ?",
+                            (item_id,)).fetchone() == (assessment_id, "previous_reports")
+        assert conn.execute("select count(*) from assessment_items i left join assessments a on a.id = i.assessment_id "
+                            "where a.id is null").fetchone() == (0,)
 
 
 def test_the_case_page_reads_a_publications_unknowns_through_their_index(tmp_path, db_templates):
