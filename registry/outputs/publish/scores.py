@@ -20,11 +20,12 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from sqlalchemy import create_engine
+from sqlalchemy.engine import Connection
 from sqlalchemy.pool import NullPool
 
 from registry.cases.baked import BakedTable, Col
@@ -97,11 +98,17 @@ def build_info_rows() -> list[dict[str, str]]:
     ]
 
 
+#: Tables of the file being built that only the build reads (the bake drops them): the cases left to score,
+#: and the flags on each flagged case's authors' scores (case_key, its sentences joined as case_summary shows
+#: them). Kept in the file rather than in memory, which then does not grow with the registry.
+SCORING_PENDING = "build_scoring_pending"
+SCORE_FLAGS = "build_score_flags"
+
+
 @dataclass
 class Scored:
-    """What the scoring step did: the flags on the authors' scores by case key, and how many cases it scored."""
+    """What the scoring step did: how many cases it scored, and how many cases' scores it took over."""
 
-    flags: dict[str, list[str]] = field(default_factory=dict)
     scored: int = 0
     reused: int = 0
     #: Set by the bake: cases whose baked rows were taken from the previous build.
@@ -109,7 +116,8 @@ class Scored:
 
 
 def score_file(path: Path, previous: Path | None = None) -> Scored:
-    """Registry scores of every case of the file being built, in its assessments table; see the module docstring.
+    """Registry scores of every case of the file being built, in its assessments table, and the flags on the
+    authors' scores in SCORE_FLAGS; see the module docstring.
 
     `previous`: the last published file, whose scores of unchanged cases are taken over when it was built
     with the same schema and scoring code.
@@ -117,27 +125,36 @@ def score_file(path: Path, previous: Path | None = None) -> Scored:
     result = Scored()
     conn = sqlite3.connect(path.resolve().as_uri(), uri=True, isolation_level=None)
     try:
+        conn.execute(f"CREATE TABLE {SCORE_FLAGS} (case_key TEXT PRIMARY KEY, flags TEXT NOT NULL)")
         if previous is not None and _compatible(conn, previous):
             _take_over(conn, previous, result)
-        changed = [i for (i,) in conn.execute(
-            "SELECT id FROM cases WHERE id NOT IN (SELECT id FROM temp.reused) ORDER BY id"
-            if result.reused else "SELECT id FROM cases ORDER BY id")]
+        conn.execute(f"CREATE TABLE {SCORING_PENDING} (id INTEGER PRIMARY KEY)")
+        conn.execute(f"INSERT INTO {SCORING_PENDING} (id) SELECT id FROM cases"
+                     + (" WHERE id NOT IN (SELECT id FROM temp.reused)" if result.reused else ""))
     finally:
         conn.close()
     scoring = create_engine(f"sqlite:///{path}", poolclass=NullPool)
     try:
         with scoring.begin() as sa_conn:
-            for chunk in _chunks(changed):
-                result.flags.update(refresh_registry_scores(sa_conn, chunk))
+            for chunk in _chunks(sa_conn):
+                flags = refresh_registry_scores(sa_conn, chunk)
+                if flags:
+                    sa_conn.exec_driver_sql(f"INSERT INTO {SCORE_FLAGS} (case_key, flags) VALUES (?, ?)",
+                                            [(key, " | ".join(messages)) for key, messages in flags.items()])
                 result.scored += len(chunk)
+            sa_conn.exec_driver_sql(f"DROP TABLE {SCORING_PENDING}")
     finally:
         scoring.dispose()
     return result
 
 
-def _chunks(ids: list[int]) -> Iterator[list[int]]:
-    for start in range(0, len(ids), SCORE_CHUNK):
-        yield ids[start:start + SCORE_CHUNK]
+def _chunks(conn: Connection) -> Iterator[list[int]]:
+    """The ids of SCORING_PENDING, SCORE_CHUNK at a time in id order (one chunk in memory at a time)."""
+    last = 0
+    while ids := [i for (i,) in conn.exec_driver_sql(
+            f"SELECT id FROM {SCORING_PENDING} WHERE id > ? ORDER BY id LIMIT ?", (last, SCORE_CHUNK))]:
+        yield ids
+        last = ids[-1]
 
 
 def _compatible(conn: sqlite3.Connection, previous: Path) -> bool:
@@ -198,11 +215,8 @@ def _take_over(conn: sqlite3.Connection, previous: Path, result: Scored) -> None
             f"SELECT {'i.id, ' if keep_ids else ''}m.new_id, {', '.join('i.' + c for c in i_cols)} "
             "FROM prev.assessment_items i JOIN temp.reused_assessments m ON m.old_id = i.assessment_id ORDER BY i.id"
         )
-        for key, flags in conn.execute(
-            "SELECT case_key, score_flags FROM prev.case_summary "
-            "WHERE score_flags IS NOT NULL AND case_id IN (SELECT id FROM temp.reused)"
-        ):
-            result.flags[key] = [flags]  # already joined: case_summary joins the sentences of a case with ' | '
+        conn.execute(f"INSERT INTO main.{SCORE_FLAGS} (case_key, flags) SELECT case_key, score_flags FROM prev.case_summary "
+                     "WHERE score_flags IS NOT NULL AND case_id IN (SELECT id FROM temp.reused)")
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
