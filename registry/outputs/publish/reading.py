@@ -275,8 +275,15 @@ def _fact_columns() -> dict[tuple[str, str], tuple[str, str, str | None, bool]]:
     return out
 
 
-def _not_skipped(column: str, skip: str | None) -> str:
-    return f"({column} IS NULL OR {column} NOT IN (SELECT id FROM {skip}))" if skip else "1"
+def _not_skipped(conn: sqlite3.Connection, column: str, skip: str | None) -> str:
+    """Rows of cases not in `skip`, and rows of no case. When those are few (a re-publish after a few edits),
+    they are found through the case index rather than by reading every evidence row (1.2 s at 100,000 cases)."""
+    if not skip:
+        return "1"
+    (cases, skipped) = conn.execute(f"SELECT (SELECT count(*) FROM cases), (SELECT count(*) FROM {skip})").fetchone()
+    if cases - skipped <= cases // 4:
+        return f"({column} IS NULL OR {column} IN (SELECT id FROM cases WHERE id NOT IN (SELECT id FROM {skip})))"
+    return f"({column} IS NULL OR {column} NOT IN (SELECT id FROM {skip}))"
 
 
 def _stored_value_sql(conn: sqlite3.Connection) -> str:
@@ -310,7 +317,7 @@ def evidence_facts_sql(conn: sqlite3.Connection, skip: str | None = None) -> str
     return (f"SELECT evidence_id, case_id, registry_fact({', '.join(FACT_KEYS)}), "
             f"registry_stated({', '.join(STATED_KEYS)}), {_stored_value_sql(conn)}, "
             f"CASE WHEN is_curated THEN {_literal(Followed.FOLLOWED)} ELSE {_literal(Followed.NOT_FOLLOWED)} END "
-            f"FROM ({EVIDENCE_SUBJECT_SQL} WHERE {_not_skipped('e.case_id', skip)}) AS s ORDER BY evidence_id")
+            f"FROM ({EVIDENCE_SUBJECT_SQL} WHERE {_not_skipped(conn, 'e.case_id', skip)}) AS s ORDER BY evidence_id")
 
 
 # ---------------------------------------------------------------------------
