@@ -32,6 +32,7 @@ from registry.outputs.publish.scores import BUILD_INFO, build_info_rows
 #: The attached previous build, and the temporary table of the cases whose rows are taken from it.
 PREVIOUS = "prev"
 REUSED = "temp.bake_reused"
+_CHANGED_PUBLICATIONS = "temp.bake_changed_publications"
 
 
 def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
@@ -71,7 +72,10 @@ def _find(conn: sqlite3.Connection) -> int:
     for table in lookups:
         if conn.execute(f"SELECT 1 FROM ({_differing(conn, table, _columns(conn, table))}) LIMIT 1").fetchone():
             return 0
-    changed_publications = f"SELECT id FROM ({_differing(conn, 'publications', _columns(conn, 'publications'))})"
+    # Compared once (two passes over every publication of both files), read twice below.
+    conn.execute(f"CREATE TABLE {_CHANGED_PUBLICATIONS} AS "
+                 f"SELECT id FROM ({_differing(conn, 'publications', _columns(conn, 'publications'))})")
+    changed_publications = f"SELECT id FROM {_CHANGED_PUBLICATIONS}"
     changed_links = f"SELECT case_id FROM ({_differing(conn, 'case_publications', _columns(conn, 'case_publications'))})"
     conn.execute(
         f"INSERT INTO {REUSED} (id) SELECT c.id FROM main.cases c "
@@ -83,6 +87,7 @@ def _find(conn: sqlite3.Connection) -> int:
         f"AND c.id NOT IN (SELECT case_id FROM main.evidence WHERE case_id IS NOT NULL "
         f"AND publication_id IN ({changed_publications}))"
     )
+    conn.execute(f"DROP TABLE {_CHANGED_PUBLICATIONS}")
     return conn.execute(f"SELECT count(*) FROM {REUSED}").fetchone()[0]
 
 
