@@ -22,6 +22,7 @@ from registry.outputs.publish.metadata import (
     CASE_SUMMARY_FACETS,
     CASE_SUMMARY_PAGE_SIZE,
     SOURCES_LISTED,
+    _sources,
     _sources_html,
     build_metadata,
     published_tables,
@@ -318,9 +319,17 @@ def test_per_page_header_adds_a_page_parameter(tmp_path, db):
 
 def test_home_page_lists_sources_only_while_there_are_few():
     source = {"key": "doe2020", "source_access": "full_text", "citation": "Doe 2020, J", "title": "T", "doi": None, "doi_url": None, "pmid": None, "pubmed_url": None}
-    assert _sources_html([source] * SOURCES_LISTED).count("<li>") == SOURCES_LISTED
-    many = _sources_html([source] * (SOURCES_LISTED + 1))
+    assert _sources_html(SOURCES_LISTED, [source] * SOURCES_LISTED).count("<li>") == SOURCES_LISTED
+    many = _sources_html(SOURCES_LISTED + 1, [])
     assert "<li>" not in many and f"{SOURCES_LISTED + 1} publications" in many and "/registry/publications" in many
+    # Beyond the listed number the publications are counted, not read (a million-case file holds 736,000).
+    db = Database(memory=True)
+    rows = [{**source, "key": f"doe{i}", "year": 2000 + i % 20} for i in range(SOURCES_LISTED + 1)]
+    db["publications"].insert_all(rows)
+    assert _sources(db) == (SOURCES_LISTED + 1, [])
+    db.execute("delete from publications where rowid > 3")
+    count, listed = _sources(db)
+    assert count == 3 and [p["key"] for p in listed] == ["doe0", "doe1", "doe2"]
 
 
 def test_metadata_holds_plain_json_types(published):
