@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from itertools import pairwise
 from pathlib import Path
 
 from sqlalchemy import create_engine
@@ -78,7 +79,7 @@ def slowest(log: list[tuple[float, str]], top: int = 30) -> list[tuple[float, in
     """(seconds, times run, statement) of the statements that took longest in all, the gap to the next one
     counting as a statement's time."""
     spent: dict[str, list[float]] = {}
-    for (started, sql), (following, _) in zip(log, log[1:]):
+    for (started, sql), (following, _) in pairwise(log):
         entry = spent.setdefault(" ".join(sql.split())[:160], [0.0, 0])
         entry[0] += following - started
         entry[1] += 1
