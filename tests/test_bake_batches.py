@@ -198,7 +198,7 @@ def test_facets_count_the_rows_of_each_page(registry_file):
     the rows its page selects, in the configured order: compared with a GROUP BY over the same rows."""
     from urllib.parse import quote
 
-    from registry.outputs.publish.metadata import CASE_SUMMARY_FACETS
+    from registry.outputs.publish.facets import CASE_SUMMARY_FACETS
     from registry.outputs.publish.serve import SETTINGS
 
     size = SETTINGS["default_facet_size"]
@@ -208,6 +208,8 @@ def test_facets_count_the_rows_of_each_page(registry_file):
                                     "reaction_outcome is not null group by 1, 2 order by count(*) desc").fetchone()
         drug = conn.execute("select drug from case_suspect_drugs group by drug order by count(*) desc").fetchone()[0]
         word = drug.split()[0]
+        country = conn.execute("select country from case_summary where country is not null group by 1 "
+                               "order by count(*) desc").fetchone()[0]
         pages = [
             ("", "1", ()),
             (f"sex={quote(sex)}&reaction_outcome={quote(outcome)}", "sex = ? and reaction_outcome = ?", (sex, outcome)),
@@ -215,6 +217,10 @@ def test_facets_count_the_rows_of_each_page(registry_file):
              "rowid in (select rowid from case_summary_fts where case_summary_fts match ?)", (f'"{word}"',)),
             (f"suspect_drug_list__arraycontains={quote(drug)}&sex={quote(sex)}",
              "? in (select value from json_each(suspect_drug_list)) and sex = ?", (drug, sex)),
+            # A column case_summary_facets lacks: those facets run on case_summary.
+            (f"_search={quote(word)}&country={quote(country)}",
+             "rowid in (select rowid from case_summary_fts where case_summary_fts match ?) and country = ?",
+             (f'"{word}"', country)),
         ]
         for query, where, params in pages:
             for extra in ("", "&_facet=country"):
@@ -227,3 +233,32 @@ def test_facets_count_the_rows_of_each_page(registry_file):
                     assert got == _counted(conn, column, where, params, size), (query, column)
                 assert sum(r["count"] for r in facets["sex"]["results"]) == conn.execute(
                     f"select count(*) from case_summary where ({where}) and sex is not null", params).fetchone()[0]
+
+
+def test_searched_pages_count_their_facets_in_the_narrow_rows(registry_file):
+    """case_summary_facets is case_summary's facet columns under the same rowids, and the facets of a searched
+    page read it (an unfiltered page reads case_summary's indexes)."""
+    from registry.outputs.publish.facets import CASE_SUMMARY_FACET_ROWS, CASE_SUMMARY_FACETS
+
+    names = ", ".join(CASE_SUMMARY_FACETS)
+    with sqlite3.connect(registry_file) as conn:
+        assert sorted(c.name for c in CASE_SUMMARY_FACET_ROWS.columns) == sorted(["rowid", *CASE_SUMMARY_FACETS])
+        assert conn.execute(f"select rowid, {names} from case_summary_facets order by rowid").fetchall() == \
+            conn.execute(f"select rowid, {names} from case_summary order by rowid").fetchall()
+        word = conn.execute("select drug from case_suspect_drugs group by drug order by count(*) desc").fetchone()[0]
+    ds = _site(registry_file, trace_debug=True)
+
+    def facet_tables(query: str) -> list[str]:
+        traces = _get_json(ds, f"/registry/case_summary.json?{query}&_trace=1")["_trace"]["traces"]
+        return ["narrow" if "case_summary_facets" in t["sql"] else "wide"
+                for t in traces if "as count from" in t["sql"]]
+
+    assert facet_tables(f"_search={word.split()[0]}") == ["narrow"] * len(CASE_SUMMARY_FACETS)
+    assert facet_tables(f"suspect_drug_list__arraycontains={word}&_facet=country") == \
+        ["narrow"] * len(CASE_SUMMARY_FACETS) + ["wide"]
+    assert facet_tables("sex=female") == ["wide"] * len(CASE_SUMMARY_FACETS)
+    assert facet_tables(f"_search={word.split()[0]}&sex=female&year__gte=2000") == ["narrow"] * len(CASE_SUMMARY_FACETS)
+    # A filter on another column, or any argument not known to leave the WHERE clause alone, keeps case_summary
+    # (SQLite would read "country" on the narrow rows as a string and count no rows).
+    for other in ("country=US", "_where=1", "_next=2020,x"):
+        assert facet_tables(f"_search={word.split()[0]}&{other}") == ["wide"] * len(CASE_SUMMARY_FACETS), other

@@ -18,8 +18,8 @@ from registry.core.db import make_engine
 from registry.outputs.publish.build import BAKED_TABLES, publish
 from registry.outputs.publish.canned import PAGE_PARAM, canned_queries, parse_query
 from registry.outputs.publish.charts import line_chart
+from registry.outputs.publish.facets import CASE_SUMMARY_FACETS
 from registry.outputs.publish.metadata import (
-    CASE_SUMMARY_FACETS,
     CASE_SUMMARY_PAGE_SIZE,
     SOURCES_LISTED,
     _sources,

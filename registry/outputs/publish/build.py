@@ -48,6 +48,7 @@ from registry.core.progress import Progress, quiet
 from registry.outputs.prisma import write_prisma
 from registry.outputs.publish.copy import copy_working_database, drop_unpublished
 from registry.outputs.publish.discrepancies import DISCREPANCIES, discrepancy_rows
+from registry.outputs.publish.facets import CASE_SUMMARY_FACET_ROWS, facet_rows_sql
 from registry.outputs.publish.fts import build_fts
 from registry.outputs.publish.layout import BAKE_ONLY_INDEXES, BAKED_TABLES, DERIVED_COLUMNS, SITE_INDEXES, UNUSED_INDEXES
 from registry.outputs.publish.metadata import TABLE_OPTIONS, build_metadata
@@ -303,6 +304,7 @@ def _bake(db: Database, progress: Progress, reused: int) -> None:
         LAB_SERIES.name: lab_series_sql,
         DISCREPANCIES.name: lambda: discrepancy_rows(Lookups(read_discrepancy_snapshot(conn))),
         CASE_SUSPECT_DRUGS.name: case_suspect_drugs_sql,
+        CASE_SUMMARY_FACET_ROWS.name: facet_rows_sql,
         REGISTRY_STATS.name: registry_stats_sql,
         BUILD_INFO.name: build_info_rows,
         EVIDENCE_FACTS.name: lambda: evidence_facts_sql(conn, skip),

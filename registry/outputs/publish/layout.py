@@ -9,6 +9,7 @@ from __future__ import annotations
 from registry.cases.baked import BakedTable, Col
 from registry.cases.summary import CASE_SUMMARY
 from registry.outputs.publish.discrepancies import DISCREPANCIES
+from registry.outputs.publish.facets import CASE_SUMMARY_FACET_ROWS
 from registry.outputs.publish.reading import READING_TABLES
 from registry.outputs.publish.scores import BUILD_INFO
 from registry.outputs.publish.stats import REGISTRY_STATS
@@ -17,7 +18,8 @@ from registry.outputs.publish.timeline import CASE_TIMELINE, LAB_SERIES
 
 #: Baked tables in build order (case_summary first: the others point at it; the reading tables read it).
 BAKED_TABLES: tuple[BakedTable, ...] = (
-    CASE_SUMMARY, CASE_TIMELINE, LAB_SERIES, DISCREPANCIES, CASE_SUSPECT_DRUGS, REGISTRY_STATS, BUILD_INFO,
+    CASE_SUMMARY, CASE_TIMELINE, LAB_SERIES, DISCREPANCIES, CASE_SUSPECT_DRUGS, CASE_SUMMARY_FACET_ROWS, REGISTRY_STATS,
+    BUILD_INFO,
     *READING_TABLES,
 )
 

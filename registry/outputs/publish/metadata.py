@@ -20,6 +20,7 @@ import registry.schema.models  # noqa: F401  (registers every table on the MetaD
 from registry.cases.summary import CASE_SUMMARY
 from registry.core.db import metadata as model_metadata
 from registry.outputs.publish.canned import canned_queries
+from registry.outputs.publish.facets import CASE_SUMMARY_FACET_ROWS, CASE_SUMMARY_FACETS
 from registry.outputs.publish.fts import FTS_COLUMNS, fts_description, fts_table
 from registry.outputs.publish.layout import BAKED_TABLES, DERIVED_COLUMNS, LABEL_COLUMNS
 from registry.outputs.publish.site import DATABASE, PACKAGE_INDEX, STATIC_MOUNT
@@ -33,13 +34,6 @@ FTS_SHADOW_SUFFIXES = ("_data", "_idx", "_docsize", "_config", "_content")
 #: The home page lists the sources up to this many; beyond it, it links to the publications table.
 SOURCES_LISTED = 100
 
-#: Facets shown on case_summary without asking. Each is a plain column the build
-#: indexes, so a facet reads an index, not the table: the array facet on
-#: suspect_drug_list (json_each over every row) grew with the registry and is
-#: only run when asked for (?_facet_array=suspect_drug_list).
-CASE_SUMMARY_FACETS: list[Any] = [
-    "indication", "main_suspect_drug", "reaction_outcome", "sex", "rechallenge_result", "year",
-]
 #: Rows per case_summary page: the table is wide, and rendering its cells, not
 #: the SQL, is most of a page's time (?_size= still asks for more).
 CASE_SUMMARY_PAGE_SIZE = 20
@@ -83,6 +77,8 @@ TABLE_OPTIONS: dict[str, dict[str, Any]] = {
     "discrepancies": {"facets": ["subject_table", "field"], "sort": "id"},
     "publications": {"sort_desc": "year", "fts_table": "publications_fts"},
     "cases": {"sort": "case_key"},
+    # Read by the facets of searched pages, not by readers (its columns are case_summary's).
+    CASE_SUMMARY_FACET_ROWS.name: {"hidden": True},
     "drugs": {"sort": "name"},
     # No default facets: at 100,000 cases the table holds 4 million rows, and three facets took 1.2 s a page
     # (?_facet=status still works).
