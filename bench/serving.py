@@ -233,3 +233,29 @@ def summarise_trace(traces: list[tuple[float, str]], top: int = 6) -> list[str]:
 
 def json_dump(obj: Any) -> str:
     return json.dumps(obj, indent=2, default=str)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m bench.serving OUT_DIR`: the page timings alone, on a build that exists already."""
+    import argparse
+
+    p = argparse.ArgumentParser(prog="python -m bench.serving", description=main.__doc__)
+    p.add_argument("out_dir", type=Path, help="a published folder (registry.db and metadata.json)")
+    p.add_argument("--requests", type=int, default=10, help="timed requests per page, after one warm-up")
+    p.add_argument("--only", default="", help="time only the pages whose label contains this text")
+    p.add_argument("--http", action="store_true", help="also over HTTP, against a real `datasette serve`")
+    args = p.parse_args(argv)
+    paths = [(label, path) for label, path in page_paths(args.out_dir / "registry.db") if args.only in label]
+    inproc = in_process(args.out_dir, paths, args.requests)
+    http: dict[str, dict[str, Any]] = {}
+    if args.http:
+        with datasette_server(args.out_dir) as (base, _pid):
+            http = over_http(base, paths, args.requests)
+    print(f"{'in-process p50':>15} {'http p50':>9}  page")
+    for label, _ in paths:
+        over = f"{http[label]['p50_ms']:9.1f}" if label in http else f"{'':9}"
+        print(f"{inproc[label]['p50_ms']:12.1f} ms {over}  {label}{'  (time limit)' if inproc[label]['time_limit'] else ''}")
+
+
+if __name__ == "__main__":
+    main()
