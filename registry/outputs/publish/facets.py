@@ -70,9 +70,9 @@ CASE_SUMMARY_FACET_ROWS = BakedTable(
 ROWID_ARGUMENTS = ("_search", f"{ARRAY_COLUMN}__{ARRAY_LOOKUP}")
 #: datasette's page arguments that add nothing to the facets' WHERE clause.
 NEUTRAL_ARGUMENTS = frozenset({
-    "_searchmode", "_facet", "_facet_array", "_facet_date", "_size", "_sort", "_sort_desc", "_col", "_nocol",
-    "_labels", "_nolabels", "_nocount", "_nofacet", "_nosuggest", "_shape", "_json", "_extra", "_trace", "_stream",
-    "_dl",
+    "_searchmode", "_facet", "_facet_array", "_facet_date", "_facet_size", "_size", "_sort", "_sort_desc",
+    "_col", "_nocol", "_labels", "_nolabels", "_nocount", "_nofacet", "_nosuggest", "_shape", "_json", "_extra",
+    "_trace", "_stream", "_dl",
 })
 
 
