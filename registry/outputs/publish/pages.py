@@ -9,6 +9,7 @@ covers every source string.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 from urllib.parse import urlencode
@@ -114,33 +115,40 @@ async def case_page(db: Any, case_key: str) -> dict[str, Any] | None:
         case[col] = json.loads(case[col]) if case.get(col) else []
     case["age_text"] = fmt_number(round(case["age_years"], 1)) if case.get("age_years") is not None else None
     cid = case["case_id"]
-    timeline = await _rows(db, "select * from case_timeline where case_id = :c order by id", {"c": cid})
-    labs = await _rows(db, "select * from lab_series where case_id = :c order by day is null, day, seq", {"c": cid})
-    doses = await _rows(db, """
-        select e.seq as exposure_seq, d.name as drug, e.role, dr.seq, dr.dose_value, dr.dose_unit,
-               dr.interval_value, dr.interval_unit, dr.start_day, dr.stop_day, dr.reason, dr.notes
-        from dose_regimens dr join drug_exposures e on e.id = dr.exposure_id join drugs d on d.id = e.drug_id
-        where e.case_id = :c order by e.seq, dr.seq""", {"c": cid})
-    treatments = await _rows(db, """
-        select t.*, d.name as agent from treatments t left join drugs d on d.id = t.drug_id
-        where t.case_id = :c order by t.seq""", {"c": cid})
-    genetic_tests = await _rows(db, "select * from genetic_tests where case_id = :c order by seq", {"c": cid})
-    procedures = await _rows(db, "select * from procedures where case_id = :c order by seq", {"c": cid})
-    evidence = await _rows(db, """
-        select ev.*, ef.fact, ef.source_states, ef.stored_value, ef.followed,
-               p.citation, p.title, p.doi, p.doi_url, p.pmid, p.pubmed_url, l.analyte
-        from evidence ev join publications p on p.id = ev.publication_id
-        left join evidence_facts ef on ef.evidence_id = ev.id
-        left join lab_results l on ev.subject_table = 'lab_results' and l.id = ev.subject_id
-        where ev.case_id = :c order by ev.subject_table, ev.subject_id, ev.field, ev.is_curated desc, ev.id""",
-        {"c": cid})
+    # The case's parts are independent reads: datasette runs them on its SQL threads side by side.
+    c = {"c": cid}
+    timeline, labs, doses, treatments, genetic_tests, procedures, evidence, reading_rows, publications, unknown, \
+        scores = await asyncio.gather(
+            _rows(db, "select * from case_timeline where case_id = :c order by id", c),
+            _rows(db, "select * from lab_series where case_id = :c order by day is null, day, seq", c),
+            _rows(db, """
+                select e.seq as exposure_seq, d.name as drug, e.role, dr.seq, dr.dose_value, dr.dose_unit,
+                       dr.interval_value, dr.interval_unit, dr.start_day, dr.stop_day, dr.reason, dr.notes
+                from dose_regimens dr join drug_exposures e on e.id = dr.exposure_id join drugs d on d.id = e.drug_id
+                where e.case_id = :c order by e.seq, dr.seq""", c),
+            _rows(db, """
+                select t.*, d.name as agent from treatments t left join drugs d on d.id = t.drug_id
+                where t.case_id = :c order by t.seq""", c),
+            _rows(db, "select * from genetic_tests where case_id = :c order by seq", c),
+            _rows(db, "select * from procedures where case_id = :c order by seq", c),
+            _rows(db, """
+                select ev.*, ef.fact, ef.source_states, ef.stored_value, ef.followed,
+                       p.citation, p.title, p.doi, p.doi_url, p.pmid, p.pubmed_url, l.analyte
+                from evidence ev join publications p on p.id = ev.publication_id
+                left join evidence_facts ef on ef.evidence_id = ev.id
+                left join lab_results l on ev.subject_table = 'lab_results' and l.id = ev.subject_id
+                where ev.case_id = :c order by ev.subject_table, ev.subject_id, ev.field, ev.is_curated desc, ev.id""",
+                  c),
+            _rows(db, "select * from case_list where case_key = :k", {"k": case_key}),
+            _rows(db, f"""
+                select p.*, cp.role from case_publications cp join publications p on p.id = cp.publication_id
+                where cp.case_id = :c order by cp.role != '{CaseLinkRole.PRIMARY_REPORT}', p.year""", c),
+            _rows(db, PUBLICATION_UNKNOWNS_SQL, c),
+            case_scores(db, cid, case),
+        )
     for e in evidence:
         e["statement"] = statement(e["fact"], e["source_states"], e["citation"], e["locator"])
-    reading = (await _rows(db, "select * from case_list where case_key = :k", {"k": case_key}) or [{}])[0]
-    publications = await _rows(db, f"""
-        select p.*, cp.role from case_publications cp join publications p on p.id = cp.publication_id
-        where cp.case_id = :c order by cp.role != '{CaseLinkRole.PRIMARY_REPORT}', p.year""", {"c": cid})
-    unknown = await _rows(db, PUBLICATION_UNKNOWNS_SQL, {"c": cid})
+    reading = (reading_rows or [{}])[0]
     for p in publications:
         p["unknown"] = [f"{u['field']} {label('evidence_status', u['status']).lower()}"
                         + (f" ({u['locator']})" if u["locator"] else "")
@@ -173,7 +181,7 @@ async def case_page(db: Any, case_key: str) -> dict[str, Any] | None:
         "not_read": not_read,
         "read_part": read_part,
         "missing_words": SOURCE_NOT_READ if not_read else NOT_REPORTED,
-        "scores": await case_scores(db, cid, case),
+        "scores": scores,
         "publications": [_labelled(p, role="case_link_role") for p in publications],
         "eosinophil_chart": eosinophil_chart(labs, timeline),
         "csv_url": CSV_ALL_CASES,
