@@ -83,10 +83,10 @@ def facet_rows_sql() -> str:
 
 def _narrow_argument(arg: str) -> bool:
     """Whether the WHERE clause datasette makes of this argument reads only rowids and the narrow columns."""
-    if arg.startswith("_"):
-        return arg in ROWID_ARGUMENTS or arg in NEUTRAL_ARGUMENTS
+    if arg in ROWID_ARGUMENTS or arg in NEUTRAL_ARGUMENTS:
+        return True
     column = arg.rsplit("__", 1)[0] if "__" in arg else arg  # as datasette's Filters.selections splits it
-    return arg in ROWID_ARGUMENTS or column in CASE_SUMMARY_FACETS
+    return not arg.startswith("_") and column in CASE_SUMMARY_FACETS
 
 
 def _narrow_sql(facet: ColumnFacet, column: str) -> str | None:

@@ -77,7 +77,7 @@ TABLE_OPTIONS: dict[str, dict[str, Any]] = {
     "discrepancies": {"facets": ["subject_table", "field"], "sort": "id"},
     "publications": {"sort_desc": "year", "fts_table": "publications_fts"},
     "cases": {"sort": "case_key"},
-    # Read by the facets of searched pages, not by readers (its columns are case_summary's).
+    # Read by the facets of searched and drug-filtered pages, not by readers (its columns are case_summary's).
     CASE_SUMMARY_FACET_ROWS.name: {"hidden": True},
     "drugs": {"sort": "name"},
     # No default facets: at 100,000 cases the table holds 4 million rows, and three facets took 1.2 s a page
