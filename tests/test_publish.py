@@ -511,7 +511,9 @@ def test_republish_takes_the_baked_rows_of_unchanged_cases_from_the_previous_bui
         load_documents(conn, docs, prune=False)
     dist = tmp_path / "dist"
 
-    def republish_equals_a_fresh_build(label: str) -> int:
+    def republish_equals_a_fresh_build(label: str, stale_digest: bool = False) -> int:
+        if stale_digest:  # the folder's build is not kept, but every case's rows can be taken from it
+            _forget_source(dist)
         again = publish(engine, dist, allow_synthetic=True)
         fresh = publish(engine, tmp_path / label, allow_synthetic=True)
         assert fresh.reused_rows == 0
@@ -521,7 +523,8 @@ def test_republish_takes_the_baked_rows_of_unchanged_cases_from_the_previous_bui
         return again.reused_rows
 
     assert publish(engine, dist, allow_synthetic=True).reused_rows == 0
-    assert republish_equals_a_fresh_build("nothing-changed") == 40
+    assert republish_equals_a_fresh_build("nothing-changed") == 40  # the build is kept
+    assert republish_equals_a_fresh_build("nothing-changed-rebuilt", stale_digest=True) == 40  # every case's rows reused
 
     # one case's record: it alone is baked afresh (its timeline rows shift the numbering of those after it)
     case = next(c for d in docs for c in d.doc.cases if c.onset_day is not None and c.onset_day > 3)
@@ -566,6 +569,7 @@ def test_republish_scores_only_the_cases_whose_facts_changed(engine, tmp_path):
     assert (first.scored_cases, first.reused_scores) == (30, 0)
     before = _dump(first.path)
 
+    _forget_source(dist)
     again = publish(engine, dist, allow_synthetic=True)
     assert (again.scored_cases, again.reused_scores) == (0, 30)  # nothing changed: nothing scored
     assert _dump(again.path) == before  # ... and the same file, scores and flags included
@@ -651,3 +655,112 @@ def test_the_case_page_reads_a_publications_unknowns_through_their_index(tmp_pat
             "where ev.case_id is null and ev.subject_table = 'publications' and ev.status != 'stated' "
             "group by cp.case_id order by count(*) desc limit 1").fetchone()
         assert len(conn.execute(PUBLICATION_UNKNOWNS_SQL, {"c": case_id}).fetchall()) == expected > 0
+
+
+def _forget_source(dist: Path) -> None:
+    """Make the build in `dist` look made from another working database (so the next publish builds, reusing it)."""
+    with sqlite3.connect(dist / "registry.db") as conn:
+        assert conn.execute("update build_info set value = 'other' where key = 'source_digest'").rowcount == 1
+    conn.close()
+
+
+def _file_id(path: Path) -> tuple[int, int]:
+    st = path.stat()
+    return st.st_ino, st.st_mtime_ns
+
+
+def test_publish_keeps_the_build_when_nothing_changed_and_builds_when_anything_did(engine, tmp_path):
+    """Nothing changed since the build in the folder (working database rows, options, code): it is kept, file
+    untouched. A case edited, a publication changed, a row added by hand, other options, a missing metadata file
+    or other options: a new build, equal to one from scratch. A row added by hand leaves its case's change time as it was,
+    so its baked rows are taken over: --rebuild then takes nothing from the previous build."""
+    from registry.core.db import writing
+    from registry.ingest.audit import Curator, CuratorSource
+    from registry.ingest.curation import current_version, edit_case
+    from registry.ingest.seed import load_documents
+    from registry.ingest.synth import synth_documents
+
+    docs = synth_documents(12, seed=4)
+    with writing(engine) as conn:
+        load_documents(conn, docs, prune=False)
+    dist = tmp_path / "dist"
+    first = publish(engine, dist, allow_synthetic=True)
+    assert not first.unchanged
+    built = _file_id(first.path)
+    inspect_before = (dist / "inspect-data.json").read_bytes()
+    first_findings = _dump(first.path)["findings"]
+
+    kept = publish(engine, dist, allow_synthetic=True)
+    assert kept.unchanged and _file_id(kept.path) == built
+    assert (dist / "inspect-data.json").read_bytes() == inspect_before
+    assert kept.row_counts == first.row_counts and kept.includes_synthetic
+    assert (kept.scored_cases, kept.reused_scores, kept.reused_rows) == (0, 12, 12)
+    assert list(kept.timings) == ["unchanged"]
+
+    def builds_again(label: str, **kw) -> dict[str, list[tuple]]:
+        result = publish(engine, dist, allow_synthetic=True, **kw)
+        assert not result.unchanged, label
+        assert publish(engine, dist, allow_synthetic=True).unchanged, label  # and then it is kept
+        return _dump(result.path)
+
+    def equals_a_fresh_build(label: str, rows: dict[str, list[tuple]]) -> bool:
+        scratch = _dump(publish(engine, tmp_path / label, allow_synthetic=True).path)
+        ids = ("assessments", "assessment_items", "build_info")  # scores taken over may keep other ids
+        return ({k: v for k, v in rows.items() if k not in ids} == {k: v for k, v in scratch.items() if k not in ids}
+                and _scores_by_content(dist / "registry.db") == _scores_by_content(tmp_path / label / "registry.db"))
+
+    case = next(c for d in docs for c in d.doc.cases if c.onset_day is not None and c.onset_day > 3)
+    edit_case(engine, case.key, current_version(engine, case.key), curator=Curator("ana", CuratorSource.OPTION),
+              onset_day=case.onset_day - 2)
+    assert equals_a_fresh_build("edited-case", builds_again("edited-case"))
+    with engine.begin() as conn:
+        conn.execute(text("update publications set title = title || ' (corrected)' where id = (select min(id) from publications)"))
+    assert equals_a_fresh_build("publication", builds_again("publication"))
+    with engine.begin() as conn:  # by hand: no change time moves
+        conn.execute(text("insert into findings (case_id, finding, status) select c.id, v.code, 'present' "
+                          "from cases c cross join vocab_finding v where not exists (select 1 from findings f "
+                          "where f.case_id = c.id and f.finding = v.code) order by c.id, v.code limit 1"))
+    by_hand = builds_again("row-by-hand")
+    assert len(by_hand["findings"]) == len(first_findings) + 1
+    assert not equals_a_fresh_build("row-by-hand", by_hand)  # that case's case_summary row is the previous build's
+    assert equals_a_fresh_build("rebuilt", builds_again("rebuilt", rebuild=True))
+    (dist / "metadata.json").unlink()
+    assert equals_a_fresh_build("metadata-missing", builds_again("metadata-missing"))
+    # Other options: the synthetic cases are left out, and then that build is the one kept.
+    left_out = publish(engine, dist)
+    assert not left_out.unchanged and left_out.excluded["cases"] == 12
+    again = publish(engine, dist)
+    assert again.unchanged and again.excluded == left_out.excluded and not again.includes_synthetic
+
+
+def test_a_case_without_a_change_time_is_always_built(sqlite_engine, tmp_path):
+    fx.write_cases(sqlite_engine)  # written by hand, as an old working database may hold them: no change time
+    with sqlite_engine.connect() as conn:
+        assert conn.execute(text("select count(*) from cases where facts_changed_at is null")).scalar_one()
+    assert not publish(sqlite_engine, tmp_path / "dist").unchanged
+    assert not publish(sqlite_engine, tmp_path / "dist").unchanged
+
+
+def test_the_cli_says_it_kept_the_build_and_keeps_the_review_package(sqlite_engine, sqlite_url, tmp_path):
+    from registry.core.db import writing
+    from registry.ingest.seed import load_documents
+    from registry.ingest.synth import synth_documents
+
+    with writing(sqlite_engine) as conn:
+        load_documents(conn, synth_documents(3, seed=2), prune=False)
+    out = tmp_path / "d"
+    argv = ["--database", sqlite_url, "publish", "--out", str(out), "--allow-synthetic"]
+    runner = CliRunner()
+    first = runner.invoke(dress_registry, argv)
+    assert first.exit_code == 0, first.output
+    assert "nothing has changed" not in first.output
+    package = out / "download"
+    stamp = _file_id(package)
+    second = runner.invoke(dress_registry, argv)
+    assert second.exit_code == 0, second.output
+    assert f"nothing has changed since the last build: {out / 'registry.db'} is kept" in second.output
+    assert "published 3 cases from 3 publications" in second.output
+    assert _file_id(package) == stamp
+    rebuilt = runner.invoke(dress_registry, [*argv, "--rebuild"])
+    assert rebuilt.exit_code == 0 and "nothing has changed" not in rebuilt.output
+    assert _file_id(package) != stamp

@@ -9,7 +9,7 @@ import click
 from registry.cli.base import engine_from
 from registry import __version__
 from registry.core.progress import Progress
-from registry.outputs.package import write_review_package
+from registry.outputs.package import current_package, write_review_package
 from registry.outputs.publish.build import PUBLISH_STEPS
 from registry.outputs.publish.build import publish as build
 from registry.outputs.publish.serve import (
@@ -34,14 +34,23 @@ DEFAULT_OUT = "dist"
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar (none is drawn when stderr is not a terminal anyway).")
 @click.option("--timings", is_flag=True, help="Print the wall time of each step.")
 @click.option("--no-package", is_flag=True, help="Do not write the review package (download/) beside the file.")
+@click.option("--rebuild", is_flag=True,
+              help="Build every case afresh, taking nothing from the last build (after changing the working database "
+                   "by hand, outside the registry's commands).")
 @click.pass_context
 def publish(ctx: click.Context, out_dir: Path, allow_synthetic: bool, quiet: bool, timings: bool,
-            no_package: bool) -> None:
-    """Build the read-only SQLite file that `serve` publishes, and the review package the site links to."""
+            no_package: bool, rebuild: bool) -> None:
+    """Build the read-only SQLite file that `serve` publishes, and the review package the site links to.
+
+    When the working database's rows, the options and the code are those of the build already in --out, that
+    build is kept as it is."""
     with Progress("publishing", PUBLISH_STEPS, enabled=False if quiet else None) as progress:
-        result = build(engine_from(ctx), out_dir, allow_synthetic=allow_synthetic, progress=progress)
+        result = build(engine_from(ctx), out_dir, allow_synthetic=allow_synthetic, progress=progress, rebuild=rebuild)
+    if result.unchanged:
+        click.echo(f"nothing has changed since the last build: {result.path} is kept as it is (--rebuild to build it afresh)")
     if not no_package:
-        package = write_review_package(result.path, out_dir, f"DRESS case registry version {__version__}")
+        package = result.unchanged and current_package(result.path, out_dir)
+        package = package or write_review_package(result.path, out_dir, f"DRESS case registry version {__version__}")
         click.echo(f"review package: {package}")
     cases = result.row_counts.get("cases", 0)
     pubs = result.row_counts.get("publications", 0)

@@ -49,6 +49,7 @@ from registry.core.sync import (
 from registry.ingest.extraction import load_extraction_reports
 from registry.schema.fields import fact_names
 from registry.schema.models.tables import BY_NAME as T
+from registry.schema.models.tables import CASE_RECORD_TABLES
 from registry.schema.vocabulary import VOCABULARIES, ArticleType, Assessor, CaseLinkRole, EvidenceStatus, FindingStatus
 
 # --------------------------------------------------------------------------
@@ -116,17 +117,6 @@ class _Built:
         self.case, self.primary, self.row = case, primary, row
 
 
-#: Tables of a case's record, with the column that leads to the case: a case id, or the id of a parent row
-#: (whose own case the loader knows). A sync that writes or removes one of their rows changes that case's facts.
-_CASE_ID_COLUMNS = {
-    **{name: "case_id" for name in ("case_publications", "drug_exposures", "findings", "investigations",
-                                    "lab_results", "treatments", "genetic_tests", "procedures", "case_outcomes",
-                                    "assessments", "evidence")},
-    "dose_regimens": "exposure_id", "challenge_events": "exposure_id", "challenge_steps": "challenge_id",
-    "assessment_items": "assessment_id",
-}
-
-
 class _Loader:
     def __init__(self, conn: Connection, docs: list[Document], prune: bool, audit: SyncRecorder | None):
         self.conn, self.docs, self.prune, self.audit = conn, docs, prune, audit
@@ -154,7 +144,7 @@ class _Loader:
     def _sync(self, name: str, key: tuple[str, ...], rows: list[dict[str, Any]], scope, **kw) -> Synced:
         self.table = name
         synced = sync_table(self.conn, T[name], key, rows, scope, self.stats, audit=self.audit, **kw)
-        column = _CASE_ID_COLUMNS.get(name)
+        column = CASE_RECORD_TABLES.get(name)
         if column and self.case_existed:  # new cases are marked as they are inserted
             owner = self.case_of.get(column)
             for r in (*synced.written, *synced.removed):

@@ -87,6 +87,14 @@ xlsx workbook; cases.json with its schema; every source as RIS and BibTeX.</p>
 """
 
 
+def current_package(db_path: Path, out_dir: Path) -> Path | None:
+    """The review package in out_dir, if it was written after the file at db_path was put in place (so from it)."""
+    target = out_dir / PACKAGE_DIR
+    if (target / f"{PACKAGE_NAME}.zip").is_file() and target.stat().st_mtime >= db_path.stat().st_mtime:
+        return target
+    return None
+
+
 def write_review_package(db_path: Path, out_dir: Path, version_line: str) -> Path:
     """Write out_dir/download/ from the published file at db_path (replacing an earlier one); returns the folder."""
     target = out_dir / PACKAGE_DIR

@@ -67,12 +67,13 @@ from registry.outputs.publish.reading import (
     statistics_sql,
 )
 from registry.outputs.publish.reuse import PREVIOUS, REUSED, attach_previous, detach_previous
-from registry.outputs.publish.scores import BUILD_INFO, SCORE_FLAGS, Scored, build_info_rows, score_file
+from registry.outputs.publish.scores import BUILD_INFO, SCORE_FLAGS, Scored, score_file
 from registry.outputs.publish.site import DATABASE, DB_NAME, FILES_DIR, INSPECT_NAME, METADATA_NAME
 from registry.outputs.publish.stats import REGISTRY_STATS, registry_stats_sql
 from registry.outputs.publish.suspects import CASE_SUSPECT_DRUGS, case_suspect_drugs_sql
 from registry.outputs.publish.synthetic import SYNTHETIC_FLAGGED, drop_synthetic
 from registry.outputs.publish.timeline import CASE_TIMELINE, LAB_SERIES, lab_series_sql, timeline_rows
+from registry.outputs.publish.unchanged import build_info_with, is_unchanged, source_digest
 from registry.schema import migrate
 
 #: Rows ANALYZE samples per index: enough for the planner, and it keeps ANALYZE fast on big files.
@@ -95,6 +96,8 @@ class PublishResult:
     reused_scores: int = 0
     #: Cases whose case_summary, case_timeline and evidence_facts rows were taken from the previous build.
     reused_rows: int = 0
+    #: Nothing had changed since the previous build (registry.outputs.publish.unchanged): it was kept as it is.
+    unchanged: bool = False
 
 
 def _add_derived_columns(conn: sqlite3.Connection) -> None:
@@ -265,9 +268,10 @@ def _all_taken_over(conn: sqlite3.Connection) -> bool:
     return not fresh and not gone
 
 
-def bake(db: Database, progress: Progress | None = None, previous: Path | None = None) -> int:
+def bake(db: Database, progress: Progress | None = None, previous: Path | None = None, digest: str | None = None) -> int:
     """Derive the baked tables, indexes and full-text indexes from the registry tables in `db`; returns how many
     cases' case_summary, case_timeline and evidence_facts rows were taken from `previous` (the last build, if any).
+    `digest`: the working database's (registry.outputs.publish.unchanged), recorded in build_info.
 
     `db`'s connection must be in autocommit mode (isolation_level None): the bake runs in transactions
     of its own.
@@ -277,7 +281,7 @@ def bake(db: Database, progress: Progress | None = None, previous: Path | None =
     with progress.step("reuse"):
         reused = attach_previous(conn, previous)
     try:
-        _bake(db, progress, reused)
+        _bake(db, progress, reused, digest)
     finally:
         if conn.in_transaction:  # the bake failed: the file is thrown away
             conn.execute("ROLLBACK")
@@ -294,7 +298,7 @@ def _take_reused(conn: sqlite3.Connection, spec: BakedTable) -> None:
     conn.execute(f"DELETE FROM main.{spec.name} WHERE case_id IS NULL OR case_id NOT IN (SELECT id FROM {REUSED})")
 
 
-def _bake(db: Database, progress: Progress, reused: int) -> None:
+def _bake(db: Database, progress: Progress, reused: int, digest: str | None) -> None:
     conn = db.conn
     skip = REUSED if reused else None
     conn.execute("BEGIN")
@@ -306,7 +310,7 @@ def _bake(db: Database, progress: Progress, reused: int) -> None:
         CASE_SUSPECT_DRUGS.name: case_suspect_drugs_sql,
         CASE_SUMMARY_FACET_ROWS.name: facet_rows_sql,
         REGISTRY_STATS.name: registry_stats_sql,
-        BUILD_INFO.name: build_info_rows,
+        BUILD_INFO.name: lambda: build_info_with(digest),
         EVIDENCE_FACTS.name: lambda: evidence_facts_sql(conn, skip),
         # Read case_summary, so baked after it (their place in BAKED_TABLES):
         CASE_LIST.name: case_list_sql,
@@ -356,17 +360,18 @@ def _check_case_list(conn: sqlite3.Connection) -> None:
 
 
 #: Steps of a publish, for the progress bar.
-#: copy, synthetic, scores, reuse, citations, completeness, full-text, analyze, vacuum, metadata, PRISMA flow, and
+#: unchanged, copy, synthetic, scores, reuse, citations, completeness, full-text, analyze, vacuum, metadata, PRISMA flow, and
 #: one per baked table but case_timeline (case_summary's step bakes it too).
-PUBLISH_STEPS = 11 + len(BAKED_TABLES) - 1
+PUBLISH_STEPS = 12 + len(BAKED_TABLES) - 1
 
 
 def build_database(engine: Engine, path: Path, *, allow_synthetic: bool = False, previous: Path | None = None,
-                   progress: Progress | None = None) -> tuple[dict[str, int], dict[str, int], Scored]:
+                   progress: Progress | None = None, digest: str | None = None) -> tuple[dict[str, int], dict[str, int], Scored]:
     """Write the whole published database to `path` (which must not exist); the working database is only read.
 
     `previous`: the file the last publish built, if any (registry.outputs.publish.scores takes the scores of
-    unchanged cases from it). Returns (row counts per published table, synthetic publications and cases left
+    unchanged cases from it); `digest`: the working database's, taken before the copy
+    (registry.outputs.publish.unchanged). Returns (row counts per published table, synthetic publications and cases left
     out, what the scoring step did).
     """
     progress = progress or quiet()
@@ -390,16 +395,14 @@ def build_database(engine: Engine, path: Path, *, allow_synthetic: bool = False,
             _drop_indexes(conn, UNUSED_INDEXES)
         with progress.step("scores"):
             scored = score_file(path, previous)
-        scored.reused_rows = bake(db, progress, previous)
+        scored.reused_rows = bake(db, progress, previous, digest)
         with progress.step("vacuum"):
             if free_pages_before:
                 # Pages the working database had freed may still hold deleted rows: rewrite the file without them.
                 db.vacuum()
         conn.execute("PRAGMA journal_mode = DELETE")
-        counts = {
-            name: db.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] for name in db.table_names()
-            if not name.startswith("sqlite_") and not _is_fts_table(db, name)
-        }
+        names = db.table_names()
+        counts = {name: db.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] for name in _counted(names)}
         return counts, excluded, scored
     finally:
         db.close()
@@ -436,8 +439,11 @@ def write_build_files(path: Path, folder: Path) -> None:
         reading.dispose()
 
 
-def _is_fts_table(db: Database, name: str) -> bool:
-    return any(name == t or name.startswith(f"{t}_") for t in db.table_names() if t.endswith("_fts"))
+def _counted(names: list[str]) -> list[str]:
+    """The tables of a file (named `names`) whose rows a build counts: not SQLite's own, nor the full-text
+    indexes and their shadow tables."""
+    fts = [t for t in names if t.endswith("_fts")]
+    return [n for n in names if not n.startswith("sqlite_") and not any(n == t or n.startswith(f"{t}_") for t in fts)]
 
 
 #: Files SQLite may keep beside a database; a partial build's are removed with it (a stale -wal or -journal
@@ -475,7 +481,7 @@ def _write_json(path: Path, data: dict, **kw) -> None:
 
 
 def publish(engine: Engine, out_dir: Path, *, allow_synthetic: bool = False,
-            progress: Progress | None = None) -> PublishResult:
+            progress: Progress | None = None, rebuild: bool = False) -> PublishResult:
     """Build `out_dir/registry.db`, `out_dir/metadata.json` and `out_dir/inspect-data.json` from the working
     database.
 
@@ -484,10 +490,19 @@ def publish(engine: Engine, out_dir: Path, *, allow_synthetic: bool = False,
     names, synced to disk and only then moved into place (os.replace), the database first: whatever stops
     a publish (kill -9, a full disk, an error) leaves the previous build as it was and serveable. The next
     publish removes what a stopped one left. A full disk is reported as one line (RegistryError).
+
+    When nothing has changed since the build already there (same working database rows, options and code:
+    registry.outputs.publish.unchanged), that build is kept as it is. `rebuild` builds every case afresh and
+    takes nothing from the build already there (after the working database was changed by hand).
     """
     progress = progress or quiet()
     migrate.require_head(engine)
     out_dir.mkdir(parents=True, exist_ok=True)
+    with progress.step("unchanged"):
+        digest = source_digest(engine, allow_synthetic=allow_synthetic)
+        kept = not rebuild and is_unchanged(out_dir, digest)
+    if kept:
+        return _kept(engine, out_dir, allow_synthetic, progress)
     final = out_dir / DB_NAME
     partial = out_dir / f".{DB_NAME}.building"
     metadata_path = out_dir / METADATA_NAME
@@ -498,7 +513,9 @@ def publish(engine: Engine, out_dir: Path, *, allow_synthetic: bool = False,
         temporary.unlink(missing_ok=True)
     try:
         counts, excluded, scored = build_database(engine, partial, allow_synthetic=allow_synthetic,
-                                                  previous=final if final.exists() else None, progress=progress)
+                                                  previous=final if final.exists() and not rebuild else None,
+                                                  progress=progress,
+                                                  digest=digest)
         with progress.step("metadata"):
             _write_json(beside[metadata_path], build_metadata(partial), ensure_ascii=False)
             _write_json(beside[inspect_path], inspect_data(partial, counts, final))
@@ -523,3 +540,19 @@ def publish(engine: Engine, out_dir: Path, *, allow_synthetic: bool = False,
         write_build_files(final, out_dir / FILES_DIR)
     return PublishResult(final, metadata_path, counts, excluded, allow_synthetic, dict(progress.timings),
                          scored.scored, scored.reused, scored.reused_rows)
+
+
+def _kept(engine: Engine, out_dir: Path, allow_synthetic: bool, progress: Progress) -> PublishResult:
+    """The result of a publish that keeps the build in `out_dir`: its row counts as that build counted them
+    (inspect-data.json), and the synthetic rows the working database holds, which it left out."""
+    final = out_dir / DB_NAME
+    tables = json.loads((out_dir / INSPECT_NAME).read_text(encoding="utf-8"))[DATABASE]["tables"]
+    counts = {name: tables[name]["count"] for name in _counted(list(tables))}
+    excluded = {}
+    if not allow_synthetic:
+        with engine.connect() as conn:
+            excluded = {name: conn.exec_driver_sql(f"SELECT count(*) FROM {name} WHERE is_synthetic").scalar_one()
+                        for name in SYNTHETIC_FLAGGED}
+    cases = counts.get("cases", 0)
+    return PublishResult(final, out_dir / METADATA_NAME, counts, excluded, allow_synthetic, dict(progress.timings),
+                         scored_cases=0, reused_scores=cases, reused_rows=cases, unchanged=True)

@@ -65,7 +65,7 @@ def attach_previous(conn: sqlite3.Connection, previous: Path | None) -> int:
 
 def _find(conn: sqlite3.Connection) -> int:
     info = dict(conn.execute(f"SELECT key, value FROM {PREVIOUS}.{BUILD_INFO.name}"))
-    if info != {r["key"]: r["value"] for r in build_info_rows()}:
+    if any(info.get(r["key"]) != r["value"] for r in build_info_rows()):  # the code's keys (not the source digest)
         return 0
     lookups = ["drugs"] + [n for (n,) in conn.execute(
         "SELECT name FROM main.sqlite_master WHERE type = 'table' AND name LIKE 'vocab%' ORDER BY name")]

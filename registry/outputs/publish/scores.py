@@ -41,12 +41,14 @@ BUILD_INFO = BakedTable(
     name="build_info",
     description=(
         "What this file was built with, so the next publish knows whether it may take the registry's scores "
-        "of unchanged cases from it: the schema revision, a digest of the scoring code and instruments, and one of "
-        "the code that bakes the tables (case_summary and case_timeline rows of unchanged cases are taken over too)."
+        "of unchanged cases from it: the schema revision, a digest of the scoring code and instruments, one of "
+        "the code that bakes the tables (case_summary and case_timeline rows of unchanged cases are taken over too), "
+        "and one of the working database's rows and the publish options (when none of these changed, the next "
+        "publish keeps this file)."
     ),
     pk="key",
     columns=(
-        Col("key", str, "What is recorded (schema_revision, scoring_digest, bake_digest)."),
+        Col("key", str, "What is recorded (schema_revision, scoring_digest, bake_digest, source_digest)."),
         Col("value", str, "Its value."),
     ),
 )
@@ -68,7 +70,8 @@ def scoring_digest() -> str:
 
 def bake_digest() -> str:
     """SHA-256 of the registry's code besides the command line: what shapes a baked row (readers, lookups,
-    wording, the bakers). A previous build made by other code is not reused for any row."""
+    wording, the bakers) and the file's metadata (its canned queries). A previous build made by other code is
+    not reused for any row."""
     digest = hashlib.sha256()
     root = resources.files("registry")
     pending = [e for e in root.iterdir() if e.is_dir() and e.name not in ("cli", "__pycache__")]
@@ -78,7 +81,7 @@ def bake_digest() -> str:
         for entry in folder.iterdir():
             if entry.is_dir() and entry.name != "__pycache__":
                 pending.append(entry)
-            elif entry.name.endswith((".py", ".yaml")):
+            elif entry.name.endswith((".py", ".yaml", ".sql")):
                 files.append(entry)
     for entry in sorted(files, key=lambda e: str(e)):
         digest.update(str(entry).removeprefix(str(root)).encode())

@@ -64,3 +64,15 @@ SD = ScreeningDecision.__table__
 
 #: Every model table by name.
 BY_NAME = {t.name: t for t in (C, CP, P, CI, X, D, DR, CH, ST, F, INV, LAB, GT, TR, PR, O, A, AI, E, XR, XA, XD, SE, SR, CA, SD)}
+
+#: Tables of a case's record, with the column that leads to the case: a case id, or the id of a parent row.
+#: Every write path that writes or removes one of their rows sets the case's cases.facts_changed_at
+#: (registry.ingest); publish trusts that time to tell which cases changed. Rows of evidence whose case_id
+#: is NULL are about a publication, not a case's record.
+CASE_RECORD_TABLES = {
+    **{name: "case_id" for name in ("case_publications", "drug_exposures", "findings", "investigations",
+                                    "lab_results", "treatments", "genetic_tests", "procedures", "case_outcomes",
+                                    "assessments", "evidence")},
+    "dose_regimens": "exposure_id", "challenge_events": "exposure_id", "challenge_steps": "challenge_id",
+    "assessment_items": "assessment_id",
+}
