@@ -1,6 +1,7 @@
 """Tasks the benchmark runs in a child process, so that each has its own peak memory (RSS).
 
     python -m bench.worker publish DATABASE_URL OUT_DIR [TIMINGS_JSON]
+    python -m bench.worker edit-one-case DATABASE_URL                 (as a curator would, with `edit`)
     python -m bench.worker export-cases PUBLISHED_FILE OUT_FILE       (from the published file)
     python -m bench.worker export-cases-working DATABASE_URL OUT_FILE (rebuilt from the working database)
     python -m bench.worker profile-publish DATABASE_URL OUT_DIR PROFILE_FILE
@@ -24,6 +25,22 @@ def publish(url: str, out_dir: str, timings_json: str | None = None) -> None:
 
         Path(timings_json).write_text(json.dumps(
             {**result.timings, "scored cases": result.scored_cases, "scores taken over": result.reused_scores}))
+
+
+def edit_one_case(url: str) -> None:
+    """Move the onset day of the first case that has one by a day, through the registry's edit path."""
+    from sqlalchemy import select
+
+    from registry.core.db import make_engine
+    from registry.ingest.audit import Curator, CuratorSource
+    from registry.ingest.curation import current_version, edit_case
+    from registry.schema.models.tables import C
+
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        key, onset = conn.execute(select(C.c.case_key, C.c.onset_day).where(C.c.onset_day > 1).order_by(C.c.id).limit(1)).one()
+    edit_case(engine, key, current_version(engine, key), curator=Curator("bench", CuratorSource.OPTION), onset_day=onset - 1)
+    print(f"edited {key}: onset day {onset} -> {onset - 1}")
 
 
 def export_cases(db_file: str, out_file: str) -> None:
@@ -70,7 +87,7 @@ def pages(out_dir: str, requests: str, result_json: str) -> None:
     Path(result_json).write_text(json.dumps({"paths": paths, "results": results, "trace": traces}))
 
 
-TASKS = {"publish": publish, "export-cases": export_cases, "export-cases-working": export_cases_working, "profile-publish": profile_publish, "pages": pages}
+TASKS = {"publish": publish, "edit-one-case": edit_one_case, "export-cases": export_cases, "export-cases-working": export_cases_working, "profile-publish": profile_publish, "pages": pages}
 
 if __name__ == "__main__":
     TASKS[sys.argv[1]](*sys.argv[2:])
