@@ -17,6 +17,7 @@ arguments, so that SQLite can call them as functions over a whole table (the pub
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -118,6 +119,42 @@ FACT_KEYS = (
 )
 
 
+#: For each subject table, the FACT_KEYS an EVIDENCE_SUBJECT_SQL row about it can hold besides subject_table and
+#: field: its joins match rows of that table (and the drug of an exposure, dose or re-exposure, the agent of a
+#: treatment) only, so every other key is NULL and the fact's words depend on these alone.
+SUBJECT_FACT_KEYS: dict[str, tuple[str, ...]] = {
+    "cases": (),
+    "findings": ("finding",),
+    "investigations": ("test",),
+    "lab_results": ("analyte", "lab_value", "lab_comparator", "lab_unit", "lab_day", "lab_day_approximate"),
+    "drug_exposures": ("drug",),
+    "dose_regimens": ("dose_seq", "drug"),
+    "challenge_events": ("challenge_type", "drug"),
+    "treatments": ("treatment_category", "treatment_agent"),
+    "case_outcomes": (),
+    "assessments": ("instrument", "assessor"),
+    "genetic_tests": ("gene", "allele", "genotype_result"),
+    "procedures": ("procedure",),
+    "publications": (),
+}
+
+
+def subject_fact_words(table: str) -> Callable[..., str]:
+    """fact_words of the rows about `table`, given their field and SUBJECT_FACT_KEYS[table] in that order (the
+    publish step calls it from SQLite: a few arguments cost less to pass than every FACT_KEYS column)."""
+    positions = [FACT_KEYS.index(k) for k in ("field", *SUBJECT_FACT_KEYS[table])]
+    blank = (table, *([None] * (len(FACT_KEYS) - 1)))
+
+    @lru_cache(maxsize=1 << 16)
+    def words(*values: Any) -> str:
+        key = list(blank)
+        for position, value in zip(positions, values):
+            key[position] = value
+        return _fact_name(tuple(key))
+
+    return words
+
+
 def fact_name(row: dict[str, Any]) -> str:
     """The fact an evidence row covers, in words (a row of EVIDENCE_SUBJECT_SQL)."""
     return _fact_name(tuple(row.get(k) for k in FACT_KEYS))
@@ -187,6 +224,17 @@ def stated_words_of(status: str | None, value_as_stated: str | None, subject_tab
     if subject_table == "investigations" and test_result:
         return (label("test_result", test_result) or test_result).lower()
     return (label("evidence_status", EvidenceStatus.STATED) or "").lower()
+
+
+def stated_words_sql(call: str) -> str:
+    """stated_words_of as an SQL expression over the STATED_KEYS columns: a status with words of its own and a value
+    as stated are answered in SQL, every other row by `call` (the SQL call of stated_words_of), which then answers
+    it as stated_words_of does. Saves a call into Python for most rows of a large registry."""
+    def quoted(text: str) -> str:
+        return "'" + text.replace("'", "''") + "'"
+
+    whens = " ".join(f"WHEN {quoted(code)} THEN {quoted(words)}" for code, words in STATUS_WORDS.items())
+    return f"CASE status {whens} ELSE CASE WHEN value_as_stated <> '' THEN value_as_stated ELSE {call} END END"
 
 
 def statement(fact: str | None, states: str | None, citation: str | None, locator: str | None) -> str | None:

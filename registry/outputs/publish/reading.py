@@ -27,8 +27,11 @@ from registry.cases.evidence_wording import (
     EVIDENCE_SUBJECT_SQL,
     FACT_KEYS,
     STATED_KEYS,
+    SUBJECT_FACT_KEYS,
     fact_words,
+    subject_fact_words,
     stated_words_of,
+    stated_words_sql,
     stored_words,
 )
 from registry.cases.missing import SUBJECT_TABLES, SUMMARY_MISSING_SOURCES
@@ -314,8 +317,15 @@ def evidence_facts_sql(conn: sqlite3.Connection, skip: str | None = None) -> str
     conn.create_function("registry_fact", len(FACT_KEYS), fact_words, deterministic=True)
     conn.create_function("registry_stated", len(STATED_KEYS), stated_words_of, deterministic=True)
     conn.create_function("registry_stored", 3, _stored, deterministic=True)
-    return (f"SELECT evidence_id, case_id, registry_fact({', '.join(FACT_KEYS)}), "
-            f"registry_stated({', '.join(STATED_KEYS)}), {_stored_value_sql(conn)}, "
+    by_table = []
+    for table, keys in SUBJECT_FACT_KEYS.items():
+        name = f"registry_fact_{table}"
+        conn.create_function(name, 1 + len(keys), subject_fact_words(table), deterministic=True)
+        by_table.append(f"WHEN {_literal(table)} THEN {name}({', '.join(('field', *keys))})")
+    fact = f"CASE subject_table {' '.join(by_table)} ELSE registry_fact({', '.join(FACT_KEYS)}) END"
+    stated = stated_words_sql(f"registry_stated({', '.join(STATED_KEYS)})")
+    return (f"SELECT evidence_id, case_id, {fact}, "
+            f"{stated}, {_stored_value_sql(conn)}, "
             f"CASE WHEN is_curated THEN {_literal(Followed.FOLLOWED)} ELSE {_literal(Followed.NOT_FOLLOWED)} END "
             f"FROM ({EVIDENCE_SUBJECT_SQL} WHERE {_not_skipped(conn, 'e.case_id', skip)}) AS s ORDER BY evidence_id")
 
