@@ -496,6 +496,41 @@ def _rows_in_order(path: Path, table: str) -> list[tuple]:
         conn.close()
 
 
+def test_evidence_worded_beside_the_scoring_is_the_bake_s_own(sqlite_engine, tmp_path, monkeypatch):
+    """A first publish of a large registry words the evidence in a second process while it scores the cases
+    (registry.outputs.publish.beside): the file equals one whose evidence the build worded itself, table by table
+    and rowid by rowid, is in rollback-journal mode, and nothing of the worker is left beside it."""
+    from registry.core.db import writing
+    from registry.ingest.seed import load_documents
+    from registry.ingest.synth import synth_documents
+    from registry.outputs.publish import beside
+
+    fx.write_cases(sqlite_engine)
+    with writing(sqlite_engine) as conn:
+        load_documents(conn, synth_documents(40, seed=5), prune=False)
+    alone = publish(sqlite_engine, tmp_path / "alone", allow_synthetic=True)
+    monkeypatch.setattr(beside, "WORKER_FROM_ROWS", 1)  # the registry counts as large
+    both = publish(sqlite_engine, tmp_path / "both", allow_synthetic=True)
+    assert (alone.evidence_beside, both.evidence_beside) == (False, True)
+    conn = sqlite3.connect(both.path)
+    try:
+        tables = [n for (n,) in conn.execute("select name from sqlite_master where type = 'table' and name not like "
+                                             "'%_fts%' and name not like 'sqlite_%' and name <> 'build_info' order by 1")]
+        assert conn.execute("pragma journal_mode").fetchone() == ("delete",)
+    finally:
+        conn.close()
+    assert len(tables) > 30 and "evidence_facts" in tables
+    for table in tables:
+        assert _rows_in_order(both.path, table) == _rows_in_order(alone.path, table), table
+    assert len(_rows_in_order(both.path, "evidence_facts")) > 1000
+    assert sorted(p.name for p in (tmp_path / "both").iterdir()) == sorted(p.name for p in (tmp_path / "alone").iterdir())
+    # A second publish of the same folder takes rows from the first build and words nothing beside it.
+    with writing(sqlite_engine) as conn:
+        conn.exec_driver_sql("UPDATE cases SET facts_changed_at = '2026-12-03T00:00:00' WHERE id = (SELECT min(id) FROM cases)")
+    again = publish(sqlite_engine, tmp_path / "both", allow_synthetic=True)
+    assert not again.evidence_beside and again.reused_rows > 0
+
+
 def test_republish_takes_the_baked_rows_of_unchanged_cases_from_the_previous_build(engine, tmp_path):
     """case_summary, case_timeline and evidence_facts rows of unchanged cases come from the last build; a case whose record,
     publication or publication links changed is baked afresh, and a change to the drugs (or vocabularies,

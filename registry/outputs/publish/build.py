@@ -46,6 +46,7 @@ from registry.cases.summary import CASE_SUMMARY, case_summary_rows
 from registry.core.errors import RegistryError
 from registry.core.progress import Progress, quiet
 from registry.outputs.prisma import write_prisma
+from registry.outputs.publish import beside
 from registry.outputs.publish.copy import copy_working_database, drop_unpublished
 from registry.outputs.publish.discrepancies import DISCREPANCIES, discrepancy_rows
 from registry.outputs.publish.facets import CASE_SUMMARY_FACET_ROWS, facet_rows_sql
@@ -66,7 +67,7 @@ from registry.outputs.publish.reading import (
     evidence_facts_sql,
     statistics_sql,
 )
-from registry.outputs.publish.reuse import PREVIOUS, REUSED, attach_previous, detach_previous
+from registry.outputs.publish.reuse import PREVIOUS, REUSED, attach_previous, builds_alike, detach_previous
 from registry.outputs.publish.scores import BUILD_INFO, SCORE_FLAGS, Scored, score_file
 from registry.outputs.publish.site import DATABASE, DB_NAME, FILES_DIR, INSPECT_NAME, METADATA_NAME
 from registry.outputs.publish.stats import REGISTRY_STATS, registry_stats_sql
@@ -98,6 +99,8 @@ class PublishResult:
     reused_rows: int = 0
     #: Nothing had changed since the previous build (registry.outputs.publish.unchanged): it was kept as it is.
     unchanged: bool = False
+    #: The evidence was worded in a second process while the cases were scored (registry.outputs.publish.beside).
+    evidence_beside: bool = False
 
 
 def _add_derived_columns(conn: sqlite3.Connection) -> None:
@@ -270,10 +273,14 @@ def _all_taken_over(conn: sqlite3.Connection) -> bool:
     return not fresh and not gone
 
 
-def bake(db: Database, progress: Progress | None = None, previous: Path | None = None, digest: str | None = None) -> int:
+def bake(db: Database, progress: Progress | None = None, previous: Path | None = None, digest: str | None = None,
+         worded: beside.Worker | None = None) -> int:
     """Derive the baked tables, indexes and full-text indexes from the registry tables in `db`; returns how many
     cases' case_summary, case_timeline and evidence_facts rows were taken from `previous` (the last build, if any).
     `digest`: the working database's (registry.outputs.publish.unchanged), recorded in build_info.
+
+    `worded`: the worker that has worded the evidence beside the scoring (registry.outputs.publish.beside,
+    finished), whose rows evidence_facts takes.
 
     `db`'s connection must be in autocommit mode (isolation_level None): the bake runs in transactions
     of its own.
@@ -282,12 +289,15 @@ def bake(db: Database, progress: Progress | None = None, previous: Path | None =
     conn = db.conn
     with progress.step("reuse"):
         reused = attach_previous(conn, previous)
+    if worded is not None:
+        beside.attach(conn, worded)
     try:
-        _bake(db, progress, reused, digest)
+        _bake(db, progress, reused, digest, worded is not None)
     finally:
         if conn.in_transaction:  # the bake failed: the file is thrown away
             conn.execute("ROLLBACK")
         detach_previous(conn)
+        beside.detach(conn)
         conn.execute(f"DROP TABLE IF EXISTS {REUSED}")
     return reused
 
@@ -300,7 +310,7 @@ def _take_reused(conn: sqlite3.Connection, spec: BakedTable) -> None:
     conn.execute(f"DELETE FROM main.{spec.name} WHERE case_id IS NULL OR case_id NOT IN (SELECT id FROM {REUSED})")
 
 
-def _bake(db: Database, progress: Progress, reused: int, digest: str | None) -> None:
+def _bake(db: Database, progress: Progress, reused: int, digest: str | None, worded: bool) -> None:
     conn = db.conn
     skip = REUSED if reused else None
     conn.execute("BEGIN")
@@ -313,7 +323,7 @@ def _bake(db: Database, progress: Progress, reused: int, digest: str | None) -> 
         CASE_SUMMARY_FACET_ROWS.name: facet_rows_sql,
         REGISTRY_STATS.name: registry_stats_sql,
         BUILD_INFO.name: lambda: build_info_with(digest),
-        EVIDENCE_FACTS.name: lambda: evidence_facts_sql(conn, skip),
+        EVIDENCE_FACTS.name: (lambda: beside.rows_sql()) if worded else (lambda: evidence_facts_sql(conn, skip)),
         # Read case_summary, so baked after it (their place in BAKED_TABLES):
         CASE_LIST.name: case_list_sql,
         REGISTRY_COUNTS.name: counts_sql,
@@ -395,9 +405,19 @@ def build_database(engine: Engine, path: Path, *, allow_synthetic: bool = False,
             drop_unpublished(conn)
             excluded = {name: 0 for name in SYNTHETIC_FLAGGED} if allow_synthetic else drop_synthetic(conn)
             _drop_indexes(conn, UNUSED_INDEXES)
-        with progress.step("scores"):
-            scored = score_file(path, previous)
-        scored.reused_rows = bake(db, progress, previous, digest)
+        worker = None
+        try:
+            with progress.step("scores"):  # and, on a first publish of a large registry, evidence_facts beside it
+                if previous is None or not builds_alike(previous):
+                    worker = beside.start(conn, path)
+                scored = score_file(path, previous)
+                if worker is not None:
+                    beside.finish(conn, worker)
+            scored.reused_rows = bake(db, progress, previous, digest, worker)
+            scored.evidence_beside = worker is not None
+        finally:
+            if worker is not None:
+                beside.stop(worker)
         with progress.step("vacuum"):
             if free_pages_before:
                 # Pages the working database had freed may still hold deleted rows: rewrite the file without them.
@@ -448,9 +468,9 @@ def _counted(names: list[str]) -> list[str]:
     return [n for n in names if not n.startswith("sqlite_") and not any(n == t or n.startswith(f"{t}_") for t in fts)]
 
 
-#: Files SQLite may keep beside a database; a partial build's are removed with it (a stale -wal or -journal
-#: beside the next build's file would be read as that file's own).
-SIDE_FILES = ("", "-journal", "-wal", "-shm")
+#: Files SQLite may keep beside a database, and the evidence worded beside the build; a partial build's are
+#: removed with it (a stale -wal or -journal beside the next build's file would be read as that file's own).
+SIDE_FILES = ("", "-journal", "-wal", "-shm", beside.SUFFIX)
 
 
 def _remove_partial(path: Path) -> None:
@@ -541,7 +561,7 @@ def publish(engine: Engine, out_dir: Path, *, allow_synthetic: bool = False,
     with progress.step("PRISMA flow"):
         write_build_files(final, out_dir / FILES_DIR)
     return PublishResult(final, metadata_path, counts, excluded, allow_synthetic, dict(progress.timings),
-                         scored.scored, scored.reused, scored.reused_rows)
+                         scored.scored, scored.reused, scored.reused_rows, evidence_beside=scored.evidence_beside)
 
 
 def _kept(engine: Engine, out_dir: Path, allow_synthetic: bool, progress: Progress) -> PublishResult:

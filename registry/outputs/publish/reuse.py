@@ -63,9 +63,25 @@ def attach_previous(conn: sqlite3.Connection, previous: Path | None) -> int:
     return reused
 
 
+def _same_code(info: dict[str, str]) -> bool:
+    """Was the build whose build_info is `info` made by this code (schema, scoring and bake; not the source digest)?"""
+    return all(info.get(r["key"]) == r["value"] for r in build_info_rows())
+
+
+def builds_alike(previous: Path) -> bool:
+    """Was `previous` (a file, if there) built by this code, so that this build may take rows from it?"""
+    try:
+        conn = sqlite3.connect(f"{previous.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            return _same_code(dict(conn.execute(f"SELECT key, value FROM {BUILD_INFO.name}")))
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:  # not there, not a database, or built before build_info existed
+        return False
+
+
 def _find(conn: sqlite3.Connection) -> int:
-    info = dict(conn.execute(f"SELECT key, value FROM {PREVIOUS}.{BUILD_INFO.name}"))
-    if any(info.get(r["key"]) != r["value"] for r in build_info_rows()):  # the code's keys (not the source digest)
+    if not _same_code(dict(conn.execute(f"SELECT key, value FROM {PREVIOUS}.{BUILD_INFO.name}"))):
         return 0
     lookups = ["drugs"] + [n for (n,) in conn.execute(
         "SELECT name FROM main.sqlite_master WHERE type = 'table' AND name LIKE 'vocab%' ORDER BY name")]

@@ -116,6 +116,8 @@ class Scored:
     reused: int = 0
     #: Set by the bake: cases whose baked rows were taken from the previous build.
     reused_rows: int = 0
+    #: Set by the build: the evidence was worded in a second process meanwhile (registry.outputs.publish.beside).
+    evidence_beside: bool = False
 
 
 def score_file(path: Path, previous: Path | None = None) -> Scored:
