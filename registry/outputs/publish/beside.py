@@ -1,17 +1,18 @@
-"""The evidence worded in a second process while the first scores the cases, on a first publish of a large registry.
+"""The evidence worded, and the cases' key facts counted, in a second process while the first scores the cases, on a
+first publish of a large registry.
 
 Scoring and wording the evidence are the two longest steps of a publish that takes nothing from a previous build
 (about 40 s and 25 s at 100,000 cases), and neither reads what the other writes: scoring writes the registry's
 own assessments, evidence_facts words the evidence and the rows it is about, none of which is a registry
-assessment (`start` checks). On a machine with a second core they can run side by side:
+assessment (`start` checks). The completeness counts (5 s) read no assessment either, and go with it. On a machine with a second core they can run side by side:
 
 - the file being built goes into WAL mode for the scoring step, so that a reader in another process and the
   scoring writer do not wait for each other;
 - the worker (a spawned process: nothing of the parent's SQLite connections crosses into it) reads the file,
-  runs the bake's own SELECT (registry.outputs.publish.reading.evidence_facts_sql) and writes its rows to a
-  file of its own beside the build;
+  runs the bake's own SELECTs (registry.outputs.publish.reading.evidence_facts_sql,
+  registry.cases.completeness.completeness_sql) and writes their rows to a file of its own beside the build;
 - after scoring, `finish` waits for it and takes the file out of WAL mode; the bake then copies the rows in, in
-  their order, in place of wording the evidence itself (`attach` and `rows_sql`).
+  their order, in place of running those SELECTs itself (`attach`, `rows_sql` and `completeness_sql`).
 
 The rows are those the bake would have worded in the parent: the same SELECT over the same rows. A small
 registry (the seed, the tests) is worded in the parent as before: starting a process costs more than it saves.
@@ -30,6 +31,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
+from registry.cases.completeness import completeness_sql as counts_sql
 from registry.outputs.publish.reading import EVIDENCE_FACTS, evidence_facts_sql
 
 #: Evidence rows from which the worker is used (about 40 per case; below it, a few thousand cases, the parent
@@ -38,6 +40,7 @@ WORKER_FROM_ROWS = 200_000
 #: Name under which the bake attaches the worker's file, and the table holding its rows.
 ATTACHED = "evidence_beside"
 _TABLE = "rows"
+_COUNTS = "completeness"
 #: The worker's file is the build file's name with this suffix (removed with the build's other files).
 SUFFIX = ".evidence"
 
@@ -111,13 +114,19 @@ def rows_sql() -> str:
     return f"SELECT {', '.join(c.name for c in EVIDENCE_FACTS.columns)} FROM {ATTACHED}.{_TABLE} ORDER BY rowid"
 
 
+def completeness_sql() -> str:
+    """The worker's completeness counts of every case, in the order completeness_sql gives them."""
+    return f"SELECT * FROM {ATTACHED}.{_COUNTS} ORDER BY rowid"
+
+
 def detach(conn: sqlite3.Connection) -> None:
     if any(name == ATTACHED for (_, name, _) in conn.execute("PRAGMA database_list")):
         conn.execute(f"DETACH DATABASE {ATTACHED}")
 
 
 def _word(build: str, side: str, errors: Connection, parent: int) -> None:
-    """The worker: every evidence row of `build` in words, into table _TABLE of the new file `side`. It ends,
+    """The worker: every evidence row of `build` in words, into table _TABLE of the new file `side`, and every
+    case's completeness counts into _COUNTS. It ends,
     removing its file, if the publish that started it ends first (kill -9 included)."""
     _end_with(parent, Path(side))
     try:
@@ -129,6 +138,7 @@ def _word(build: str, side: str, errors: Connection, parent: int) -> None:
             names = [c.name for c in EVIDENCE_FACTS.columns]
             conn.execute(f"CREATE TABLE side.{_TABLE} ({', '.join(names)})")
             conn.execute(f"INSERT INTO side.{_TABLE} ({', '.join(names)}) {evidence_facts_sql(conn)}")
+            conn.execute(f"CREATE TABLE side.{_COUNTS} AS {counts_sql()}")
         finally:
             conn.close()
     except BaseException as exc:  # reported to the parent, which raises it as one error

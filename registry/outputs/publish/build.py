@@ -170,9 +170,13 @@ def _sort_indexes(conn: sqlite3.Connection) -> None:
 _COMPLETENESS = "temp.bake_completeness"
 
 
-def _count_completeness(conn: sqlite3.Connection, reused: int) -> None:
+def _count_completeness(conn: sqlite3.Connection, reused: int, worded: bool) -> None:
     """Key-fact counts of every case to bake (not those reused), into a temporary table in case_key order
-    (one statement; when most cases are reused, only the others' rows are read)."""
+    (one statement; when most cases are reused, only the others' rows are read; `worded`: counted beside the
+    scoring, registry.outputs.publish.beside)."""
+    if worded:
+        conn.execute(f"CREATE TABLE {_COMPLETENESS} AS {beside.completeness_sql()}")
+        return
     where = f"WHERE c.id NOT IN (SELECT id FROM {REUSED})" if reused else ""
     (cases,) = conn.execute("SELECT count(*) FROM cases").fetchone()
     few = f"SELECT id FROM cases WHERE id NOT IN (SELECT id FROM {REUSED})" if reused and cases - reused <= cases // 4 else None
@@ -336,7 +340,7 @@ def _bake(db: Database, progress: Progress, reused: int, digest: str | None, wor
     # What reads evidence by subject comes first (the completeness counts, discrepancies, evidence_facts);
     # then that index goes, and the new tables take its pages.
     with progress.step("completeness"):
-        _count_completeness(conn, reused)
+        _count_completeness(conn, reused, worded)
     first = (DISCREPANCIES, EVIDENCE_FACTS)
     order = [*first, *(s for s in BAKED_TABLES if s not in first)]
     for spec in order:
