@@ -8,7 +8,8 @@ assessment (`start` checks). The completeness counts (5 s) read no assessment ei
 
 - the file being built goes into WAL mode for the scoring step, so that a reader in another process and the
   scoring writer do not wait for each other;
-- the worker (a spawned process: nothing of the parent's SQLite connections crosses into it) reads the file,
+- the worker (`python -m registry.outputs.publish.beside`, a process of its own: nothing of the parent's SQLite
+  connections crosses into it, and the caller's script is not imported again, as multiprocessing would) reads the file,
   runs the bake's own SELECTs (registry.outputs.publish.reading.evidence_facts_sql,
   registry.cases.completeness.completeness_sql) and writes their rows to a file of its own beside the build;
 - after scoring, `finish` waits for it and takes the file out of WAL mode; the bake then copies the rows in, in
@@ -20,15 +21,13 @@ registry (the seed, the tests) is worded in the parent as before: starting a pro
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
-import traceback
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from registry.cases.completeness import completeness_sql as counts_sql
@@ -47,11 +46,9 @@ SUFFIX = ".evidence"
 
 @dataclass
 class Worker:
-    process: BaseProcess
+    process: subprocess.Popen
     #: The file the worker writes.
     path: Path
-    #: The worker's error, if it fails (one message).
-    errors: Connection
 
 
 def side_path(build: Path) -> Path:
@@ -72,36 +69,30 @@ def start(conn: sqlite3.Connection, build: Path) -> Worker | None:
         return None
     path = side_path(build)
     path.unlink(missing_ok=True)
-    context = multiprocessing.get_context("spawn")
-    receive, send = context.Pipe(duplex=False)
-    process = context.Process(target=_word, args=(str(build), str(path), send, os.getpid()), name="registry-evidence-facts",
-                              daemon=True)
-    process.start()
-    send.close()
-    return Worker(process, path, receive)
+    process = subprocess.Popen([sys.executable, "-m", __name__, str(build), str(path), str(os.getpid())],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return Worker(process, path)
 
 
 def finish(conn: sqlite3.Connection, worker: Worker) -> None:
     """Wait for the worker and take the build file out of WAL mode (no journal, as the rest of the build);
     RuntimeError with the worker's message if it failed."""
-    worker.process.join()
-    try:
-        message = worker.errors.recv() if worker.errors.poll() else None
-    except EOFError:  # the worker closed its end without a message: it succeeded, or was killed
-        message = None
-    worker.errors.close()
+    _, message = worker.process.communicate()
     mode = conn.execute("PRAGMA journal_mode = OFF").fetchone()[0]
-    if message or worker.process.exitcode != 0:
-        raise RuntimeError(f"wording the evidence beside the scoring failed (exit {worker.process.exitcode}): {message}")
+    if worker.process.returncode != 0:
+        last = (message.strip().splitlines() or ["no message"])[-1]  # the exception, after its traceback
+        raise RuntimeError(f"wording the evidence beside the scoring failed (exit {worker.process.returncode}): {last}")
     if mode != "off":
         raise RuntimeError(f"the build file stayed in journal mode {mode!r} after wording the evidence beside it")
 
 
 def stop(worker: Worker) -> None:
     """End the worker if it still runs (the build failed) and remove its file."""
-    if worker.process.is_alive():
-        worker.process.terminate()
-    worker.process.join()
+    if worker.process.poll() is None:
+        worker.process.kill()
+    worker.process.wait()
+    if worker.process.stderr is not None:
+        worker.process.stderr.close()
     worker.path.unlink(missing_ok=True)
 
 
@@ -124,28 +115,22 @@ def detach(conn: sqlite3.Connection) -> None:
         conn.execute(f"DETACH DATABASE {ATTACHED}")
 
 
-def _word(build: str, side: str, errors: Connection, parent: int) -> None:
+def _word(build: str, side: str, parent: int) -> None:
     """The worker: every evidence row of `build` in words, into table _TABLE of the new file `side`, and every
     case's completeness counts into _COUNTS. It ends,
     removing its file, if the publish that started it ends first (kill -9 included)."""
     _end_with(parent, Path(side))
+    conn = sqlite3.connect(f"{Path(build).resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
     try:
-        conn = sqlite3.connect(f"{Path(build).resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
-        try:
-            conn.execute("ATTACH DATABASE ? AS side", (Path(side).resolve().as_uri(),))
-            conn.execute("PRAGMA side.journal_mode = OFF")
-            conn.execute("PRAGMA side.synchronous = OFF")
-            names = [c.name for c in EVIDENCE_FACTS.columns]
-            conn.execute(f"CREATE TABLE side.{_TABLE} ({', '.join(names)})")
-            conn.execute(f"INSERT INTO side.{_TABLE} ({', '.join(names)}) {evidence_facts_sql(conn)}")
-            conn.execute(f"CREATE TABLE side.{_COUNTS} AS {counts_sql()}")
-        finally:
-            conn.close()
-    except BaseException as exc:  # reported to the parent, which raises it as one error
-        errors.send(f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}")
-        raise SystemExit(1) from None
+        conn.execute("ATTACH DATABASE ? AS side", (Path(side).resolve().as_uri(),))
+        conn.execute("PRAGMA side.journal_mode = OFF")
+        conn.execute("PRAGMA side.synchronous = OFF")
+        names = [c.name for c in EVIDENCE_FACTS.columns]
+        conn.execute(f"CREATE TABLE side.{_TABLE} ({', '.join(names)})")
+        conn.execute(f"INSERT INTO side.{_TABLE} ({', '.join(names)}) {evidence_facts_sql(conn)}")
+        conn.execute(f"CREATE TABLE side.{_COUNTS} AS {counts_sql()}")
     finally:
-        errors.close()
+        conn.close()
 
 
 def _end_with(parent: int, side: Path) -> None:
@@ -156,3 +141,7 @@ def _end_with(parent: int, side: Path) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, name="registry-evidence-parent", daemon=True).start()
+
+
+if __name__ == "__main__":
+    _word(sys.argv[1], sys.argv[2], int(sys.argv[3]))  # an error ends it non-zero, its traceback on stderr for finish
