@@ -7,7 +7,9 @@ schema); take synthetic data out unless allowed, and the indexes the site
 never reads; recompute the registry's own scores into the file's assessments
 for the cases whose facts changed since the previous build
 (registry.outputs.publish.scores; the working database is only read:
-`score --store` writes them there); add the derived publication columns;
+`score --store` writes them there; on a first publish of a large registry a
+second process words the evidence and counts the key facts meanwhile:
+registry.outputs.publish.beside); add the derived publication columns;
 bake, from what the file holds, discrepancies, then case_summary and
 case_timeline a batch of cases at a time (memory does not grow with the
 registry), then lab_series, case_suspect_drugs, registry_stats and the
