@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.engine import Connection, Engine
 
 from registry.cases.scoring.definitions import Instrument, load_instruments
@@ -25,6 +25,7 @@ from registry.cases.scoring.store import (
     store_registry_assessments,
     write_transaction,
 )
+from registry.core.db import not_by_index
 from registry.core.sync import gc_paused
 from registry.schema.models import Assessment, AssessmentItem, Case
 from registry.schema.vocabulary import Assessor
@@ -43,16 +44,13 @@ def _authors_rows(conn: Connection, case_ids: Iterable[int] | None) -> list[dict
     """
     a, it, c = Assessment.__table__, AssessmentItem.__table__, Case.__table__
     ids = None if case_ids is None else list(case_ids)
-    q = (
-        select(a, c.c.case_key)
-        .join(c, c.c.id == a.c.case_id)
-        .where(a.c.assessor == Assessor.AUTHORS)
-        .order_by(c.c.case_key, a.c.instrument, a.c.exposure_id, a.c.id)
-    )
-    items = select(it).join(a, a.c.id == it.c.assessment_id).where(a.c.assessor == Assessor.AUTHORS).order_by(it.c.assessment_id, it.c.id)
-    if ids is not None:
-        q = q.where(a.c.case_id.in_(ids))
-        items = items.where(a.c.case_id.in_(ids))
+    if ids is None:
+        chosen = a.c.assessor == Assessor.AUTHORS
+    else:  # found by case, the assessor checked on their rows (see not_by_index)
+        chosen = and_(a.c.case_id.in_(ids), not_by_index(a.c.assessor) == Assessor.AUTHORS)
+    q = select(a, c.c.case_key).join(c, c.c.id == a.c.case_id).where(chosen).order_by(
+        c.c.case_key, a.c.instrument, a.c.exposure_id, a.c.id)
+    items = select(it).join(a, a.c.id == it.c.assessment_id).where(chosen).order_by(it.c.assessment_id, it.c.id)
     rows = [dict(r) for r in conn.execute(q).mappings()]
     by_id = {r["id"]: r for r in rows}
     for r in rows:

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from registry.cases.scoring.definitions import Instrument, load_instruments
 from registry.cases.scoring.engine import ScoreResult, score
 from registry.cases.scoring.facts import CaseFacts, load_cases_facts
+from registry.core.db import not_by_index
 from registry.core.sync import SyncStats, gc_paused, sync_table
 from registry.schema.models import Assessment, AssessmentItem
 from registry.schema.vocabulary import VOCABULARIES, Assessor
@@ -155,9 +156,11 @@ def _write(conn: Connection, scores: list[RegistryScore], codes: list[str], case
     """Sync the registry's rows of instruments `codes` (for `case_ids`, or all
     cases) with `scores`: assessments first, then their items."""
     a, it = Assessment.__table__, AssessmentItem.__table__
-    scope = and_(a.c.assessor == Assessor.REGISTRY, a.c.instrument.in_(codes))
-    if case_ids is not None:
-        scope = and_(scope, a.c.case_id.in_(sorted(set(case_ids))))
+    if case_ids is None:
+        scope = and_(a.c.assessor == Assessor.REGISTRY, a.c.instrument.in_(codes))
+    else:  # the cases' rows, found by case (see not_by_index)
+        scope = and_(a.c.case_id.in_(sorted(set(case_ids))), not_by_index(a.c.assessor) == Assessor.REGISTRY,
+                     not_by_index(a.c.instrument).in_(codes))
     rows = [_assessment_row(s) for s in scores]
     # Synced by natural key rather than deleted and re-inserted: unchanged
     # scores keep their rows and ids, so a re-run changes nothing and
