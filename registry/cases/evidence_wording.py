@@ -22,6 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 from registry.cases.lookups import fmt_number, label
+from registry.core.sqltext import sql_literal
 from registry.schema.vocabulary import EvidenceStatus
 
 #: Fields named in words where the column name does not read well.
@@ -230,10 +231,7 @@ def stated_words_sql(call: str) -> str:
     """stated_words_of as an SQL expression over the STATED_KEYS columns: a status with words of its own and a value
     as stated are answered in SQL, every other row by `call` (the SQL call of stated_words_of), which then answers
     it as stated_words_of does. Saves a call into Python for most rows of a large registry."""
-    def quoted(text: str) -> str:
-        return "'" + text.replace("'", "''") + "'"
-
-    whens = " ".join(f"WHEN {quoted(code)} THEN {quoted(words)}" for code, words in STATUS_WORDS.items())
+    whens = " ".join(f"WHEN {sql_literal(code)} THEN {sql_literal(words)}" for code, words in STATUS_WORDS.items())
     return f"CASE status {whens} ELSE CASE WHEN value_as_stated <> '' THEN value_as_stated ELSE {call} END END"
 
 

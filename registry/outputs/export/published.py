@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from registry.cases.missing import MISSING_CODES, SUBJECT_TABLES, SUMMARY_MISSING_SOURCES
 from registry.cases.selection import Selection
+from registry.core.sqltext import sql_literal
 from registry.core.errors import RegistryError
 from registry.outputs.export.safety import FORMULA_PREFIXES
 from registry.outputs.export.safety import neutralise as neutralise_text
@@ -165,12 +166,8 @@ def case_table_header(columns: list[SummaryColumn]) -> list[str]:
 # The SELECT that yields the cells
 
 
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _in(values: tuple[str, ...]) -> str:
-    return ", ".join(_literal(v) for v in values)
+    return ", ".join(sql_literal(v) for v in values)
 
 
 def _whole(expr: str) -> str:
@@ -217,7 +214,7 @@ def _any_null(columns: list[str]) -> str:
 def _suspect_id() -> str:
     """The case's suspect exposure, Lookups.suspect_exposures(...)[0]: the lowest seq of the first role of
     SUSPECT_ROLES the case has (one subquery per role, each reading the (case_id, seq) index in order)."""
-    first = [f"(SELECT x.id FROM drug_exposures x WHERE x.case_id = cs.case_id AND x.role = {_literal(r)} "
+    first = [f"(SELECT x.id FROM drug_exposures x WHERE x.case_id = cs.case_id AND x.role = {sql_literal(r)} "
              f"ORDER BY x.seq LIMIT 1)" for r in SUSPECT_ROLES]
     return f"coalesce({', '.join(first)})"
 
@@ -233,11 +230,11 @@ def _lookup(fact: tuple[str, str]) -> str:
     publish; so each lookup is an index search either way.
     """
     who, field = fact
-    code = " ".join(f"WHEN {_literal(status)} THEN {_literal(c)}" for status, c in MISSING_CODES.items())
+    code = " ".join(f"WHEN {sql_literal(status)} THEN {sql_literal(c)}" for status, c in MISSING_CODES.items())
     subject = "cs._suspect_id" if who == "suspect" else "cs.case_id"
     return (f"(SELECT CASE min(e.status) {code} END FROM evidence e WHERE e.case_id = cs.case_id "
-            f"AND e.subject_table = {_literal(SUBJECT_TABLES[who])} AND e.subject_id = {subject} "
-            f"AND e.field = {_literal(field)} AND e.status IN ({_in(tuple(MISSING_CODES))}))")
+            f"AND e.subject_table = {sql_literal(SUBJECT_TABLES[who])} AND e.subject_id = {subject} "
+            f"AND e.field = {sql_literal(field)} AND e.status IN ({_in(tuple(MISSING_CODES))}))")
 
 
 def _why(column: str) -> str | None:
@@ -260,7 +257,7 @@ def _cells(col: SummaryColumn, neutralise: bool, bare: bool) -> list[str]:
             return neutralise_text(label, bare=bare) if neutralise else label
 
         whens = " ".join(
-            f"WHEN {_literal(t.code)} THEN {_literal(fmt(t.label))}" for t in VOCABULARIES[col.vocab].terms if t.label
+            f"WHEN {sql_literal(t.code)} THEN {sql_literal(fmt(t.label))}" for t in VOCABULARIES[col.vocab].terms if t.label
         )
         unknown = _neutral(value, bare) if neutralise else value  # label(code) or code
         label = f"CASE {value} {whens} ELSE {unknown} END"

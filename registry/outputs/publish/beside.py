@@ -4,13 +4,14 @@ first publish of a large registry.
 Scoring and wording the evidence are the two longest steps of a publish that takes nothing from a previous build
 (about 40 s and 25 s at 100,000 cases), and neither reads what the other writes: scoring writes the registry's
 own assessments, evidence_facts words the evidence and the rows it is about, none of which is a registry
-assessment (`start` checks). The completeness counts (5 s) read no assessment either, and go with it. On a machine with a second core they can run side by side:
+assessment (`start` checks). The completeness counts (5 s) read no assessment either, and go with it. On a
+machine with a second core they can run side by side:
 
 - the file being built goes into WAL mode for the scoring step, so that a reader in another process and the
   scoring writer do not wait for each other;
 - the worker (`python -m registry.outputs.publish.beside`, a process of its own: nothing of the parent's SQLite
-  connections crosses into it, and the caller's script is not imported again, as multiprocessing would) reads the file,
-  runs the bake's own SELECTs (registry.outputs.publish.reading.evidence_facts_sql,
+  connections crosses into it, and the caller's script is not imported again, as multiprocessing would) reads
+  the file, runs the bake's own SELECTs (registry.outputs.publish.reading.evidence_facts_sql,
   registry.cases.completeness.completeness_sql) and writes their rows to a file of its own beside the build;
 - after scoring, `finish` waits for it and takes the file out of WAL mode; the bake then copies the rows in, in
   their order, in place of running those SELECTs itself (`attach`, `rows_sql` and `completeness_sql`).
@@ -32,6 +33,7 @@ from pathlib import Path
 
 from registry.cases.completeness import completeness_sql as counts_sql
 from registry.outputs.publish.reading import EVIDENCE_FACTS, evidence_facts_sql
+from registry.schema.vocabulary import Assessor
 
 #: Evidence rows from which the worker is used (about 40 per case; below it, a few thousand cases, the parent
 #: words them in less time than a process takes to start).
@@ -63,7 +65,7 @@ def start(conn: sqlite3.Connection, build: Path) -> Worker | None:
     if rows < WORKER_FROM_ROWS:
         return None
     if conn.execute("SELECT 1 FROM evidence e JOIN assessments a ON e.subject_table = 'assessments' "
-                    "AND a.id = e.subject_id WHERE a.assessor = 'registry' LIMIT 1").fetchone():
+                    "AND a.id = e.subject_id WHERE a.assessor = ? LIMIT 1", (Assessor.REGISTRY,)).fetchone():
         return None
     if conn.execute("PRAGMA journal_mode = WAL").fetchone()[0] != "wal":
         return None
@@ -117,8 +119,8 @@ def detach(conn: sqlite3.Connection) -> None:
 
 def _word(build: str, side: str, parent: int) -> None:
     """The worker: every evidence row of `build` in words, into table _TABLE of the new file `side`, and every
-    case's completeness counts into _COUNTS. It ends,
-    removing its file, if the publish that started it ends first (kill -9 included)."""
+    case's completeness counts into _COUNTS. It ends, removing its file, if the publish that started it ends first
+    (kill -9 included)."""
     _end_with(parent, Path(side))
     conn = sqlite3.connect(f"{Path(build).resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
     try:

@@ -329,7 +329,7 @@ def _bake(db: Database, progress: Progress, reused: int, digest: str | None, wor
         CASE_SUMMARY_FACET_ROWS.name: facet_rows_sql,
         REGISTRY_STATS.name: registry_stats_sql,
         BUILD_INFO.name: lambda: build_info_with(digest),
-        EVIDENCE_FACTS.name: (lambda: beside.rows_sql()) if worded else (lambda: evidence_facts_sql(conn, skip)),
+        EVIDENCE_FACTS.name: beside.rows_sql if worded else (lambda: evidence_facts_sql(conn, skip)),
         # Read case_summary, so baked after it (their place in BAKED_TABLES):
         CASE_LIST.name: case_list_sql,
         REGISTRY_COUNTS.name: counts_sql,

@@ -38,6 +38,7 @@ from registry.cases.missing import SUBJECT_TABLES, SUMMARY_MISSING_SOURCES
 from registry.cases.scoring import load_instrument
 from registry.cases.snapshot import Row
 from registry.core.db import metadata
+from registry.core.sqltext import sql_literal
 from registry.schema.fields import record_fields
 from registry.schema.vocabulary import SUSPECT_ROLES, VOCABULARIES, EvidenceStatus, InstrumentCode, SourceAccess
 
@@ -167,24 +168,20 @@ CASE_DISTRIBUTION = BakedTable(
 READING_TABLES = (CASE_LIST, EVIDENCE_FACTS, REGISTRY_COUNTS, REGISTRY_BUILD, CASE_STATISTICS, CASE_DISTRIBUTION)
 
 
-def _literal(value: str) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
-
-
 def _label_case(vocab: str, expr: str) -> str:
-    whens = " ".join(f"WHEN {_literal(t.code)} THEN {_literal(t.label)}" for t in VOCABULARIES[vocab].terms if t.label)
+    whens = " ".join(f"WHEN {sql_literal(t.code)} THEN {sql_literal(t.label)}" for t in VOCABULARIES[vocab].terms if t.label)
     return f"CASE {expr} {whens} ELSE {expr} END"
 
 
 def _suspect_id() -> str:
     """The case's first suspect exposure (as case_summary's main suspect: first role of SUSPECT_ROLES, lowest seq)."""
-    first = [f"(SELECT x.id FROM drug_exposures x WHERE x.case_id = cs.case_id AND x.role = {_literal(r)} "
+    first = [f"(SELECT x.id FROM drug_exposures x WHERE x.case_id = cs.case_id AND x.role = {sql_literal(r)} "
              f"ORDER BY x.seq LIMIT 1)" for r in SUSPECT_ROLES]
     return f"coalesce({', '.join(first)})"
 
 
-_FALLBACK = (f"CASE WHEN p.source_access = {_literal(SourceAccess.FULL_TEXT)} THEN {_literal(NOT_REPORTED)} "
-             f"ELSE {_literal(SOURCE_NOT_READ)} END")
+_FALLBACK = (f"CASE WHEN p.source_access = {sql_literal(SourceAccess.FULL_TEXT)} THEN {sql_literal(NOT_REPORTED)} "
+             f"ELSE {sql_literal(SOURCE_NOT_READ)} END")
 
 
 def _status(who: str, field: str) -> str:
@@ -194,9 +191,9 @@ def _status(who: str, field: str) -> str:
     them SQLite would scan every evidence row of a status instead of searching the subject index."""
     subject = "cs._suspect_id" if who == "suspect" else "cs.case_id"
     return (f"(SELECT min(e.status) FROM evidence e WHERE e.case_id = cs.case_id "
-            f"AND e.subject_table = {_literal(SUBJECT_TABLES[who])} AND e.subject_id = {subject} "
-            f"AND e.field = {_literal(field)} AND +e.status IN "
-            f"({_literal(EvidenceStatus.NOT_AVAILABLE)}, {_literal(EvidenceStatus.NOT_REPORTED)}))")
+            f"AND e.subject_table = {sql_literal(SUBJECT_TABLES[who])} AND e.subject_id = {subject} "
+            f"AND e.field = {sql_literal(field)} AND +e.status IN "
+            f"({sql_literal(EvidenceStatus.NOT_AVAILABLE)}, {sql_literal(EvidenceStatus.NOT_REPORTED)}))")
 
 
 def why_missing(column: str) -> str:
@@ -205,8 +202,8 @@ def why_missing(column: str) -> str:
     if not statuses:
         return _FALLBACK
     status = statuses[0] if len(statuses) == 1 else f"coalesce({', '.join(statuses)})"
-    return (f"CASE {status} WHEN {_literal(EvidenceStatus.NOT_AVAILABLE)} THEN {_literal(SOURCE_NOT_READ)} "
-            f"WHEN {_literal(EvidenceStatus.NOT_REPORTED)} THEN {_literal(NOT_REPORTED)} ELSE {_FALLBACK} END")
+    return (f"CASE {status} WHEN {sql_literal(EvidenceStatus.NOT_AVAILABLE)} THEN {sql_literal(SOURCE_NOT_READ)} "
+            f"WHEN {sql_literal(EvidenceStatus.NOT_REPORTED)} THEN {sql_literal(NOT_REPORTED)} ELSE {_FALLBACK} END")
 
 
 def _or_why(expr: str, column: str) -> str:
@@ -216,7 +213,7 @@ def _or_why(expr: str, column: str) -> str:
 def _category_words(expr: str) -> str:
     """'no_case-definite' -> 'no case to definite' (RegiSCAR category codes as the instrument labels them)."""
     for c in load_instrument(InstrumentCode.REGISCAR_DRESS).categories:
-        expr = f"replace({expr}, {_literal(c.code)}, {_literal(c.label.lower())})"
+        expr = f"replace({expr}, {sql_literal(c.code)}, {sql_literal(c.label.lower())})"
     return f"replace({expr}, '-', ' to ')"
 
 
@@ -244,10 +241,10 @@ SELECT cs.case_key, cs.citation, cs.year,
   {_or_why('cs.indication', 'indication')},
   {_or_why('cs.latency_days', 'latency_days')},
   coalesce(CAST(round(cs.peak_eosinophils_per_ul) AS INTEGER), {_FALLBACK}),
-  coalesce({types}, CASE WHEN p.source_access = {_literal(SourceAccess.FULL_TEXT)} THEN {_literal(NONE_REPORTED)}
-                         ELSE {_literal(SOURCE_NOT_READ)} END),
+  coalesce({types}, CASE WHEN p.source_access = {sql_literal(SourceAccess.FULL_TEXT)} THEN {sql_literal(NONE_REPORTED)}
+                         ELSE {sql_literal(SOURCE_NOT_READ)} END),
   CASE WHEN cs.rechallenge_result IS NOT NULL THEN {_label_case('challenge_result', 'cs.rechallenge_result')}
-       WHEN {types} IS NOT NULL THEN {_literal(NOT_REPORTED)} ELSE 'no re-exposure reported' END,
+       WHEN {types} IS NOT NULL THEN {sql_literal(NOT_REPORTED)} ELSE 'no re-exposure reported' END,
   {_or_why(_label_case('reaction_outcome', 'cs.reaction_outcome'), 'reaction_outcome')},
   {authors},
   {registry},
@@ -299,9 +296,9 @@ def _stored_value_sql(conn: sqlite3.Connection) -> str:
         if table not in published:
             continue
         by_table.setdefault(subject_table, []).append(
-            f"WHEN {_literal(field)} THEN registry_stored({_literal(vocab or '')}, {int(boolean)}, "
+            f"WHEN {sql_literal(field)} THEN registry_stored({sql_literal(vocab or '')}, {int(boolean)}, "
             f'(SELECT t."{field}" FROM "{table}" t WHERE t."{pk}" = s.subject_id))')
-    tables = " ".join(f"WHEN {_literal(t)} THEN CASE s.field {' '.join(whens)} END" for t, whens in by_table.items())
+    tables = " ".join(f"WHEN {sql_literal(t)} THEN CASE s.field {' '.join(whens)} END" for t, whens in by_table.items())
     return f"CASE s.subject_table {tables} END"
 
 
@@ -321,12 +318,12 @@ def evidence_facts_sql(conn: sqlite3.Connection, skip: str | None = None) -> str
     for table, keys in SUBJECT_FACT_KEYS.items():
         name = f"registry_fact_{table}"
         conn.create_function(name, 1 + len(keys), subject_fact_words(table), deterministic=True)
-        by_table.append(f"WHEN {_literal(table)} THEN {name}({', '.join(('field', *keys))})")
+        by_table.append(f"WHEN {sql_literal(table)} THEN {name}({', '.join(('field', *keys))})")
     fact = f"CASE subject_table {' '.join(by_table)} ELSE registry_fact({', '.join(FACT_KEYS)}) END"
     stated = stated_words_sql(f"registry_stated({', '.join(STATED_KEYS)})")
     return (f"SELECT evidence_id, case_id, {fact}, "
             f"{stated}, {_stored_value_sql(conn)}, "
-            f"CASE WHEN is_curated THEN {_literal(Followed.FOLLOWED)} ELSE {_literal(Followed.NOT_FOLLOWED)} END "
+            f"CASE WHEN is_curated THEN {sql_literal(Followed.FOLLOWED)} ELSE {sql_literal(Followed.NOT_FOLLOWED)} END "
             f"FROM ({EVIDENCE_SUBJECT_SQL} WHERE {_not_skipped(conn, 'e.case_id', skip)}) AS s ORDER BY evidence_id")
 
 
@@ -336,11 +333,11 @@ def evidence_facts_sql(conn: sqlite3.Connection, skip: str | None = None) -> str
 
 def counts_sql() -> str:
     access = " UNION ALL ".join(
-        f"SELECT {_literal('sources_' + t.code)}, (SELECT count(*) FROM publications WHERE source_access = {_literal(t.code)}), "
-        f"{_literal('Publications read as: ' + t.label.lower())}"
+        f"SELECT {sql_literal('sources_' + t.code)}, (SELECT count(*) FROM publications WHERE source_access = {sql_literal(t.code)}), "
+        f"{sql_literal('Publications read as: ' + t.label.lower())}"
         for t in VOCABULARIES["source_access"].terms
     )
-    roles = ", ".join(_literal(r) for r in SUSPECT_ROLES)
+    roles = ", ".join(sql_literal(r) for r in SUSPECT_ROLES)
     return f"""
 SELECT 'cases', (SELECT count(*) FROM cases), 'Cases in the registry'
 UNION ALL SELECT 'publications', (SELECT count(*) FROM publications), 'Publications the cases come from'
@@ -389,7 +386,7 @@ SELECT * FROM (
   WITH v AS (SELECT {value} AS x, {approx} AS approx FROM case_summary),
        k AS (SELECT x, row_number() OVER (ORDER BY x) AS r FROM v WHERE x IS NOT NULL),
        s AS (SELECT count(*) AS n, min(x) AS lo, max(x) AS hi FROM k)
-  SELECT {_literal(measure)}, {_literal(words)}, s.n,
+  SELECT {sql_literal(measure)}, {sql_literal(words)}, s.n,
          (SELECT count(*) FROM v WHERE x IS NULL),
          (SELECT count(*) FROM v WHERE x IS NOT NULL AND approx),
          s.lo, CASE WHEN s.n > 0 THEN {_quantile(0.25)} END, CASE WHEN s.n > 0 THEN {_quantile(0.5)} END,
@@ -404,7 +401,7 @@ def distribution_sql() -> str:
         start = f"(CAST(({value} - 1) / {width} AS INTEGER) * {width} + 1)" if measure == "latency_days" \
             else f"(CAST({value} / {width} AS INTEGER) * {width})"
         end = f"{start} + {width - 1}" if measure == "latency_days" else f"{start} + {width}"
-        parts.append(f"SELECT {_literal(measure)}, {start}, {end}, count(*), sum({approx} != 0) FROM case_summary "
+        parts.append(f"SELECT {sql_literal(measure)}, {start}, {end}, count(*), sum({approx} != 0) FROM case_summary "
                      f"WHERE {value} IS NOT NULL" + (f" AND {value} >= 1" if measure == "latency_days" else "")
                      + f" GROUP BY {start}")
     return " UNION ALL ".join(parts)

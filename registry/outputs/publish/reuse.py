@@ -27,7 +27,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from registry.outputs.publish.scores import BUILD_INFO, build_info_rows
+from registry.outputs.publish.scores import BUILD_INFO, build_info_rows, previous_build_info
 
 #: The attached previous build, and the temporary table of the cases whose rows are taken from it.
 PREVIOUS = "prev"
@@ -70,14 +70,8 @@ def _same_code(info: dict[str, str]) -> bool:
 
 def builds_alike(previous: Path) -> bool:
     """Was `previous` (a file, if there) built by this code, so that this build may take rows from it?"""
-    try:
-        conn = sqlite3.connect(f"{previous.resolve().as_uri()}?mode=ro", uri=True)
-        try:
-            return _same_code(dict(conn.execute(f"SELECT key, value FROM {BUILD_INFO.name}")))
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError:  # not there, not a database, or built before build_info existed
-        return False
+    info = previous_build_info(previous)
+    return info is not None and _same_code(info)
 
 
 def _find(conn: sqlite3.Connection) -> int:

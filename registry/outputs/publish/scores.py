@@ -162,18 +162,24 @@ def _chunks(conn: Connection) -> Iterator[list[int]]:
         last = ids[-1]
 
 
-def _compatible(conn: sqlite3.Connection, previous: Path) -> bool:
-    """Whether `previous` is a published file built with this schema and scoring code."""
+def previous_build_info(previous: Path) -> dict[str, str] | None:
+    """The build_info of the published file `previous`, or None when it is not there, not a database, or was
+    built before build_info existed."""
     try:
         prev = sqlite3.connect(f"{previous.resolve().as_uri()}?mode=ro", uri=True)
         try:
-            info = dict(prev.execute(f"SELECT key, value FROM {BUILD_INFO.name}"))
+            return dict(prev.execute(f"SELECT key, value FROM {BUILD_INFO.name}"))
         finally:
             prev.close()
-    except sqlite3.DatabaseError:  # not there, not a database, or built before build_info existed
-        return False
+    except sqlite3.DatabaseError:
+        return None
+
+
+def _compatible(conn: sqlite3.Connection, previous: Path) -> bool:
+    """Whether `previous` is a published file built with this schema and scoring code."""
+    info = previous_build_info(previous)
     current = {r["key"]: r["value"] for r in build_info_rows()}
-    return all(info.get(key) == current[key] for key in SCORING_KEYS)
+    return info is not None and all(info.get(key) == current[key] for key in SCORING_KEYS)
 
 
 def _take_over(conn: sqlite3.Connection, previous: Path, result: Scored) -> None:
