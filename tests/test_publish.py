@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sqlite3
 from pathlib import Path
 
@@ -31,6 +33,7 @@ from registry.outputs.publish.serve import SETTINGS, serve_argv
 from registry.schema import migrate
 from registry.schema.models import published_model_tables
 from registry.schema.vocabulary import Assessor
+from tests.helpers import run_cli
 
 BAKED = {t.name for t in BAKED_TABLES}
 
@@ -529,6 +532,41 @@ def test_evidence_worded_beside_the_scoring_is_the_bake_s_own(sqlite_engine, tmp
         conn.exec_driver_sql("UPDATE cases SET facts_changed_at = '2026-12-03T00:00:00' WHERE id = (SELECT min(id) FROM cases)")
     again = publish(sqlite_engine, tmp_path / "both", allow_synthetic=True)
     assert not again.evidence_beside and again.reused_rows > 0
+
+
+def test_a_failed_evidence_worker_leaves_a_whole_build_and_says_so(sqlite_engine, tmp_path, monkeypatch):
+    """The worker that words the evidence beside the scoring is killed (kill -9, as the kernel's out-of-memory
+    killer would): the build words the evidence itself, equals a build that never used the worker, leaves
+    nothing of the worker beside it, and the command warns on stderr with the worker's exit status."""
+    from registry.core.db import writing
+    from registry.ingest.seed import load_documents
+    from registry.ingest.synth import synth_documents
+    from registry.outputs.publish import beside
+
+    fx.write_cases(sqlite_engine)
+    with writing(sqlite_engine) as conn:
+        load_documents(conn, synth_documents(40, seed=5), prune=False)
+    alone = publish(sqlite_engine, tmp_path / "alone", allow_synthetic=True)
+    started, start = [], beside.start
+
+    def start_and_kill(conn, build):
+        worker = start(conn, build)
+        os.kill(worker.process.pid, signal.SIGKILL)
+        started.append(worker)
+        return worker
+
+    monkeypatch.setattr(beside, "WORKER_FROM_ROWS", 1)
+    monkeypatch.setattr(beside, "start", start_and_kill)
+    result = run_cli(str(sqlite_engine.url), "publish", "--allow-synthetic", "--no-package", "-q",
+                     "--out", str(tmp_path / "killed"))
+    assert result.exit_code == 0, result.output
+    assert len(started) == 1 and started[0].process.returncode == -signal.SIGKILL
+    warning = [line for line in result.stderr.splitlines() if "second process" in line]
+    assert len(warning) == 1 and f"exit {-signal.SIGKILL}" in warning[0], result.stderr
+    killed = tmp_path / "killed" / "registry.db"
+    for table in ("evidence_facts", "case_summary", "assessments", "assessment_items"):
+        assert _rows_in_order(killed, table) == _rows_in_order(alone.path, table), table
+    assert sorted(p.name for p in killed.parent.iterdir()) == sorted(p.name for p in alone.path.parent.iterdir())
 
 
 def test_republish_takes_the_baked_rows_of_unchanged_cases_from_the_previous_build(engine, tmp_path):

@@ -46,6 +46,9 @@ def publish(ctx: click.Context, out_dir: Path, allow_synthetic: bool, quiet: boo
     build is kept as it is."""
     with Progress("publishing", PUBLISH_STEPS, enabled=False if quiet else None) as progress:
         result = build(engine_from(ctx), out_dir, allow_synthetic=allow_synthetic, progress=progress, rebuild=rebuild)
+    if result.evidence_beside_failure:
+        click.echo(f"warning: wording the evidence in a second process failed ({result.evidence_beside_failure}); "
+                   "this process worded it instead, and the build is complete", err=True)
     if result.unchanged:
         click.echo(f"nothing has changed since the last build: {result.path} is kept as it is (--rebuild to build it afresh)")
     if not no_package:

@@ -14,7 +14,9 @@ machine with a second core they can run side by side:
   the file, runs the bake's own SELECTs (registry.outputs.publish.reading.evidence_facts_sql,
   registry.cases.completeness.completeness_sql) and writes their rows to a file of its own beside the build;
 - after scoring, `finish` waits for it and takes the file out of WAL mode; the bake then copies the rows in, in
-  their order, in place of running those SELECTs itself (`attach`, `rows_sql` and `completeness_sql`).
+  their order, in place of running those SELECTs itself (`attach`, `rows_sql` and `completeness_sql`);
+- if the worker failed (killed, say, or out of memory), the bake runs those SELECTs itself, as for a small
+  registry, and the publish reports why the worker failed: the build is the same, only slower.
 
 The rows are those the bake would have worded in the parent: the same SELECT over the same rows. A small
 registry (the seed, the tests) is worded in the parent as before: starting a process costs more than it saves.
@@ -76,16 +78,19 @@ def start(conn: sqlite3.Connection, build: Path) -> Worker | None:
     return Worker(process, path)
 
 
-def finish(conn: sqlite3.Connection, worker: Worker) -> None:
-    """Wait for the worker and take the build file out of WAL mode (no journal, as the rest of the build);
-    RuntimeError with the worker's message if it failed."""
+def finish(conn: sqlite3.Connection, worker: Worker) -> str | None:
+    """Wait for the worker and take the build file out of WAL mode (no journal, as the rest of the build).
+
+    Returns None when its rows are ready, or why it failed (its exit status and last line): the worker only
+    saves time, so the caller stops it and words the evidence itself, and says so."""
     _, message = worker.process.communicate()
     mode = conn.execute("PRAGMA journal_mode = OFF").fetchone()[0]
-    if worker.process.returncode != 0:
-        last = (message.strip().splitlines() or ["no message"])[-1]  # the exception, after its traceback
-        raise RuntimeError(f"wording the evidence beside the scoring failed (exit {worker.process.returncode}): {last}")
     if mode != "off":
         raise RuntimeError(f"the build file stayed in journal mode {mode!r} after wording the evidence beside it")
+    if worker.process.returncode == 0:
+        return None
+    last = (message.strip().splitlines() or ["no message"])[-1]  # the exception, after its traceback
+    return f"exit {worker.process.returncode}: {last}"
 
 
 def stop(worker: Worker) -> None:

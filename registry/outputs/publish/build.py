@@ -103,6 +103,8 @@ class PublishResult:
     unchanged: bool = False
     #: The evidence was worded in a second process while the cases were scored (registry.outputs.publish.beside).
     evidence_beside: bool = False
+    #: Why that process failed, when it was started and failed (the build then worded the evidence itself).
+    evidence_beside_failure: str | None = None
 
 
 def _add_derived_columns(conn: sqlite3.Connection) -> None:
@@ -417,8 +419,9 @@ def build_database(engine: Engine, path: Path, *, allow_synthetic: bool = False,
                 if previous is None or not builds_alike(previous):
                     worker = beside.start(conn, path)
                 scored = score_file(path, previous)
-                if worker is not None:
-                    beside.finish(conn, worker)
+                if worker is not None and (failure := beside.finish(conn, worker)) is not None:
+                    beside.stop(worker)  # the bake words the evidence itself
+                    worker, scored.evidence_beside_failure = None, failure
             scored.reused_rows = bake(db, progress, previous, digest, worker)
             scored.evidence_beside = worker is not None
         finally:
@@ -567,7 +570,8 @@ def publish(engine: Engine, out_dir: Path, *, allow_synthetic: bool = False,
     with progress.step("PRISMA flow"):
         write_build_files(final, out_dir / FILES_DIR)
     return PublishResult(final, metadata_path, counts, excluded, allow_synthetic, dict(progress.timings),
-                         scored.scored, scored.reused, scored.reused_rows, evidence_beside=scored.evidence_beside)
+                         scored.scored, scored.reused, scored.reused_rows, evidence_beside=scored.evidence_beside,
+                         evidence_beside_failure=scored.evidence_beside_failure)
 
 
 def _kept(engine: Engine, out_dir: Path, allow_synthetic: bool, progress: Progress) -> PublishResult:

@@ -118,6 +118,8 @@ class Scored:
     reused_rows: int = 0
     #: Set by the build: the evidence was worded in a second process meanwhile (registry.outputs.publish.beside).
     evidence_beside: bool = False
+    #: Set by the build: why that process failed, if it did (the bake then worded the evidence itself).
+    evidence_beside_failure: str | None = None
 
 
 def score_file(path: Path, previous: Path | None = None) -> Scored:
