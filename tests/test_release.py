@@ -4,7 +4,6 @@ checksums and read-only folders, and the refusals."""
 from __future__ import annotations
 
 import hashlib
-import json
 import sqlite3
 import stat
 from pathlib import Path

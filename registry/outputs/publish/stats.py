@@ -61,5 +61,5 @@ def registry_stats_sql() -> str:
             f"row_number() OVER (ORDER BY count(*) DESC, {column} IS NULL, {column}) "
             f"FROM case_summary GROUP BY {column}"
         )
-    return (f"SELECT row_number() OVER (ORDER BY part, rank, figure), figure, value, n FROM ("
+    return ("SELECT row_number() OVER (ORDER BY part, rank, figure), figure, value, n FROM ("
             + " UNION ALL ".join(parts) + ") ORDER BY part, rank, figure")

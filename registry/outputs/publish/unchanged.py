@@ -87,8 +87,8 @@ def _add_rows(digest, conn: Connection, table: Table, where_null: str | None = N
     where = f" WHERE {quote(where_null)} IS NULL" if where_null else ""
     order = ", ".join(quote(c.name) for c in table.primary_key.columns)
     result = conn.exec_driver_sql(f"SELECT {columns} FROM {quote(table.name)}{where} ORDER BY {order}",
-                                  execution_options={"stream_results": True, "yield_per": _FETCH})
-    for rows in result.partitions():
+                                  execution_options={"stream_results": True})
+    for rows in result.partitions(_FETCH):  # the size given here: a driver-SQL result does not take yield_per
         digest.update(repr([tuple(r) for r in rows]).encode())
 
 
