@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from sqlite_utils import Database
 from sqlalchemy import text
 
-from registry.cases.summary import dose_at_onset, latency_days, regiscar_disagreement, worst_result
+from registry.cases.summary import dose_at_onset, latency_days, per_ul, regiscar_disagreement, worst_result
 from registry.cli import cli as dress_registry
 from registry.core.db import make_engine
 from registry.outputs.publish.build import BAKED_TABLES, publish
@@ -487,6 +487,36 @@ def test_evidence_facts_baked_in_sql_word_every_row_as_the_wording_functions_do(
     finally:
         conn.close()
     assert len(expected) > 1000 and len(tables) >= 10
+    assert baked == expected
+
+
+def test_lab_series_baked_in_sql_equals_the_python_rules_row_for_row(sqlite_engine, tmp_path):
+    """lab_series is one SELECT inside the file (timeline.lab_series_sql); its rows equal the rules applied in Python
+    to each lab result, as the bake did before: the vocabulary's labels (lookups.label), cell counts per µL
+    (summary.per_ul), under the lab result's id. Test cases and 40 synthetic ones."""
+    from registry.cases.lookups import label
+    from registry.core.db import writing
+    from registry.ingest.seed import load_documents
+    from registry.ingest.synth import synth_documents
+
+    fx.write_cases(sqlite_engine)
+    with writing(sqlite_engine) as conn:
+        load_documents(conn, synth_documents(40, seed=4), prune=False)
+    path = publish(sqlite_engine, tmp_path / "dist", allow_synthetic=True).path
+    conn = sqlite3.connect(path)
+    conn.row_factory = sqlite3.Row
+    try:
+        labs = conn.execute("select l.*, c.case_key from lab_results l join cases c on c.id = l.case_id").fetchall()
+        baked = [tuple(r) for r in conn.execute("select * from lab_series order by rowid")]
+    finally:
+        conn.close()
+    expected = [
+        (r["id"], r["case_key"], r["case_id"], r["seq"], r["day"], r["day_is_approximate"], r["time_point"],
+         r["analyte"], label("analyte", r["analyte"]), r["comparator"], r["value"], r["unit"], label("lab_unit", r["unit"]),
+         per_ul(r["value"], r["unit"]), r["ref_low"], r["ref_high"])
+        for r in sorted(labs, key=lambda r: r["id"])
+    ]
+    assert len(expected) > 200 and sum(row[13] is not None for row in expected) > 50
     assert baked == expected
 
 
